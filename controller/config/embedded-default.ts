@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+
+/**
+ * What OoD runs with no config file: one server `world` on the local driver, data under `./.ood/`.
+ * Its game is OoD's own test Minecraft server (flying-squid with vanilla-style RCON), so that
+ * `npm start` is playable without downloading anything from Mojang. A 1.21.4 client can join it.
+ */
+export function embeddedDefault(): unknown {
+  return {
+    dataDir: './.ood',
+    servers: [
+      {
+        id: 'world',
+        driver: 'local',
+        local: { command: testServerCommand() },
+      },
+    ],
+  };
+}
+
+/** The argv that runs `test/mc-server/main.ts` with this Node and tsx, from any working directory. */
+export function testServerCommand(): string[] {
+  const tsxLoader = import.meta.resolve('tsx');
+  const entry = fileURLToPath(new URL('../../test/mc-server/main.ts', import.meta.url));
+  return [process.execPath, '--import', tsxLoader, entry];
+}

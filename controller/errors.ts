@@ -1,0 +1,56 @@
+/**
+ * One typed error per boundary. `retryable` tells the reconcile loop whether the same step may be
+ * tried again after a backoff, or whether a person has to look (the server goes to `failed`).
+ */
+export abstract class OodError extends Error {
+  abstract readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends OodError {
+  readonly retryable = false;
+}
+
+export class RconError extends OodError {
+  readonly retryable = true;
+}
+
+export class StatusPingError extends OodError {
+  readonly retryable = true;
+}
+
+export class ArchiveError extends OodError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class HostError extends OodError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class StoreError extends OodError {
+  readonly retryable = false;
+}
+
+/** The message of anything thrown, for journals and API answers. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof OodError ? err.retryable : true;
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { adopt, decide, type DecideSettings } from './decide.js';
+import type { Observation, ServerState } from './types.js';
+
+const S = 1_000;
+const settings: DecideSettings = {
+  deadlines: { provisioning: 600 * S, booting: 300 * S, stopping: 120 * S, poweringOff: 60 * S, snapshotting: 1800 * S, destroying: 300 * S },
+  idle: { emptyAfter: 900 * S, neverJoined: 600 * S, warnings: [60 * S, 10 * S], keepAlive: 1800 * S },
+  maxBoots: 3,
+};
+const NOW = 10_000_000;
+
+const state = (over: Partial<ServerState> = {}): ServerState => ({
+  id: 'world',
+  desired: 'down',
+  desiredAt: NOW - 100 * S,
+  desiredBy: 'test',
+  phase: 'archived',
+  phaseSince: NOW - 10 * S,
+  address: null,
+  lastError: null,
+  readyAt: null,
+  emptySince: null,
+  keepAliveUntil: null,
+  progress: {},
+  ...over,
+});
+const none: Observation = { host: 'absent', power: 'off', game: 'silent', players: null };
+const up: Observation = { host: 'present', power: 'on', game: 'answering', players: { online: 1, max: 20, names: ['ann'] } };
+const empty: Observation = { ...up, players: { online: 0, max: 20, names: [] } };
+const stopped: Observation = { host: 'present', power: 'off', game: 'silent', players: null };
+const starting: Observation = { host: 'present', power: 'on', game: 'silent', players: null };
+
+type Row = [name: string, s: Partial<ServerState>, o: Observation, expected: Record<string, unknown>];
+
+const table: Row[] = [
+  ['archived and wanted down waits', {}, none, { kind: 'wait' }],
+  ['archived and wanted up provisions', { desired: 'up' }, none, { kind: 'move', to: 'provisioning' }],
+  ['archived but a running host exists is adopted, not duplicated', { desired: 'up' }, up, { kind: 'move', to: 'running' }],
+  ['archived but a stopped host exists and is wanted down is archived first', {}, stopped, { kind: 'move', to: 'powering_off' }],
+  ['provisioning without a host restores one', { phase: 'provisioning', desired: 'up' }, none, { kind: 'act', step: 'provision', then: 'booting' }],
+  ['provisioning with a host moves on (crash after restore)', { phase: 'provisioning', desired: 'up' }, stopped, { kind: 'move', to: 'booting' }],
+  ['provisioning cancelled before a host exists', { phase: 'provisioning' }, none, { kind: 'move', to: 'archived' }],
+  ['provisioning past its deadline fails', { phase: 'provisioning', desired: 'up', phaseSince: NOW - 601 * S }, none, { kind: 'fail' }],
+  ['booting starts the game', { phase: 'booting', desired: 'up' }, stopped, { kind: 'act', step: 'boot' }],
+  ['booting gives up after the game exits maxBoots times', { phase: 'booting', desired: 'up', progress: { boots: 3 } }, stopped, { kind: 'fail' }],
+  ['booting waits for the game to answer', { phase: 'booting', desired: 'up' }, starting, { kind: 'wait' }],
+  ['booting is running once the game answers', { phase: 'booting', desired: 'up' }, up, { kind: 'move', to: 'running' }],
+  ['booting past its deadline fails and keeps the host', { phase: 'booting', desired: 'up', phaseSince: NOW - 301 * S }, starting, { kind: 'fail' }],
+  ['booting, then unwanted, stops the game', { phase: 'booting' }, starting, { kind: 'move', to: 'stopping' }],
+  ['booting, host gone, fails', { phase: 'booting', desired: 'up' }, none, { kind: 'fail' }],
+  ['running with players waits', { phase: 'running', desired: 'up', readyAt: NOW - 5000 * S }, up, { kind: 'wait' }],
+  ['running wanted down stops', { phase: 'running' }, up, { kind: 'move', to: 'stopping' }],
+  ['running whose game exited restarts it', { phase: 'running', desired: 'up' }, stopped, { kind: 'move', to: 'booting' }],
+  ['running, never joined, stops after neverJoined', { phase: 'running', desired: 'up', readyAt: NOW - 600 * S, emptySince: NOW - 600 * S }, empty, { kind: 'act', step: 'idle_stop' }],
+  ['running, never joined, not yet due waits', { phase: 'running', desired: 'up', readyAt: NOW - 100 * S, emptySince: NOW - 100 * S }, empty, { kind: 'wait', until: NOW + 440 * S }],
+  ['running, emptied, stops after emptyAfter', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S, emptySince: NOW - 900 * S, progress: { joined: true } }, empty, { kind: 'act', step: 'idle_stop' }],
+  ['running, emptied, keep-alive holds it up', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S, emptySince: NOW - 900 * S, keepAliveUntil: NOW + 5 * S, progress: { joined: true } }, empty, { kind: 'act', step: 'warn' }],
+  ['running, first warning due', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S, emptySince: NOW - 850 * S, progress: { joined: true } }, empty, { kind: 'act', step: 'warn' }],
+  ['running, warning already sent waits for the next', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S, emptySince: NOW - 850 * S, progress: { joined: true, warned: [60 * S], warnedFor: NOW + 50 * S } }, empty, { kind: 'wait', until: NOW + 40 * S }],
+  ['running, probe failed, counts as present', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S, emptySince: null, progress: { joined: true } }, { ...up, players: null }, { kind: 'wait' }],
+  ['stopping asks the game to save and stop', { phase: 'stopping' }, up, { kind: 'act', step: 'stop_game', then: 'powering_off' }],
+  ['stopping past its deadline stops the process', { phase: 'stopping', phaseSince: NOW - 121 * S }, up, { kind: 'move', to: 'powering_off' }],
+  ['stopping whose game exited moves on', { phase: 'stopping' }, stopped, { kind: 'move', to: 'powering_off' }],
+  ['powering_off waits for the exit', { phase: 'powering_off' }, starting, { kind: 'wait' }],
+  ['powering_off sends SIGTERM after its deadline', { phase: 'powering_off', phaseSince: NOW - 61 * S }, starting, { kind: 'act', step: 'terminate' }],
+  ['powering_off sends SIGKILL after twice its deadline', { phase: 'powering_off', phaseSince: NOW - 121 * S, progress: { terminated: true } }, starting, { kind: 'act', step: 'kill' }],
+  ['powering_off fails when even SIGKILL did not help', { phase: 'powering_off', phaseSince: NOW - 181 * S, progress: { terminated: true, killed: true } }, starting, { kind: 'fail' }],
+  ['powering_off snapshots once the game exited', { phase: 'powering_off' }, stopped, { kind: 'move', to: 'snapshotting' }],
+  ['snapshotting archives a stopped host', { phase: 'snapshotting' }, stopped, { kind: 'act', step: 'snapshot', then: 'destroying' }],
+  ['snapshotting never archives a live game', { phase: 'snapshotting' }, up, { kind: 'fail' }],
+  ['snapshotting fails when the host vanished', { phase: 'snapshotting' }, none, { kind: 'fail' }],
+  ['destroying removes the host', { phase: 'destroying' }, stopped, { kind: 'act', step: 'destroy', then: 'archived' }],
+  ['destroying never removes a live game', { phase: 'destroying' }, up, { kind: 'fail' }],
+  ['destroying finishes when the host is already gone (crash after removal)', { phase: 'destroying' }, none, { kind: 'act', step: 'destroy', then: 'archived' }],
+  ['failed waits for a person', { phase: 'failed', lastError: 'boom' }, stopped, { kind: 'wait' }],
+  ['failed, asked again, resumes from the world', { phase: 'failed', desired: 'up', desiredAt: NOW }, up, { kind: 'move', to: 'running' }],
+  ['backing off after an error waits', { phase: 'provisioning', desired: 'up', progress: { nextAttemptAt: NOW + S, attempts: 1 } }, none, { kind: 'wait', until: NOW + S }],
+];
+
+describe('decide', () => {
+  it.each(table)('%s', (_name, s, o, expected) => {
+    expect(decide(state(s), o, settings, NOW)).toMatchObject(expected);
+  });
+});
+
+describe('adopt', () => {
+  it('maps what is out there to a phase', () => {
+    expect(adopt('up', none)).toBe('archived');
+    expect(adopt('up', starting)).toBe('booting');
+    expect(adopt('up', up)).toBe('running');
+    expect(adopt('down', up)).toBe('stopping');
+    expect(adopt('down', stopped)).toBe('powering_off');
+    expect(adopt('up', stopped)).toBe('booting');
+  });
+});

@@ -1,0 +1,127 @@
+import { formatDuration } from '../config/duration.js';
+import { dueWarning, nextIdleEvent, stopsAt, type IdleSettings } from './idle.js';
+import type { Decision, Desired, Observation, Phase, ServerState } from './types.js';
+
+export interface Deadlines {
+  provisioning: number;
+  booting: number;
+  stopping: number;
+  poweringOff: number;
+  snapshotting: number;
+  destroying: number;
+}
+
+export interface DecideSettings {
+  deadlines: Deadlines;
+  idle: IdleSettings;
+  /** How many times the game may exit during one boot before the server goes to failed. */
+  maxBoots: number;
+}
+
+const act = (step: Extract<Decision, { kind: 'act' }>['step'], reason: string, extra: { then?: Phase; message?: string } = {}): Decision => ({
+  kind: 'act',
+  step,
+  reason,
+  ...extra,
+});
+const move = (to: Phase, reason: string): Decision => ({ kind: 'move', to, reason });
+const fail = (reason: string): Decision => ({ kind: 'fail', reason });
+const wait = (reason: string, until?: number): Decision => (until === undefined ? { kind: 'wait', reason } : { kind: 'wait', reason, until });
+
+/**
+ * The phase that matches what is out there, for a server whose record cannot be trusted
+ * (a host OoD had not recorded, or a person asking again after a failure).
+ */
+export function adopt(desired: Desired, o: Observation): Phase {
+  if (o.host === 'absent') return 'archived';
+  if (o.power === 'on') {
+    if (desired === 'down') return 'stopping';
+    return o.game === 'answering' ? 'running' : 'booting';
+  }
+  return desired === 'up' ? 'booting' : 'powering_off';
+}
+
+/**
+ * One reconcile decision: from the record, what was just observed, the settings and the time,
+ * the single next step. Pure: no I/O, no clock, no randomness, so every row of the table is testable.
+ */
+export function decide(s: ServerState, o: Observation, cfg: DecideSettings, now: number): Decision {
+  const inPhase = now - s.phaseSince;
+  const d = cfg.deadlines;
+  const { nextAttemptAt, lastError } = s.progress;
+  if (nextAttemptAt !== undefined && now < nextAttemptAt && s.phase !== 'failed') {
+    return wait(`retrying after: ${lastError ?? 'an error'}`, nextAttemptAt);
+  }
+
+  switch (s.phase) {
+    case 'failed':
+      if (s.desiredAt > s.phaseSince) return move(adopt(s.desired, o), `${s.desiredBy} asked for ${s.desired} after the failure`);
+      return wait(`needs a person: ${s.lastError ?? 'unknown error'}`);
+
+    case 'archived':
+      if (o.host === 'present') return move(adopt(s.desired, o), 'found a host that the record did not show');
+      if (s.desired === 'up') return move('provisioning', `${s.desiredBy} wants it up`);
+      return wait('archived');
+
+    case 'provisioning':
+      if (o.host === 'present') return move('booting', 'host is ready');
+      if (s.desired === 'down') return move('archived', 'no longer wanted, and no host was made');
+      if (inPhase > d.provisioning) return fail(`no host after ${formatDuration(d.provisioning)} of provisioning`);
+      return act('provision', 'no host yet', { then: 'booting' });
+
+    case 'booting':
+      if (o.host === 'absent') return fail('the host disappeared while booting');
+      if (s.desired === 'down') return move(o.power === 'on' ? 'stopping' : 'powering_off', 'no longer wanted');
+      if (o.power === 'off') {
+        const boots = s.progress.boots ?? 0;
+        if (boots >= cfg.maxBoots) return fail(`the game exited ${boots} times while booting; see its log`);
+        return act('boot', boots === 0 ? 'the game is not running' : 'the game exited while booting; starting it again');
+      }
+      if (o.game === 'answering') return move('running', 'the game answers');
+      if (inPhase > d.booting) return fail(`the game did not answer within ${formatDuration(d.booting)}`);
+      return wait('waiting for the game to answer');
+
+    case 'running': {
+      if (o.host === 'absent') return fail('the host disappeared while running');
+      if (o.power === 'off') {
+        return s.desired === 'up'
+          ? move('booting', 'the game exited unexpectedly; starting it again')
+          : move('powering_off', 'the game exited');
+      }
+      if (s.desired === 'down') return move('stopping', `${s.desiredBy} wants it down`);
+      const stopAt = stopsAt(s, cfg.idle);
+      if (stopAt === null) return wait('players online');
+      if (now >= stopAt) return act('idle_stop', s.progress.joined ? 'empty for too long' : 'nobody joined');
+      const warning = dueWarning(s, stopAt, cfg.idle, now);
+      if (warning !== undefined) {
+        return act('warn', 'idle stop ahead', {
+          message: `Nobody is online: this server stops in ${formatDuration(stopAt - now)} to save money. Join (or press keep-alive) to keep it up.`,
+        });
+      }
+      return wait('idle', nextIdleEvent(stopAt, cfg.idle, now));
+    }
+
+    case 'stopping':
+      if (o.power === 'off') return move('powering_off', 'the game has stopped');
+      if (inPhase > d.stopping) return move('powering_off', `the game did not stop within ${formatDuration(d.stopping)}; stopping its process`);
+      return act('stop_game', 'save the world and stop the game', { then: 'powering_off' });
+
+    case 'powering_off':
+      if (o.power === 'off') return move('snapshotting', 'the game has exited');
+      if (inPhase > 3 * d.poweringOff) return fail(`the game still runs ${formatDuration(inPhase)} after it was asked to stop and killed`);
+      if (inPhase > 2 * d.poweringOff && !s.progress.killed) return act('kill', 'the game ignored SIGTERM');
+      if (inPhase > d.poweringOff && !s.progress.terminated) return act('terminate', 'the game has not exited');
+      return wait('waiting for the game to exit', s.phaseSince + (s.progress.terminated ? 2 : 1) * d.poweringOff + 1);
+
+    case 'snapshotting':
+      if (o.host === 'absent') return fail('the host disappeared before it was archived');
+      if (o.power === 'on') return fail('the game is running again; not archiving a live world');
+      if (inPhase > d.snapshotting) return fail(`the archive did not complete within ${formatDuration(d.snapshotting)}`);
+      return act('snapshot', 'the game has stopped and saved', { then: 'destroying' });
+
+    case 'destroying':
+      if (o.power === 'on') return fail('the game is running again; not destroying its host');
+      if (inPhase > d.destroying) return fail(`the host was not removed within ${formatDuration(d.destroying)}`);
+      return act('destroy', 'the archive is confirmed', { then: 'archived' });
+  }
+}
