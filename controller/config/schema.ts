@@ -77,9 +77,11 @@ export const configSchema = z
     reconcile: z
       .object({
         /** Tick interval while a server is changing phase. */
-        fastTick: duration.prefault('500ms'),
-        /** Tick interval while every server is steady. */
+        fastTick: duration.prefault('200ms'),
+        /** Tick interval while a server is steady (archived or failed). */
         slowTick: duration.prefault('5s'),
+        /** How often a running server's players are counted (RCON `list`). */
+        playerProbe: duration.prefault('1s'),
         /** First retry delay of a failed step; doubles up to `maxBackoff`. */
         backoff: duration.prefault('1s'),
         maxBackoff: duration.prefault('1m'),

@@ -18,7 +18,7 @@ export interface DecideSettings {
   maxBoots: number;
 }
 
-const act = (step: Extract<Decision, { kind: 'act' }>['step'], reason: string, extra: { then?: Phase; message?: string } = {}): Decision => ({
+const act = (step: Extract<Decision, { kind: 'act' }>['step'], reason: string, extra: { then?: Phase; message?: string; warning?: number } = {}): Decision => ({
   kind: 'act',
   step,
   reason,
@@ -95,6 +95,7 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, now:
       const warning = dueWarning(s, stopAt, cfg.idle, now);
       if (warning !== undefined) {
         return act('warn', 'idle stop ahead', {
+          warning,
           message: `Nobody is online: this server stops in ${formatDuration(stopAt - now)} to save money. Join (or press keep-alive) to keep it up.`,
         });
       }

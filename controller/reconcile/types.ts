@@ -14,9 +14,6 @@ export type Phase = (typeof PHASES)[number];
 
 export type Desired = 'up' | 'down';
 
-/** Phases in which the server is steady; the loop ticks slowly there. */
-export const STEADY_PHASES: ReadonlySet<Phase> = new Set(['archived', 'running', 'failed']);
-
 export interface Players {
   online: number;
   max: number;
@@ -80,7 +77,7 @@ export type Step =
   | 'destroy';
 
 export type Decision =
-  | { kind: 'act'; step: Step; then?: Phase; message?: string; reason: string }
+  | { kind: 'act'; step: Step; then?: Phase; message?: string; warning?: number; reason: string }
   | { kind: 'move'; to: Phase; reason: string }
   | { kind: 'fail'; reason: string }
   | { kind: 'wait'; reason: string; until?: number };

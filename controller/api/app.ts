@@ -1,0 +1,107 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { Controller } from '../controller.js';
+import type { Logger } from '../log.js';
+import { HttpError } from './http-error.js';
+import { serverJson } from './server-json.js';
+
+const requestBody = z.strictObject({ reason: z.string().max(200).optional() }).optional();
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The HTTP API. Handlers change what is wanted and read status; they never call drivers themselves. */
+export function createApp(controller: Controller, options: { adminToken: string; log: Logger }): Koa {
+  const app = new Koa({ proxy: false });
+  const log = options.log.child({ component: 'api' });
+
+  // First: every error becomes JSON `{ "error": … }`; only HttpErrors (and body-parser 4xx) say why.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, `no route ${ctx.method} ${ctx.path}`);
+    } catch (err) {
+      const e = err as { status?: number; expose?: boolean; message?: string };
+      const status = typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500;
+      ctx.status = status;
+      ctx.body = { error: e.expose && status < 500 ? e.message : 'internal error; see the controller log' };
+      if (status >= 500) log.error({ err: e.message, path: ctx.path }, 'Request failed');
+    }
+  });
+
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { ok: true };
+  });
+
+  const api = new Router({ prefix: '/api' });
+  api.use(async (ctx, next) => {
+    const header = ctx.get('authorization');
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!header) throw new HttpError(401, 'missing Authorization: Bearer <OOD_ADMIN_TOKEN>');
+    if (!match || !sameToken(match[1]!, options.adminToken)) throw new HttpError(401, 'the bearer token is not valid');
+    ctx.state.actor = 'admin-token';
+    await next();
+  });
+  api.use(bodyParser({ enableTypes: ['json'], encoding: 'utf-8', jsonLimit: '16kb' }));
+  api.param('id', async (id, ctx, next) => {
+    if (!controller.has(id)) throw new HttpError(404, `no server "${id}"`);
+    await next();
+  });
+
+  const who = (ctx: Koa.Context) => ({ actor: String(ctx.state.actor), source: ctx.ip || 'unknown' });
+  const parseBody = (ctx: Koa.Context) => {
+    const parsed = requestBody.safeParse(ctx.request.body && Object.keys(ctx.request.body).length ? ctx.request.body : undefined);
+    if (!parsed.success) throw new HttpError(400, `bad request body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+  };
+
+  api.get('/servers', (ctx) => {
+    ctx.body = { servers: controller.views().map(serverJson) };
+  });
+  api.get('/servers/:id', (ctx) => {
+    ctx.body = serverJson(controller.view(ctx.params.id!));
+  });
+  for (const [action, desired] of [['start', 'up'], ['stop', 'down']] as const) {
+    api.post(`/servers/:id/${action}`, (ctx) => {
+      parseBody(ctx);
+      ctx.status = 202;
+      ctx.body = serverJson(controller.want(ctx.params.id!, desired, who(ctx)));
+    });
+  }
+  api.post('/servers/:id/keepalive', (ctx) => {
+    parseBody(ctx);
+    const view = controller.view(ctx.params.id!);
+    if (view.state.phase !== 'running') throw new HttpError(409, `server "${ctx.params.id}" is ${view.state.phase}, not running; keep-alive applies to a running server`);
+    ctx.status = 202;
+    ctx.body = serverJson(controller.keepAlive(ctx.params.id!, who(ctx)));
+  });
+  api.get('/servers/:id/journal', (ctx) => {
+    const entries = controller.store.journal.list(ctx.params.id!);
+    ctx.body = {
+      journal: entries.map((e) => ({
+        id: e.id,
+        phase: e.phase,
+        step: e.step,
+        intentAt: new Date(e.intentAt).toISOString(),
+        outcome: e.outcome,
+        outcomeAt: e.outcomeAt === null ? null : new Date(e.outcomeAt).toISOString(),
+        detail: e.detail,
+        error: e.error,
+      })),
+    };
+  });
+  api.get('/servers/:id/archives', async (ctx) => {
+    const archives = await controller.archives(ctx.params.id!);
+    ctx.body = { archives: archives.map((a) => ({ name: a.name, createdAt: new Date(a.ts * 1000).toISOString(), bytes: a.bytes })) };
+  });
+
+  app.use(router.routes()).use(router.allowedMethods());
+  app.use(api.routes()).use(api.allowedMethods());
+  return app;
+}

@@ -1,0 +1,11 @@
+/** An error whose message a client may read; anything else becomes a plain 500. */
+export class HttpError extends Error {
+  readonly expose = true;
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}

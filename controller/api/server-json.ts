@@ -1,0 +1,21 @@
+import type { ServerView } from '../reconcile/loop.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The API's shape of one server; the web UI and `ood status --json` read the same. */
+export function serverJson(view: ServerView) {
+  const { state, observation, stopsAt } = view;
+  const live = state.phase === 'running' && observation?.players;
+  return {
+    id: state.id,
+    phase: state.phase,
+    desired: state.desired,
+    since: iso(state.phaseSince),
+    address: state.phase === 'running' || state.phase === 'booting' ? state.address : null,
+    players: live ? { online: observation.players!.online, max: observation.players!.max, names: observation.players!.names } : { online: 0, max: 0, names: [] },
+    idle: { emptySince: state.phase === 'running' ? iso(state.emptySince) : null, stopsAt: iso(stopsAt) },
+    lastError: state.lastError,
+  };
+}
+
+export type ServerJson = ReturnType<typeof serverJson>;

@@ -1,0 +1,133 @@
+import { Command, Option } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { readAdminToken } from '../admin-token.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
+import { readEnv, type OodEnv } from '../config/env.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { ConfigError, messageOf, OodError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { ApiClient } from './api-client.js';
+import { controllerInfoPath, greeting, serve } from './serve.js';
+import { waitFor } from './wait.js';
+
+const env: OodEnv = readEnv(process.env);
+const program = new Command('ood').description('Ore on Demand: a Minecraft server that runs only while people play').showHelpAfterError();
+program.option('-c, --config <file>', 'config file (default: $OOD_CONFIG, else ./ood.yaml, else the embedded default)');
+program.option('--url <url>', 'controller URL for client commands (default: $OOD_URL, else the running local controller)');
+
+const loaded = (): LoadedConfig => loadConfig({ configPath: program.opts<{ config?: string }>().config, envPath: env.configPath, cwd: process.cwd() });
+
+function client(): ApiClient {
+  const { config } = loaded();
+  let url = program.opts<{ url?: string }>().url ?? env.url;
+  const infoPath = controllerInfoPath(config.dataDir);
+  if (!url && existsSync(infoPath)) url = (JSON.parse(readFileSync(infoPath, 'utf8')) as { url: string }).url;
+  url ??= `http://${config.listen.host}:${config.listen.port}`;
+  return new ApiClient(url, readAdminToken(env.adminToken, config.dataDir));
+}
+
+const waitOption = () => new Option('--timeout <duration>', 'with --wait: give up after this long').default('15m');
+const timeoutMs = (text: string) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new ConfigError(`--timeout: expected a duration like "15m", got "${text}"`);
+  return ms;
+};
+const at = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '-');
+
+program
+  .command('serve')
+  .description('run the controller and its HTTP API')
+  .action(async () => {
+    const config = loaded();
+    const log = createLogger(config.config.log.level, undefined);
+    const serving = await serve(config, env, log);
+    process.stdout.write(greeting(serving.url, config, env) + '\n');
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'Stopping the controller; game processes keep running and are found again on the next start');
+      serving.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err: messageOf(err) }, 'Could not stop cleanly');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+
+program
+  .command('status')
+  .description('show every server')
+  .option('--json', 'print the API answer as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const servers = await client().servers();
+    if (opts.json) return void process.stdout.write(JSON.stringify({ servers }, null, 2) + '\n');
+    const rows = servers.map((s) => [s.id, s.phase, s.desired, `${s.players.online}/${s.players.max}`, s.address ?? '-', at(s.idle.stopsAt), s.lastError ?? '']);
+    printTable(['SERVER', 'PHASE', 'WANTED', 'PLAYERS', 'ADDRESS', 'IDLE STOP', 'LAST ERROR'], rows);
+  });
+
+for (const [name, target] of [['start', 'running'], ['stop', 'archived']] as const) {
+  program
+    .command(`${name} <server>`)
+    .description(name === 'start' ? 'bring a server up from its newest archive' : 'save, archive and remove a server')
+    .option('--wait', `follow progress until it is ${target}`)
+    .addOption(waitOption())
+    .action(async (id: string, opts: { wait?: boolean; timeout: string }) => {
+      const api = client();
+      const server = name === 'start' ? await api.start(id) : await api.stop(id);
+      if (!opts.wait) return void process.stdout.write(`${id}: wanted ${server.desired}, now ${server.phase}\n`);
+      await waitFor(api, id, target, { timeoutMs: timeoutMs(opts.timeout), out: process.stdout });
+    });
+}
+
+program
+  .command('keepalive <server>')
+  .description('keep a running server up for its idle.keepAlive time from now')
+  .action(async (id: string) => {
+    const server = await client().keepAlive(id);
+    process.stdout.write(`${id}: kept alive until at least ${at(server.idle.stopsAt)}\n`);
+  });
+
+program
+  .command('journal <server>')
+  .description("show a server's step journal (intent and outcome of each step)")
+  .option('--json', 'print as JSON')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const journal = await client().journal(id);
+    if (opts.json) return void process.stdout.write(JSON.stringify({ journal }, null, 2) + '\n');
+    printTable(['TIME', 'PHASE', 'STEP', 'OUTCOME', 'DETAIL'], journal.map((e) => [at(e.intentAt), e.phase, e.step, e.outcome ?? 'pending', e.error ?? e.detail ?? '']));
+  });
+
+program
+  .command('archives <server>')
+  .description("list a server's archives, newest first")
+  .option('--json', 'print as JSON')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const archives = await client().archives(id);
+    if (opts.json) return void process.stdout.write(JSON.stringify({ archives }, null, 2) + '\n');
+    printTable(['ARCHIVE', 'CREATED', 'SIZE'], archives.map((a) => [a.name, at(a.createdAt), `${(a.bytes / 1e6).toFixed(1)} MB`]));
+  });
+
+const configCmd = program.command('config').description('work with the config file');
+configCmd
+  .command('check')
+  .description('parse the config and say what it holds, or exactly what is wrong')
+  .action(() => {
+    const { config, source } = loaded();
+    process.stdout.write(`${source ?? 'embedded default'} is valid: ${config.servers.length} server(s), data in ${config.dataDir}\n`);
+    for (const s of config.servers) {
+      process.stdout.write(`  ${s.id}: ${s.driver} driver, game port ${s.game.port}, idle stop after ${formatDuration(s.idle.emptyAfter)} empty / ${formatDuration(s.idle.neverJoined)} unjoined, keeps ${s.keepArchives} archives\n`);
+    }
+  });
+
+function printTable(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  process.stdout.write([line(head), ...rows.map(line)].join('\n') + '\n');
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`ood: ${messageOf(err)}\n`);
+  process.exit(err instanceof ConfigError ? 2 : err instanceof OodError ? 1 : 1);
+});

@@ -1,0 +1,68 @@
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { adminTokenPath, resolveAdminToken } from '../admin-token.js';
+import { createApp } from '../api/app.js';
+import type { OodEnv } from '../config/env.js';
+import type { LoadedConfig } from '../config/load.js';
+import { Controller } from '../controller.js';
+import type { Logger } from '../log.js';
+
+export const controllerInfoPath = (dataDir: string) => join(dataDir, 'controller.json');
+
+export interface Serving {
+  url: string;
+  controller: Controller;
+  close(): Promise<void>;
+}
+
+/** Opens the controller, starts every server's loop and the HTTP API. */
+export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Promise<Serving> {
+  const { config } = loaded;
+  const { token } = resolveAdminToken(env.adminToken, config.dataDir);
+  const controller = Controller.open(config, { log, childEnv: env.childEnv });
+  let http: Server;
+  try {
+    http = createServer(createApp(controller, { adminToken: token, log }).callback());
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.listen.port, config.listen.host, resolve);
+    });
+  } catch (err) {
+    await controller.close();
+    throw err;
+  }
+  const { port } = http.address() as AddressInfo;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `http://${host}:${port}`;
+  // So that `ood status` and friends find this controller even when it listens on a random port.
+  writeFileSync(controllerInfoPath(config.dataDir), JSON.stringify({ url, pid: process.pid }));
+  controller.start();
+  return {
+    url,
+    controller,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      await controller.close();
+    },
+  };
+}
+
+/** What `ood serve` prints once it listens: where, and how to get in. */
+export function greeting(url: string, loaded: LoadedConfig, env: OodEnv): string {
+  const { config } = loaded;
+  const lines = [
+    `OoD listening on ${url}`,
+    `  config: ${loaded.source ?? 'embedded default (no ood.yaml): one local server "world", data in ' + config.dataDir}`,
+    env.adminToken
+      ? '  API and CLI: authenticate with the OOD_ADMIN_TOKEN you set'
+      : `  API and CLI: the admin token is in ${adminTokenPath(config.dataDir)} (mode 0600); \`npx ood\` here reads it`,
+    '  try: npx ood status · npx ood start <server> --wait · npx ood stop <server> --wait',
+  ];
+  for (const s of config.servers) lines.push(`  server "${s.id}": players join ${s.local.publicHost}:${s.game.port} once it runs`);
+  return lines.join('\n');
+}

@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import type { Config } from './config/schema.js';
+import type { Driver } from './drivers/driver.js';
+import { LocalDriver } from './drivers/local/local-driver.js';
+import { acquireLock } from './lock.js';
+import type { Logger } from './log.js';
+import { ServerRunner, type ServerView } from './reconcile/loop.js';
+import type { Desired } from './reconcile/types.js';
+import { Store } from './store/store.js';
+
+export interface Request {
+  actor: string;
+  source: string;
+}
+
+/**
+ * The running controller: the store, one driver and one reconcile runner per configured server.
+ * Web and CLI requests only change what is wanted and poke the runner; they never act themselves.
+ */
+export class Controller {
+  private readonly runners = new Map<string, ServerRunner>();
+  private readonly drivers = new Map<string, Driver>();
+
+  private constructor(
+    readonly config: Config,
+    readonly store: Store,
+    private readonly releaseLock: () => void,
+    log: Logger,
+    childEnv: NodeJS.ProcessEnv,
+    private readonly clock: () => number,
+  ) {
+    store.servers.ensure(config.servers.map((s) => s.id), clock());
+    const interrupted = store.journal.closeInterrupted(clock());
+    if (interrupted > 0) log.warn({ interrupted }, 'Found steps cut off by a stop of the controller; observing again before acting');
+    for (const server of config.servers) {
+      const serverLog = log.child({ component: 'reconcile', server: server.id });
+      const driver = new LocalDriver(server, config.dataDir, childEnv, serverLog.child({ component: 'driver' }), clock);
+      this.drivers.set(server.id, driver);
+      this.runners.set(server.id, new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock }));
+    }
+  }
+
+  static open(config: Config, options: { log: Logger; childEnv: NodeJS.ProcessEnv; clock?: () => number }): Controller {
+    const release = acquireLock(join(config.dataDir, 'controller.lock'));
+    try {
+      const store = Store.open(join(config.dataDir, 'ood.db'));
+      return new Controller(config, store, release, options.log, options.childEnv, options.clock ?? Date.now);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  start(): void {
+    for (const runner of this.runners.values()) runner.start();
+  }
+
+  has(id: string): boolean {
+    return this.runners.has(id);
+  }
+
+  views(): ServerView[] {
+    return [...this.runners.values()].map((r) => r.view());
+  }
+
+  view(id: string): ServerView {
+    return this.runner(id).view();
+  }
+
+  /** Records what `who` wants; concurrent identical requests coalesce into one change and one tick. */
+  want(id: string, desired: Desired, who: Request): ServerView {
+    const runner = this.runner(id);
+    const now = this.clock();
+    this.store.db.transaction(() => {
+      this.store.servers.setDesired(id, desired, who.actor, now);
+      this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: null });
+    })();
+    runner.poke();
+    return runner.view();
+  }
+
+  keepAlive(id: string, who: Request): ServerView {
+    const runner = this.runner(id);
+    const server = this.config.servers.find((s) => s.id === id)!;
+    const now = this.clock();
+    this.store.servers.setKeepAlive(id, now + server.idle.keepAlive);
+    this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: 'keep-alive', server: id, detail: null });
+    runner.poke();
+    return runner.view();
+  }
+
+  archives(id: string) {
+    return this.driver(id).archives();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    await Promise.all([...this.drivers.values()].map((d) => d.close()));
+    this.store.close();
+    this.releaseLock();
+  }
+
+  private runner(id: string): ServerRunner {
+    const runner = this.runners.get(id);
+    if (!runner) throw new Error(`unknown server ${id}`);
+    return runner;
+  }
+
+  private driver(id: string): Driver {
+    const driver = this.drivers.get(id);
+    if (!driver) throw new Error(`unknown server ${id}`);
+    return driver;
+  }
+}

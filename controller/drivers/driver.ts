@@ -1,0 +1,33 @@
+import type { Observation } from '../reconcile/types.js';
+
+export interface ArchiveInfo {
+  name: string;
+  /** Unix seconds from the name `ood-<ts>`. */
+  ts: number;
+  bytes: number;
+}
+
+/**
+ * What a driver does for the reconcile loop. Every step is idempotent: repeating one after a crash
+ * finds what the first attempt made. Each returns a line for the journal.
+ */
+export interface Driver {
+  observe(): Promise<Observation>;
+  /** The address players connect to, once a host exists. */
+  address(): string;
+  /** Creates the host from the newest good archive (or a fresh world when there is none). */
+  provision(): Promise<string>;
+  /** Starts the game on the host. */
+  boot(): Promise<string>;
+  say(message: string): Promise<void>;
+  /** Saves the world and asks the game to stop (RCON `save-all` + `stop`). */
+  stopGame(reason: string): Promise<string>;
+  terminate(): Promise<string>;
+  kill(): Promise<string>;
+  /** Archives the stopped host and confirms the archive is complete and listed. */
+  snapshot(): Promise<string>;
+  /** Removes the host, only when its confirmed archive exists; then prunes old archives. */
+  destroy(): Promise<string>;
+  archives(): Promise<ArchiveInfo[]>;
+  close(): Promise<void>;
+}

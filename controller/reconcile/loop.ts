@@ -1,0 +1,232 @@
+import type { Config, ServerConfig } from '../config/schema.js';
+import type { Driver } from '../drivers/driver.js';
+import { isRetryable, messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { decide, type DecideSettings } from './decide.js';
+import { stopsAt, trackPresence } from './idle.js';
+import type { Decision, Observation, Phase, Progress, ServerState } from './types.js';
+
+export interface ServerView {
+  state: ServerState;
+  observation: Observation | null;
+  stopsAt: number | null;
+}
+
+/** Everything a runner needs, passed in so tests can give it a clock or a fake driver. */
+export interface RunnerDeps {
+  store: Store;
+  driver: Driver;
+  server: ServerConfig;
+  reconcile: Config['reconcile'];
+  log: Logger;
+  clock: () => number;
+}
+
+const MAX_BOOTS = 3;
+
+/**
+ * The reconcile loop of one server: observe → decide → act (one idempotent step) → journal, then
+ * sleep until there is more to do. Servers each have their own runner, so a slow archive of one
+ * never holds up another. Ticks chain at once after a change, poll fast in transitions, slow when steady.
+ */
+export class ServerRunner {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private lastObservation: Observation | null = null;
+  private readonly settings: DecideSettings;
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.settings = { deadlines: deps.server.deadlines, idle: deps.server.idle, maxBoots: MAX_BOOTS };
+  }
+
+  get id(): string {
+    return this.deps.server.id;
+  }
+
+  start(): void {
+    this.poke();
+  }
+
+  /** Tick as soon as possible (a request changed what is wanted). Pokes during a tick coalesce into one more. */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.ticking = this.runTick().finally(() => {
+      this.ticking = undefined;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+  }
+
+  view(): ServerView {
+    const state = this.deps.store.servers.get(this.id)!;
+    return { state, observation: this.lastObservation, stopsAt: state.phase === 'running' ? stopsAt(state, this.settings.idle) : null };
+  }
+
+  private async runTick(): Promise<void> {
+    let delay: number;
+    try {
+      delay = await this.tick();
+    } catch (err) {
+      this.deps.log.error({ err: messageOf(err) }, 'Reconcile tick failed; trying again');
+      delay = this.deps.reconcile.slowTick;
+    }
+    if (this.stopped) return;
+    if (this.again) {
+      this.again = false;
+      delay = 0;
+    }
+    this.timer = setTimeout(() => this.poke(), delay);
+  }
+
+  /** One tick; returns how long to sleep before the next. */
+  async tick(): Promise<number> {
+    const { store, driver, clock, reconcile } = this.deps;
+    const observation = await driver.observe();
+    this.lastObservation = observation;
+    let state = store.servers.get(this.id)!;
+    const now = clock();
+    if (state.phase === 'running') state = this.notePresence(state, observation, now);
+
+    const decision = decide(state, observation, this.settings, now);
+    switch (decision.kind) {
+      case 'wait': {
+        const poll = state.phase === 'running' ? reconcile.playerProbe : STEADY.has(state.phase) ? reconcile.slowTick : reconcile.fastTick;
+        return Math.max(0, Math.min(poll, decision.until !== undefined ? decision.until - now : poll));
+      }
+      case 'move':
+        this.move(state, decision.to, decision.reason, now);
+        return 0;
+      case 'fail':
+        this.fail(state, decision.reason, now);
+        return 0;
+      case 'act':
+        await this.act(state, decision);
+        return 0;
+    }
+  }
+
+  private notePresence(state: ServerState, observation: Observation, now: number): ServerState {
+    const { emptySince, joined } = trackPresence(state, observation, now);
+    const { store } = this.deps;
+    if (observation.players && observation.players.names.length > 0) store.sightings.saw(this.id, observation.players.names, now);
+    if (emptySince !== state.emptySince) store.servers.setIdle(this.id, emptySince);
+    let progress = state.progress;
+    if (joined !== (state.progress.joined ?? false)) {
+      progress = { ...progress, joined };
+      store.servers.setProgress(this.id, state.phase, progress);
+    }
+    return { ...state, emptySince, progress };
+  }
+
+  private move(state: ServerState, to: Phase, reason: string, now: number): void {
+    const { store, driver, log } = this.deps;
+    const change =
+      to === 'running'
+        ? { readyAt: now, emptySince: null, keepAliveUntil: null, lastError: null }
+        : to === 'booting'
+          ? { address: driver.address(), lastError: null }
+          : to === 'archived'
+            ? { address: null, readyAt: null, emptySince: null, lastError: null }
+            : to === 'failed'
+              ? { lastError: reason }
+              : {};
+    store.servers.move(this.id, state.phase, to, now, change);
+    store.journal.record(this.id, to, 'phase', `${state.phase} → ${to}: ${reason}`, now);
+    log[to === 'failed' ? 'error' : 'info']({ from: state.phase, to, reason }, `Moved to ${to}`);
+  }
+
+  private fail(state: ServerState, reason: string, now: number): void {
+    this.move(state, 'failed', reason, now);
+  }
+
+  private async act(state: ServerState, decision: Extract<Decision, { kind: 'act' }>): Promise<void> {
+    const { store, clock, log, reconcile } = this.deps;
+    const entry = store.journal.intent(this.id, state.phase, decision.step, decision.reason, clock());
+    log.info({ step: decision.step, reason: decision.reason }, `Started step ${decision.step}`);
+    let progress: Progress = { ...state.progress };
+    try {
+      const detail = await this.runStep(state, decision);
+      store.journal.outcome(entry, 'ok', clock(), null, detail);
+      log.info({ step: decision.step, detail }, `Finished step ${decision.step}`);
+      delete progress.attempts;
+      delete progress.nextAttemptAt;
+      delete progress.lastError;
+      progress = this.afterStep(state, decision, progress);
+      if (decision.then) this.move(state, decision.then, `${decision.step} done`, clock());
+      else store.servers.setProgress(this.id, state.phase, progress);
+    } catch (err) {
+      const message = messageOf(err);
+      const now = clock();
+      store.journal.outcome(entry, 'error', now, message);
+      const attempts = (progress.attempts ?? 0) + 1;
+      if (!isRetryable(err) || attempts >= reconcile.maxAttempts) {
+        const why = isRetryable(err) ? `after ${attempts} attempts` : 'and it cannot be retried';
+        this.fail(state, `${decision.step} failed ${why}: ${message}`, now);
+        return;
+      }
+      const backoff = Math.min(reconcile.maxBackoff, reconcile.backoff * 2 ** (attempts - 1));
+      log.warn({ step: decision.step, err: message, attempts, backoff }, `Step ${decision.step} failed; retrying`);
+      store.servers.setProgress(this.id, state.phase, { ...progress, attempts, nextAttemptAt: now + backoff, lastError: message });
+      store.servers.setLastError(this.id, message);
+    }
+  }
+
+  private async runStep(state: ServerState, decision: Extract<Decision, { kind: 'act' }>): Promise<string> {
+    const { driver, store, clock } = this.deps;
+    switch (decision.step) {
+      case 'provision':
+        return driver.provision();
+      case 'boot':
+        return driver.boot();
+      case 'warn':
+        await driver.say(decision.message ?? 'This server stops soon.');
+        return `Warned in chat: ${decision.message ?? ''}`;
+      case 'idle_stop':
+        store.servers.setDesired(this.id, 'down', 'idle policy', clock());
+        return `Wanted down by the idle policy: ${decision.reason}`;
+      case 'stop_game':
+        return driver.stopGame(`${state.desiredBy} asked`);
+      case 'terminate':
+        return driver.terminate();
+      case 'kill':
+        return driver.kill();
+      case 'snapshot':
+        return driver.snapshot();
+      case 'destroy':
+        return driver.destroy();
+    }
+  }
+
+  /** Phase-scoped bookkeeping that decide reads on later ticks. */
+  private afterStep(state: ServerState, decision: Extract<Decision, { kind: 'act' }>, progress: Progress): Progress {
+    switch (decision.step) {
+      case 'boot':
+        return { ...progress, boots: (progress.boots ?? 0) + 1 };
+      case 'warn': {
+        const stopAt = stopsAt(state, this.settings.idle)!;
+        const warned = progress.warnedFor === stopAt ? (progress.warned ?? []) : [];
+        return { ...progress, warnedFor: stopAt, warned: [...warned, decision.warning!] };
+      }
+      case 'terminate':
+        return { ...progress, terminated: true };
+      case 'kill':
+        return { ...progress, killed: true };
+      default:
+        return progress;
+    }
+  }
+}
+
+const STEADY: ReadonlySet<Phase> = new Set(['archived', 'failed']);
