@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/schema.js';
 import type { Driver } from './drivers/driver.js';
@@ -41,6 +42,7 @@ export class Controller {
   }
 
   static open(config: Config, options: { log: Logger; childEnv: NodeJS.ProcessEnv; clock?: () => number }): Controller {
+    mkdirSync(config.dataDir, { recursive: true });
     const release = acquireLock(join(config.dataDir, 'controller.lock'));
     try {
       const store = Store.open(join(config.dataDir, 'ood.db'));

@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TEST_TOKEN } from './api.js';
+
+const BIN = fileURLToPath(new URL('../../bin/ood.mjs', import.meta.url));
+
+export interface ControllerProcess {
+  url: string;
+  pid: number;
+  output(): string;
+  /** kill -9, and wait until it is gone. */
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `ood serve` as a separate process, so a test can kill -9 it at any moment. */
+export async function startControllerProcess(configPath: string, extraEnv: Record<string, string> = {}): Promise<ControllerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--config', configPath], {
+    env: { ...process.env, OOD_ADMIN_TOKEN: TEST_TOKEN, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ood serve did not start within 20 s:\n${out}`)), 20_000);
+    const look = () => {
+      const match = /OoD listening on (http:\/\/\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', look);
+    child.once('exit', (code) => reject(new Error(`ood serve exited with ${code}:\n${out}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    output: () => out,
+    kill9: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import { readEnv } from '../../controller/config/env.js';
+import { loadConfig } from '../../controller/config/load.js';
+import { serve, type Serving } from '../../controller/cli/serve.js';
+import { silentLogger } from '../../controller/log.js';
+import { TEST_TOKEN } from './api.js';
+
+/** Runs the controller and its API inside the test process (game processes are still real children). */
+export function serveInProcess(configPath: string): Promise<Serving> {
+  const loaded = loadConfig({ configPath, envPath: undefined, cwd: process.cwd() });
+  return serve(loaded, readEnv({ ...process.env, OOD_ADMIN_TOKEN: TEST_TOKEN }), silentLogger);
+}
