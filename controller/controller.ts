@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Failpoints } from './config/env.js';
 import type { Config } from './config/schema.js';
 import type { Driver } from './drivers/driver.js';
 import { LocalDriver } from './drivers/local/local-driver.js';
@@ -29,6 +30,7 @@ export class Controller {
     log: Logger,
     childEnv: NodeJS.ProcessEnv,
     private readonly clock: () => number,
+    failpoints: Failpoints,
   ) {
     store.servers.ensure(config.servers.map((s) => s.id), clock());
     const interrupted = store.journal.closeInterrupted(clock());
@@ -37,16 +39,16 @@ export class Controller {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
       const driver = new LocalDriver(server, config.dataDir, childEnv, serverLog.child({ component: 'driver' }), clock);
       this.drivers.set(server.id, driver);
-      this.runners.set(server.id, new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock }));
+      this.runners.set(server.id, new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints }));
     }
   }
 
-  static open(config: Config, options: { log: Logger; childEnv: NodeJS.ProcessEnv; clock?: () => number }): Controller {
+  static open(config: Config, options: { log: Logger; childEnv: NodeJS.ProcessEnv; clock?: () => number; failpoints?: Failpoints }): Controller {
     mkdirSync(config.dataDir, { recursive: true });
     const release = acquireLock(join(config.dataDir, 'controller.lock'));
     try {
       const store = Store.open(join(config.dataDir, 'ood.db'));
-      return new Controller(config, store, release, options.log, options.childEnv, options.clock ?? Date.now);
+      return new Controller(config, store, release, options.log, options.childEnv, options.clock ?? Date.now, options.failpoints ?? new Map());
     } catch (err) {
       release();
       throw err;

@@ -21,7 +21,7 @@ export interface Serving {
 export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Promise<Serving> {
   const { config } = loaded;
   const { token } = resolveAdminToken(env.adminToken, config.dataDir);
-  const controller = Controller.open(config, { log, childEnv: env.childEnv });
+  const controller = Controller.open(config, { log, childEnv: env.childEnv, failpoints: env.failpoints });
   let http: Server;
   try {
     http = createServer(createApp(controller, { adminToken: token, log }).callback());

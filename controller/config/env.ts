@@ -7,8 +7,26 @@ export interface OodEnv {
   adminToken: string | undefined;
   /** Where CLI commands find a running controller (default: the config's listen address). */
   url: string | undefined;
+  /**
+   * Failpoints for crash tests (`OOD_FAILPOINTS="snapshot:after=3000,boot:before=2000"`): the loop pauses
+   * that long before a step runs, or after it ran but before its outcome is recorded, so a test can
+   * kill -9 the controller inside exactly that window. Empty in normal use.
+   */
+  failpoints: Failpoints;
   /** What game processes inherit: the environment minus OoD's own variables and cloud credentials. */
   childEnv: NodeJS.ProcessEnv;
+}
+
+export type Failpoints = ReadonlyMap<string, { before?: number; after?: number }>;
+
+export function parseFailpoints(text: string | undefined): Failpoints {
+  const out = new Map<string, { before?: number; after?: number }>();
+  for (const item of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const match = /^([a-z_]+):(before|after)=(\d+)$/.exec(item);
+    if (!match) throw new Error(`OOD_FAILPOINTS: expected "step:before=ms" or "step:after=ms", got "${item}"`);
+    out.set(match[1]!, { ...out.get(match[1]!), [match[2]!]: Number(match[3]) });
+  }
+  return out;
 }
 
 const PRIVATE = /^(OOD_|DIGITALOCEAN_|PULUMI_)/;
@@ -20,6 +38,7 @@ export function readEnv(env: NodeJS.ProcessEnv): OodEnv {
     configPath: env.OOD_CONFIG || undefined,
     adminToken: env.OOD_ADMIN_TOKEN || undefined,
     url: env.OOD_URL || undefined,
+    failpoints: parseFailpoints(env.OOD_FAILPOINTS),
     childEnv,
   };
 }

@@ -1,3 +1,4 @@
+import type { Failpoints } from '../config/env.js';
 import type { Config, ServerConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
 import { isRetryable, messageOf } from '../errors.js';
@@ -21,6 +22,7 @@ export interface RunnerDeps {
   reconcile: Config['reconcile'];
   log: Logger;
   clock: () => number;
+  failpoints?: Failpoints;
 }
 
 const MAX_BOOTS = 3;
@@ -157,7 +159,10 @@ export class ServerRunner {
     log.info({ step: decision.step, reason: decision.reason }, `Started step ${decision.step}`);
     let progress: Progress = { ...state.progress };
     try {
+      const failpoint = this.deps.failpoints?.get(decision.step);
+      if (failpoint?.before) await sleep(failpoint.before);
       const detail = await this.runStep(state, decision);
+      if (failpoint?.after) await sleep(failpoint.after);
       store.journal.outcome(entry, 'ok', clock(), null, detail);
       log.info({ step: decision.step, detail }, `Finished step ${decision.step}`);
       delete progress.attempts;
@@ -228,5 +233,7 @@ export class ServerRunner {
     }
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const STEADY: ReadonlySet<Phase> = new Set(['archived', 'failed']);
