@@ -11,7 +11,7 @@ const serverId = z
 
 const port = z.number().int().min(1).max(65_535);
 
-const localDriver = z.object({
+const localDriver = z.strictObject({
   /** The command that runs Minecraft in the server's working directory: a string split on spaces, or a list. */
   command: z
     .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
@@ -23,7 +23,7 @@ const localDriver = z.object({
   publicHost: z.string().min(1).default('localhost'),
 });
 
-const idle = z.object({
+const idle = z.strictObject({
   /** Stop this long after the last player left. */
   emptyAfter: duration.prefault('15m'),
   /** Stop this long after the server became ready when nobody joined at all. */
@@ -34,7 +34,7 @@ const idle = z.object({
   keepAlive: duration.prefault('30m'),
 });
 
-const deadlines = z.object({
+const deadlines = z.strictObject({
   provisioning: duration.prefault('10m'),
   booting: duration.prefault('5m'),
   /** Time for `save-all` and `stop` over RCON before the host is stopped harder. */
@@ -45,7 +45,7 @@ const deadlines = z.object({
   destroying: duration.prefault('5m'),
 });
 
-const server = z.object({
+const server = z.strictObject({
   id: serverId,
   driver: z.literal('local').default('local'),
   game: z
