@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -21,6 +23,17 @@ export function embeddedDefault(): unknown {
 /** The argv that runs `test/mc-server/main.ts` with this Node and tsx, from any working directory. */
 export function testServerCommand(): string[] {
   const tsxLoader = import.meta.resolve('tsx');
-  const entry = fileURLToPath(new URL('../../test/mc-server/main.ts', import.meta.url));
+  const entry = join(packageRoot(), 'test', 'mc-server', 'main.ts');
   return [process.execPath, '--import', tsxLoader, entry];
+}
+
+/** OoD's package directory, found upwards from this module (which may be bundled into dist/). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`No package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+  return dir;
 }

@@ -14,8 +14,8 @@ export interface ControllerProcess {
 }
 
 /** `ood serve` as a separate process, so a test can kill -9 it at any moment. */
-export async function startControllerProcess(configPath: string, extraEnv: Record<string, string> = {}): Promise<ControllerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--config', configPath], {
+export async function startControllerProcess(configPath: string, extraEnv: Record<string, string> = {}, bin = BIN): Promise<ControllerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [bin, 'serve', '--config', configPath], {
     env: { ...process.env, OOD_ADMIN_TOKEN: TEST_TOKEN, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
