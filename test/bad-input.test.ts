@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -113,5 +113,10 @@ describe('bad input', () => {
     });
     expect(failed.lastError).toContain('only damaged ones');
     expect(existsSync(home.hostDir())).toBe(false);
+
+    // A person repairs it (moves the damaged archives away) and presses start again: it resumes.
+    rmSync(home.archiveDir(), { recursive: true });
+    await api.start();
+    await waitUntil('running after the repair', async () => (await api.server()).phase === 'running');
   });
 });

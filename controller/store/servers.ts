@@ -64,16 +64,23 @@ export class ServerRepo {
     return (this.db.prepare('SELECT * FROM servers ORDER BY id').all() as ServerRow[]).map(fromRow);
   }
 
-  /** Sets what people (or the idle policy) want. Returns whether it changed. */
+  /**
+   * Sets what people (or the idle policy) want, and when. The time is written even when the wanted
+   * state is unchanged: asking again is how a person resumes a failed server. Returns whether it changed.
+   */
   setDesired(id: string, desired: Desired, by: string, now: number): boolean {
-    const result = this.db
-      .prepare(
-        `UPDATE servers SET desired = ?, desired_at = ?, desired_by = ?,
-           keep_alive_until = CASE WHEN ? = 'down' THEN NULL ELSE keep_alive_until END
-         WHERE id = ? AND desired != ?`,
-      )
-      .run(desired, now, by, desired, id, desired);
-    return result.changes === 1;
+    return this.db.transaction(() => {
+      const before = this.db.prepare('SELECT desired FROM servers WHERE id = ?').get(id) as { desired: Desired } | undefined;
+      if (!before) throw new StoreError(`No server ${id} in the store`);
+      this.db
+        .prepare(
+          `UPDATE servers SET desired = ?, desired_at = ?, desired_by = ?,
+             keep_alive_until = CASE WHEN ? = 'down' THEN NULL ELSE keep_alive_until END
+           WHERE id = ?`,
+        )
+        .run(desired, now, by, desired, id);
+      return before.desired !== desired;
+    })();
   }
 
   /**
