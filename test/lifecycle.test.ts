@@ -67,9 +67,14 @@ describe('life cycle on a real Minecraft server with a real client', () => {
     await api.start();
     await waitUntil('running again', async () => (await api.server()).phase === 'running', 60_000);
     const bob = await joinBot(home.gamePort, 'bob');
+    await waitUntil('the API to count bob', async () => (await api.server()).players.names.includes('bob'));
     await waitUntil('the chunk to load', () => bob.blockAt(MARK) !== null, 10_000);
     expect(bob.blockAt(MARK)?.name).toBe('gold_block');
     await leave(bob);
+    await waitUntil('bob to be seen leaving', async () => (await api.server()).players.online === 0, 10_000);
+    const sightings = serving.controller.store.sightings.list('world');
+    expect(sightings.map((x) => x.player).sort()).toEqual(['ann', 'bob']);
+    for (const x of sightings) expect(x.lastSeen).toBeGreaterThan(x.firstSeen);
     expect(journal.filter((e) => e.step === 'provision')).toHaveLength(1);
     expect((await api.journal()).find((e) => e.step === 'provision' && e.id > journal.at(-1)!.id)?.detail).toBe(`Restored ${archives[0]!.name}`);
   });

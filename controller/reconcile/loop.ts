@@ -38,6 +38,8 @@ export class ServerRunner {
   private again = false;
   private stopped = false;
   private lastObservation: Observation | null = null;
+  /** Who the last successful probe saw online, to record sightings only on change. */
+  private seen: ReadonlySet<string> = new Set();
   private readonly settings: DecideSettings;
 
   constructor(private readonly deps: RunnerDeps) {
@@ -111,7 +113,7 @@ export class ServerRunner {
         this.move(state, decision.to, decision.reason, now);
         return 0;
       case 'fail':
-        this.fail(state, decision.reason, now);
+        this.move(state, 'failed', decision.reason, now);
         return 0;
       case 'act':
         await this.act(state, decision);
@@ -122,12 +124,18 @@ export class ServerRunner {
   private notePresence(state: ServerState, observation: Observation, now: number): ServerState {
     const { emptySince, joined } = trackPresence(state, observation, now);
     const { store } = this.deps;
-    if (observation.players && observation.players.names.length > 0) store.sightings.saw(this.id, observation.players.names, now);
-    if (emptySince !== state.emptySince) store.servers.setIdle(this.id, emptySince);
-    let progress = state.progress;
-    if (joined !== (state.progress.joined ?? false)) {
-      progress = { ...progress, joined };
-      store.servers.setProgress(this.id, state.phase, progress);
+    const progress = joined === (state.progress.joined ?? false) ? state.progress : { ...state.progress, joined };
+    // Sightings are written when someone joins or leaves, not on every probe: a write per second per
+    // server would be an fsync per second for nothing. A leaver's last_seen is when the leave was noticed.
+    const names = observation.players ? new Set(observation.players.names) : this.seen;
+    const changed = [...names].filter((n) => !this.seen.has(n)).concat([...this.seen].filter((n) => !names.has(n)));
+    this.seen = names;
+    if (changed.length > 0 || emptySince !== state.emptySince || progress !== state.progress) {
+      store.db.transaction(() => {
+        if (changed.length > 0) store.sightings.saw(this.id, changed, now);
+        if (emptySince !== state.emptySince) store.servers.setIdle(this.id, emptySince);
+        if (progress !== state.progress) store.servers.setProgress(this.id, state.phase, progress);
+      })();
     }
     return { ...state, emptySince, progress };
   }
@@ -144,13 +152,12 @@ export class ServerRunner {
             : to === 'failed'
               ? { lastError: reason }
               : {};
-    store.servers.move(this.id, state.phase, to, now, change);
-    store.journal.record(this.id, to, 'phase', `${state.phase} → ${to}: ${reason}`, now);
+    // The phase and its journal row change together, or not at all.
+    store.db.transaction(() => {
+      store.servers.move(this.id, state.phase, to, now, change);
+      store.journal.record(this.id, to, 'phase', `${state.phase} → ${to}: ${reason}`, now);
+    })();
     log[to === 'failed' ? 'error' : 'info']({ from: state.phase, to, reason }, `Moved to ${to}`);
-  }
-
-  private fail(state: ServerState, reason: string, now: number): void {
-    this.move(state, 'failed', reason, now);
   }
 
   private async act(state: ServerState, decision: Extract<Decision, { kind: 'act' }>): Promise<void> {
@@ -163,28 +170,34 @@ export class ServerRunner {
       if (failpoint?.before) await sleep(failpoint.before);
       const detail = await this.runStep(state, decision);
       if (failpoint?.after) await sleep(failpoint.after);
-      store.journal.outcome(entry, 'ok', clock(), null, detail);
       log.info({ step: decision.step, detail }, `Finished step ${decision.step}`);
       delete progress.attempts;
       delete progress.nextAttemptAt;
       delete progress.lastError;
       progress = this.afterStep(state, decision, progress);
-      if (decision.then) this.move(state, decision.then, `${decision.step} done`, clock());
-      else store.servers.setProgress(this.id, state.phase, progress);
+      // The outcome and what follows from it are one write: a crash never leaves one without the other.
+      store.db.transaction(() => {
+        store.journal.outcome(entry, 'ok', clock(), null, detail);
+        if (decision.then) this.move(state, decision.then, `${decision.step} done`, clock());
+        else store.servers.setProgress(this.id, state.phase, progress);
+      })();
     } catch (err) {
       const message = messageOf(err);
       const now = clock();
-      store.journal.outcome(entry, 'error', now, message);
       const attempts = (progress.attempts ?? 0) + 1;
-      if (!isRetryable(err) || attempts >= reconcile.maxAttempts) {
-        const why = isRetryable(err) ? `after ${attempts} attempts` : 'and it cannot be retried';
-        this.fail(state, `${decision.step} failed ${why}: ${message}`, now);
-        return;
-      }
+      const giveUp = !isRetryable(err) || attempts >= reconcile.maxAttempts;
       const backoff = Math.min(reconcile.maxBackoff, reconcile.backoff * 2 ** (attempts - 1));
-      log.warn({ step: decision.step, err: message, attempts, backoff }, `Step ${decision.step} failed; retrying`);
-      store.servers.setProgress(this.id, state.phase, { ...progress, attempts, nextAttemptAt: now + backoff, lastError: message });
-      store.servers.setLastError(this.id, message);
+      if (!giveUp) log.warn({ step: decision.step, err: message, attempts, backoff }, `Step ${decision.step} failed; retrying`);
+      store.db.transaction(() => {
+        store.journal.outcome(entry, 'error', now, message);
+        if (giveUp) {
+          const why = isRetryable(err) ? `after ${attempts} attempts` : 'and it cannot be retried';
+          this.move(state, 'failed', `${decision.step} failed ${why}: ${message}`, now);
+        } else {
+          store.servers.setProgress(this.id, state.phase, { ...progress, attempts, nextAttemptAt: now + backoff, lastError: message });
+          store.servers.setLastError(this.id, message);
+        }
+      })();
     }
   }
 
