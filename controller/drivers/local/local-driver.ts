@@ -10,7 +10,7 @@ import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import type { Observation, Players } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver } from '../driver.js';
-import { archiveName, extractArchive, listArchives, nextArchiveTs, readArchive, writeArchive } from './archive.js';
+import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, writeArchive } from './archive.js';
 import { findHostProcesses, signalAll, spawnHostProcess } from './processes.js';
 
 /** Written into the working directory; control files never go into archives. */
@@ -27,6 +27,7 @@ interface ArchivedRecord {
   archive: string;
   sha256: string;
   entries: number;
+  bytes: number;
 }
 
 /**
@@ -113,10 +114,8 @@ export class LocalDriver implements Driver {
         return { restoredFrom: archive.name, notes };
       } catch (err) {
         if (!(err instanceof ArchiveError)) throw err;
-        await mkdir(this.corruptDir, { recursive: true });
-        await rename(join(this.archiveDir, archive.name), join(this.corruptDir, archive.name));
+        await this.setAside(archive.name, err.message);
         notes.push(`${archive.name} is damaged (${err.message.replace(/^Archive \S+ is damaged: /, '')}); set it aside in archives/corrupt/`);
-        this.log.error({ archive: archive.name, err: err.message }, 'Found a damaged archive; set it aside');
         await rm(staging, { recursive: true, force: true });
         await mkdir(staging);
       }
@@ -167,7 +166,8 @@ export class LocalDriver implements Driver {
   }
 
   async snapshot(): Promise<string> {
-    const confirmed = await this.confirmedArchive();
+    // After a crash the record may be all that is left of a finished snapshot: read it back in full.
+    const confirmed = await this.confirmedArchive('read back');
     if (confirmed) return `Already archived as ${confirmed.archive}`;
     const running = await findHostProcesses(this.hostDir);
     if (running.length > 0) throw new HostError(`The game still runs (pid ${running.join(', ')}); not archiving a live world`, false);
@@ -176,20 +176,33 @@ export class LocalDriver implements Driver {
     if (!(await listArchives(this.archiveDir)).some((a) => a.name === name)) {
       throw new ArchiveError(`Archive ${name} was written but is not listed in ${this.archiveDir}`, true);
     }
-    const record: ArchivedRecord = { archive: name, sha256: facts.sha256, entries: facts.entries };
+    const record: ArchivedRecord = { archive: name, sha256: facts.sha256, entries: facts.entries, bytes: facts.bytes };
     await writeFile(join(this.hostDir, ARCHIVED_FILE), JSON.stringify(record));
     return `Archived to ${name} (${facts.entries} entries, ${(facts.bytes / 1e6).toFixed(1)} MB, sha256 ${facts.sha256.slice(0, 12)})`;
   }
 
-  /** The archive this host was saved to, when it exists, is listed and reads back with the same sha256. */
-  private async confirmedArchive(): Promise<ArchivedRecord | undefined> {
+  /**
+   * The archive this host was saved to, when it is listed with the size `snapshot` verified, and, with
+   * 'read back', reads back with the same sha256 and entry count. `destroy` runs right after `snapshot`
+   * read the whole file; it checks the listing rather than reading a large world a second time.
+   */
+  private async confirmedArchive(depth: 'listed' | 'read back'): Promise<ArchivedRecord | undefined> {
     const path = join(this.hostDir, ARCHIVED_FILE);
     if (!existsSync(path)) return undefined;
     const record = JSON.parse(await readFile(path, 'utf8')) as ArchivedRecord;
-    const listed = (await listArchives(this.archiveDir)).some((a) => a.name === record.archive);
-    if (!listed) return undefined;
-    const facts = await readArchive(join(this.archiveDir, record.archive));
-    return facts.sha256 === record.sha256 && facts.entries === record.entries ? record : undefined;
+    const listed = (await listArchives(this.archiveDir)).find((a) => a.name === record.archive);
+    if (!listed || listed.bytes !== record.bytes) return undefined;
+    if (depth === 'listed') return record;
+    let facts: ArchiveFacts | undefined;
+    try {
+      facts = await readArchive(join(this.archiveDir, record.archive));
+    } catch (err) {
+      if (!(err instanceof ArchiveError)) throw err;
+    }
+    if (facts && facts.sha256 === record.sha256 && facts.entries === record.entries) return record;
+    // Damaged since it was written: never restore it; the host is still here to archive again.
+    await this.setAside(record.archive, 'it no longer matches what was written');
+    return undefined;
   }
 
   async destroy(): Promise<string> {
@@ -197,8 +210,8 @@ export class LocalDriver implements Driver {
     if (existsSync(this.hostDir)) {
       const running = await findHostProcesses(this.hostDir);
       if (running.length > 0) throw new HostError(`The game still runs (pid ${running.join(', ')}); not removing its host`, false);
-      const confirmed = await this.confirmedArchive();
-      if (!confirmed) throw new HostError(`No confirmed archive of ${this.hostDir}; not removing it`, false);
+      const confirmed = await this.confirmedArchive('listed');
+      if (!confirmed) throw new HostError(`No confirmed archive of ${this.hostDir} (its archive is missing or changed size); not removing it`, false);
       // Rename first: the host is gone in one step, and a crash mid-removal leaves only trash.
       await rename(this.hostDir, join(this.root, `trash-${this.clock()}`));
       notes.push(`Removed the working directory (saved as ${confirmed.archive})`);
@@ -218,6 +231,13 @@ export class LocalDriver implements Driver {
     const doomed = archives.slice(this.server.keepArchives).filter((a) => a.name !== protectedName);
     for (const archive of doomed) await rm(join(this.archiveDir, archive.name));
     return doomed.map((a) => a.name);
+  }
+
+  /** Moves a damaged archive to `archives/corrupt/`, where restore and prune never look. */
+  private async setAside(name: string, why: string): Promise<void> {
+    await mkdir(this.corruptDir, { recursive: true });
+    await rename(join(this.archiveDir, name), join(this.corruptDir, name));
+    this.log.error({ archive: name, why }, 'Found a damaged archive; set it aside in archives/corrupt/');
   }
 
   private async removeLeftovers(prefix: string): Promise<void> {
