@@ -20,8 +20,7 @@ export interface Request {
  * Web and CLI requests only change what is wanted and poke the runner; they never act themselves.
  */
 export class Controller {
-  private readonly runners = new Map<string, ServerRunner>();
-  private readonly drivers = new Map<string, Driver>();
+  private readonly servers = new Map<string, { runner: ServerRunner; driver: Driver }>();
 
   private constructor(
     readonly config: Config,
@@ -38,8 +37,7 @@ export class Controller {
     for (const server of config.servers) {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
       const driver = new LocalDriver(server, config.dataDir, childEnv, serverLog.child({ component: 'driver' }), clock);
-      this.drivers.set(server.id, driver);
-      this.runners.set(server.id, new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints }));
+      this.servers.set(server.id, { driver, runner: new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints }) });
     }
   }
 
@@ -56,24 +54,24 @@ export class Controller {
   }
 
   start(): void {
-    for (const runner of this.runners.values()) runner.start();
+    for (const { runner } of this.servers.values()) runner.start();
   }
 
   has(id: string): boolean {
-    return this.runners.has(id);
+    return this.servers.has(id);
   }
 
   views(): ServerView[] {
-    return [...this.runners.values()].map((r) => r.view());
+    return [...this.servers.values()].map(({ runner }) => runner.view());
   }
 
   view(id: string): ServerView {
-    return this.runner(id).view();
+    return this.server(id).runner.view();
   }
 
   /** Records what `who` wants; concurrent identical requests coalesce into one change and one tick. */
   want(id: string, desired: Desired, who: Request): ServerView {
-    const runner = this.runner(id);
+    const runner = this.server(id).runner;
     const now = this.clock();
     this.store.db.transaction(() => {
       this.store.servers.setDesired(id, desired, who.actor, now);
@@ -84,7 +82,7 @@ export class Controller {
   }
 
   keepAlive(id: string, who: Request): ServerView {
-    const runner = this.runner(id);
+    const runner = this.server(id).runner;
     const server = this.config.servers.find((s) => s.id === id)!;
     const now = this.clock();
     this.store.servers.setKeepAlive(id, now + server.idle.keepAlive);
@@ -94,25 +92,19 @@ export class Controller {
   }
 
   archives(id: string) {
-    return this.driver(id).archives();
+    return this.server(id).driver.archives();
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.runners.values()].map((r) => r.stop()));
-    await Promise.all([...this.drivers.values()].map((d) => d.close()));
+    await Promise.all([...this.servers.values()].map(({ runner }) => runner.stop()));
+    await Promise.all([...this.servers.values()].map(({ driver }) => driver.close()));
     this.store.close();
     this.releaseLock();
   }
 
-  private runner(id: string): ServerRunner {
-    const runner = this.runners.get(id);
-    if (!runner) throw new Error(`unknown server ${id}`);
-    return runner;
-  }
-
-  private driver(id: string): Driver {
-    const driver = this.drivers.get(id);
-    if (!driver) throw new Error(`unknown server ${id}`);
-    return driver;
+  private server(id: string) {
+    const server = this.servers.get(id);
+    if (!server) throw new Error(`unknown server ${id}`);
+    return server;
   }
 }

@@ -22,7 +22,8 @@ export class StatusPingError extends OodError {
   readonly retryable = true;
 }
 
-export class ArchiveError extends OodError {
+/** An error whose retryability depends on the case, decided where it is thrown. */
+abstract class CaseError extends OodError {
   constructor(
     message: string,
     readonly retryable: boolean,
@@ -32,15 +33,11 @@ export class ArchiveError extends OodError {
   }
 }
 
-export class HostError extends OodError {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+/** Writing, reading or restoring an archive. Damage is terminal; an I/O hiccup may be retried. */
+export class ArchiveError extends CaseError {}
+
+/** A host (working directory, game process) in a state OoD will not act on, or a failed host step. */
+export class HostError extends CaseError {}
 
 export class StoreError extends OodError {
   readonly retryable = false;

@@ -4,7 +4,7 @@ import { readAdminToken } from '../admin-token.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { ConfigError, messageOf, OodError } from '../errors.js';
+import { ConfigError, messageOf } from '../errors.js';
 import { createLogger } from '../log.js';
 import { ApiClient } from './api-client.js';
 import { controllerInfoPath, greeting, serve } from './serve.js';
@@ -129,5 +129,5 @@ function printTable(head: string[], rows: string[][]): void {
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`ood: ${messageOf(err)}\n`);
-  process.exit(err instanceof ConfigError ? 2 : err instanceof OodError ? 1 : 1);
+  process.exit(err instanceof ConfigError ? 2 : 1);
 });

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -37,7 +37,8 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${port}`;
   // So that `ood status` and friends find this controller even when it listens on a random port.
-  writeFileSync(controllerInfoPath(config.dataDir), JSON.stringify({ url, pid: process.pid }));
+  const infoPath = controllerInfoPath(config.dataDir);
+  writeFileSync(infoPath, JSON.stringify({ url, pid: process.pid }));
   controller.start();
   return {
     url,
@@ -48,6 +49,7 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
         http.closeAllConnections();
       });
       await controller.close();
+      rmSync(infoPath, { force: true });
     },
   };
 }
