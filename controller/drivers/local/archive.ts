@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createGunzip } from 'node:zlib';
 import * as tar from 'tar';
 import { ArchiveError } from '../../errors.js';
 import type { ArchiveInfo } from '../driver.js';
@@ -103,11 +104,31 @@ export async function readArchive(path: string): Promise<ArchiveFacts> {
   return { sha256: hash.digest('hex'), entries, bytes };
 }
 
-/** Extracts `archive` into the empty directory `into`; throws an ArchiveError when it is damaged. */
+/**
+ * Extracts `archive` into the empty directory `into`; throws an ArchiveError when it is damaged.
+ * Gunzip runs as Node's zlib stream, on the libuv thread pool, while tar writes files on the main
+ * thread: the two overlap as GNU tar's separate gzip process does. `tar.x({ file })` inflates on the
+ * main thread and measured about 3× slower on a 200 MB world (see `npm run bench`).
+ */
 export async function extractArchive(archive: string, into: string): Promise<void> {
   await mkdir(into, { recursive: true });
   try {
-    await tar.x({ file: archive, cwd: into, strict: true, preserveOwner: false });
+    await new Promise<void>((resolve, reject) => {
+      const source = createReadStream(archive, { highWaterMark: 1 << 20 });
+      const gunzip = createGunzip({ chunkSize: 256 << 10 });
+      const unpack = new tar.Unpack({ cwd: into, strict: true, preserveOwner: false });
+      const fail = (err: unknown) => {
+        source.destroy();
+        gunzip.destroy();
+        reject(err as Error);
+      };
+      source.on('error', fail);
+      gunzip.on('error', fail);
+      unpack.on('error', fail);
+      // 'close' comes after the last file is written, not just after the input ended.
+      unpack.on('close', () => resolve());
+      source.pipe(gunzip).pipe(unpack as unknown as NodeJS.WritableStream);
+    });
   } catch (err) {
     throw new ArchiveError(`Archive ${archive} is damaged: ${(err as Error).message}`, false, { cause: err });
   }
