@@ -18,15 +18,20 @@ interface Scenario {
   step: string;
   /** Whether the run is a stop (the server is started first, then stopped). */
   stop: boolean;
+  /**
+   * For an `after` failpoint: what shows the step's work is done, so the kill lands in the window
+   * between the work and its record (and not, on a slow moment, in the middle of the work).
+   */
+  done?: (home: OodHome) => Promise<boolean>;
 }
 
 const scenarios: Scenario[] = [
-  { phase: 'provisioning', step: 'provision', failpoint: 'provision:after=4000', stop: false },
-  { phase: 'booting', step: 'boot', failpoint: 'boot:after=4000', stop: false },
+  { phase: 'provisioning', step: 'provision', failpoint: 'provision:after=4000', stop: false, done: async (h) => existsSync(h.hostDir()) },
+  { phase: 'booting', step: 'boot', failpoint: 'boot:after=4000', stop: false, done: async (h) => (await findHostProcesses(h.hostDir())).length > 0 },
   { phase: 'running', step: '', failpoint: '', stop: false },
   { phase: 'stopping', step: 'stop_game', failpoint: 'stop_game:before=4000', stop: true },
-  { phase: 'snapshotting', step: 'snapshot', failpoint: 'snapshot:after=4000', stop: true },
-  { phase: 'destroying', step: 'destroy', failpoint: 'destroy:after=4000', stop: true },
+  { phase: 'snapshotting', step: 'snapshot', failpoint: 'snapshot:after=4000', stop: true, done: async (h) => (await listArchives(h.archiveDir())).length > 0 },
+  { phase: 'destroying', step: 'destroy', failpoint: 'destroy:after=4000', stop: true, done: async (h) => !existsSync(h.hostDir()) },
 ];
 
 describe('kill -9 of the controller converges after a restart', () => {
@@ -37,7 +42,7 @@ describe('kill -9 of the controller converges after a restart', () => {
     await home?.cleanup();
   });
 
-  it.each(scenarios)('during $phase', async ({ phase, step, failpoint, stop }) => {
+  it.each(scenarios)('during $phase', async ({ phase, step, failpoint, stop, done }) => {
     home = await makeOodHome({ templateFiles: { [NOTE]: `note for ${phase}` } });
     controller = await startControllerProcess(home.configPath, failpoint ? { OOD_FAILPOINTS: failpoint } : {});
     let api = apiFor(controller.url);
@@ -48,6 +53,7 @@ describe('kill -9 of the controller converges after a restart', () => {
     }
     if (step) {
       await waitUntil(`${step} to be under way`, async () => (await api.journal()).some((e) => e.step === step && e.outcome === null));
+      if (done) await waitUntil(`${step} to have done its work`, () => done(home!), 3_000);
     } else {
       await waitUntil('running', async () => (await api.server()).phase === 'running');
     }
