@@ -16,9 +16,14 @@ interface Player {
   username: string;
   save(): Promise<void>;
 }
+interface World {
+  storageProvider: { save(chunkX: number, chunkZ: number, column: unknown): Promise<void> } | null;
+  getColumns(): { chunkX: string; chunkZ: string; column: unknown }[];
+  waitSaving(): Promise<void>;
+}
 interface FlyingSquid {
   players: Player[];
-  overworld: { waitSaving(): Promise<void> };
+  overworld: World;
   broadcast(message: string): void;
   quit(reason?: string): Promise<void>;
   commands: { use(command: string, ctx: object, op: boolean): Promise<string | undefined> };
@@ -54,9 +59,22 @@ const serv = createMCServer({
   'player-list-text': { header: { text: 'OoD' }, footer: { text: 'test server' } },
 });
 
+/**
+ * Writes every loaded chunk, then lets the world's own save queue drain. Not just `waitSaving()`:
+ * prismarine-world's `saveNow` clears its queue after awaiting the writes, so a chunk changed during
+ * an autosave is dropped from the queue unsaved, and `waitSaving()` then reports an empty queue.
+ * Seen as a lost /setblock in OoD's life-cycle test on a loaded machine. Each chunk's data is taken
+ * when its save is called, so these writes hold the current state, and the region file's own
+ * write queue puts them after any older autosave write.
+ */
 async function saveAll(): Promise<void> {
   await Promise.all(serv.players.map((p) => p.save()));
-  await serv.overworld.waitSaving();
+  const world = serv.overworld;
+  if (world.storageProvider) {
+    const provider = world.storageProvider;
+    await Promise.all(world.getColumns().map(({ chunkX, chunkZ, column }) => provider.save(Number(chunkX), Number(chunkZ), column)));
+  }
+  await world.waitSaving();
 }
 
 let stopping: Promise<never> | undefined;
