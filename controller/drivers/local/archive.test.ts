@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,11 @@ describe('archives', () => {
     expect(readFileSync(join(dir, 'x', 'world', 'big.dat'), 'utf8')).toBe(payload);
     expect(readdirSync(join(dir, 'x')).sort()).toEqual(['server.properties', 'world']);
     expect(readdirSync(join(dir, 'out'))).toEqual(['ood-1.tar.gz']);
+  });
+
+  it('is a plain .tar.gz that GNU tar reads, for restoring by hand', () => {
+    const listing = execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    expect(listing).toEqual(['server.properties', 'world/', 'world/big.dat']);
   });
 
   const damage: [string, (b: Buffer) => Buffer][] = [

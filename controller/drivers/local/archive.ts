@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { ArchiveError } from '../../errors.js';
 import type { ArchiveInfo } from '../driver.js';
@@ -57,25 +57,24 @@ async function fsyncPath(path: string): Promise<void> {
 
 /**
  * Writes `sourceDir` to `target` atomically: a temp file beside it, fsync, rename, fsync the directory.
- * A crash leaves either no archive or a whole one, never a half-written `ood-<ts>.tar.gz`.
+ * A crash leaves either no archive or a whole one, never a half-written `ood-<ts>.tar.gz`. Before the
+ * rename the file is read back in full and must match what was written (sha256 and entry count).
  */
 export async function writeArchive(sourceDir: string, target: string): Promise<ArchiveFacts> {
   const dir = dirname(target);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${Date.now()}-${process.pid}.partial`);
-  let entries = 0;
   try {
     const top = (await readdir(sourceDir)).filter((n) => !isControlFile(n)).sort();
-    await tar.c(
-      { gzip: true, file: temp, cwd: sourceDir, portable: true, onWriteEntry: () => void entries++ },
-      top,
-    );
+    const written = await packTo(sourceDir, top, temp);
     await fsyncPath(temp);
-    const facts = await readArchive(temp);
-    if (facts.entries !== entries) throw new ArchiveError(`Archive ${target} holds ${facts.entries} entries, ${entries} were written`, true);
+    const read = await readArchive(temp);
+    if (read.sha256 !== written.sha256 || read.entries !== written.entries) {
+      throw new ArchiveError(`Archive ${target} reads back as ${read.entries} entries (sha256 ${read.sha256.slice(0, 12)}); ${written.entries} (${written.sha256.slice(0, 12)}) were written`, true);
+    }
     await rename(temp, target);
     await fsyncPath(dir);
-    return facts;
+    return read;
   } catch (err) {
     await rm(temp, { force: true });
     if (err instanceof ArchiveError) throw err;
@@ -84,20 +83,70 @@ export async function writeArchive(sourceDir: string, target: string): Promise<A
 }
 
 /**
- * Reads a whole archive: its sha256, then every entry through gunzip and tar, so a truncated or
- * altered file throws (gzip's CRC covers the content). Two passes: tar's parser is not a Node
- * stream that `pipeline` can wait on, and the second read comes from the page cache.
+ * tar → gzip → file, hashing the bytes on their way to disk. Gzip is Node's zlib stream, which runs
+ * on the libuv thread pool while tar reads files on the main thread, as GNU tar's separate gzip
+ * process does; node-tar's own `gzip: true` compresses on the main thread.
+ */
+function packTo(cwd: string, entries: string[], file: string): Promise<ArchiveFacts> {
+  const hash = createHash('sha256');
+  let count = 0;
+  let bytes = 0;
+  return new Promise((resolve, reject) => {
+    const pack = tar.c({ cwd, portable: true, onWriteEntry: () => void count++ }, entries);
+    const gzip = createGzip({ chunkSize: 256 << 10 });
+    const out = createWriteStream(file, { mode: 0o600 });
+    const fail = (err: unknown) => {
+      gzip.destroy();
+      out.destroy();
+      reject(err as Error);
+    };
+    pack.on('error', fail);
+    gzip.on('error', fail);
+    out.on('error', fail);
+    gzip.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    });
+    out.on('close', () => resolve({ sha256: hash.digest('hex'), entries: count, bytes }));
+    pack.pipe(gzip as unknown as NodeJS.WritableStream);
+    gzip.pipe(out);
+  });
+}
+
+/**
+ * Reads a whole archive in one pass: its sha256, and every entry through gunzip and tar, so a
+ * truncated or altered file throws (gzip's CRC covers the content).
  */
 export async function readArchive(path: string): Promise<ArchiveFacts> {
   const hash = createHash('sha256');
   let entries = 0;
   let bytes = 0;
   try {
-    for await (const chunk of createReadStream(path)) {
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-    }
-    await tar.t({ file: path, strict: true, onReadEntry: () => void entries++ });
+    await new Promise<void>((resolve, reject) => {
+      const source = createReadStream(path, { highWaterMark: 1 << 20 });
+      const gunzip = createGunzip({ chunkSize: 256 << 10 });
+      const parser = new tar.Parser({
+        strict: true,
+        onReadEntry: (entry) => {
+          entries++;
+          entry.resume();
+        },
+      });
+      const fail = (err: unknown) => {
+        source.destroy();
+        gunzip.destroy();
+        reject(err as Error);
+      };
+      source.on('error', fail);
+      gunzip.on('error', fail);
+      parser.on('error', fail);
+      parser.on('end', () => resolve());
+      source.on('data', (chunk) => {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+      });
+      source.pipe(gunzip).pipe(parser as unknown as NodeJS.WritableStream);
+    });
   } catch (err) {
     throw new ArchiveError(`Archive ${path} is damaged: ${(err as Error).message}`, false, { cause: err });
   }
