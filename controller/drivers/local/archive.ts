@@ -121,31 +121,17 @@ export async function readArchive(path: string): Promise<ArchiveFacts> {
   const hash = createHash('sha256');
   let entries = 0;
   let bytes = 0;
+  const parser = new tar.Parser({
+    strict: true,
+    onReadEntry: (entry) => {
+      entries++;
+      entry.resume();
+    },
+  });
   try {
-    await new Promise<void>((resolve, reject) => {
-      const source = createReadStream(path, { highWaterMark: 1 << 20 });
-      const gunzip = createGunzip({ chunkSize: 256 << 10 });
-      const parser = new tar.Parser({
-        strict: true,
-        onReadEntry: (entry) => {
-          entries++;
-          entry.resume();
-        },
-      });
-      const fail = (err: unknown) => {
-        source.destroy();
-        gunzip.destroy();
-        reject(err as Error);
-      };
-      source.on('error', fail);
-      gunzip.on('error', fail);
-      parser.on('error', fail);
-      parser.on('end', () => resolve());
-      source.on('data', (chunk) => {
-        hash.update(chunk as Buffer);
-        bytes += (chunk as Buffer).length;
-      });
-      source.pipe(gunzip).pipe(parser as unknown as NodeJS.WritableStream);
+    await gunzipInto(path, parser, 'end', (chunk) => {
+      hash.update(chunk);
+      bytes += chunk.length;
     });
   } catch (err) {
     throw new ArchiveError(`Archive ${path} is damaged: ${(err as Error).message}`, false, { cause: err });
@@ -154,30 +140,34 @@ export async function readArchive(path: string): Promise<ArchiveFacts> {
 }
 
 /**
- * Extracts `archive` into the empty directory `into`; throws an ArchiveError when it is damaged.
- * Gunzip runs as Node's zlib stream, on the libuv thread pool, while tar writes files on the main
- * thread: the two overlap as GNU tar's separate gzip process does. `tar.x({ file })` inflates on the
- * main thread and measured about 3× slower on a 200 MB world (see `npm run bench`).
+ * file → gunzip → a tar stream, resolving on the sink's `done` event. Gunzip is Node's zlib stream,
+ * on the libuv thread pool, so inflating overlaps tar's work on the main thread as GNU tar's separate
+ * gzip process does; `tar.x({ file })` inflates on the main thread and measured about 3× slower.
  */
+function gunzipInto(path: string, sink: tar.Parser, done: 'end' | 'close', onRead?: (chunk: Buffer) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const source = createReadStream(path, { highWaterMark: 1 << 20 });
+    const gunzip = createGunzip({ chunkSize: 256 << 10 });
+    const fail = (err: unknown) => {
+      source.destroy();
+      gunzip.destroy();
+      reject(err as Error);
+    };
+    source.on('error', fail);
+    gunzip.on('error', fail);
+    sink.on('error', fail);
+    sink.on(done, () => resolve());
+    if (onRead) source.on('data', (chunk) => onRead(chunk as Buffer));
+    source.pipe(gunzip).pipe(sink as unknown as NodeJS.WritableStream);
+  });
+}
+
+/** Extracts `archive` into the empty directory `into`; throws an ArchiveError when it is damaged. */
 export async function extractArchive(archive: string, into: string): Promise<void> {
   await mkdir(into, { recursive: true });
   try {
-    await new Promise<void>((resolve, reject) => {
-      const source = createReadStream(archive, { highWaterMark: 1 << 20 });
-      const gunzip = createGunzip({ chunkSize: 256 << 10 });
-      const unpack = new tar.Unpack({ cwd: into, strict: true, preserveOwner: false });
-      const fail = (err: unknown) => {
-        source.destroy();
-        gunzip.destroy();
-        reject(err as Error);
-      };
-      source.on('error', fail);
-      gunzip.on('error', fail);
-      unpack.on('error', fail);
-      // 'close' comes after the last file is written, not just after the input ended.
-      unpack.on('close', () => resolve());
-      source.pipe(gunzip).pipe(unpack as unknown as NodeJS.WritableStream);
-    });
+    // Unpack's 'close' comes after the last file is written, not just after the input ended.
+    await gunzipInto(archive, new tar.Unpack({ cwd: into, strict: true, preserveOwner: false }), 'close');
   } catch (err) {
     throw new ArchiveError(`Archive ${archive} is damaged: ${(err as Error).message}`, false, { cause: err });
   }
