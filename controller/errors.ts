@@ -33,8 +33,19 @@ abstract class CaseError extends OodError {
   }
 }
 
-/** Writing, reading or restoring an archive. Damage is terminal; an I/O hiccup may be retried. */
+/**
+ * Writing, reading or restoring an archive: an I/O error (a full disk, EIO) may be retried; an archive
+ * that cannot be restored as it is (a link out of the host) needs a person. Neither says the archive
+ * is damaged: only `ArchiveDamagedError` does, and only it ever sets an archive aside.
+ */
 export class ArchiveError extends CaseError {}
+
+/** The archive's own bytes are bad (checksum, truncation, not a tar.gz): never restore it. */
+export class ArchiveDamagedError extends ArchiveError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, false, options);
+  }
+}
 
 /** A host (working directory, game process) in a state OoD will not act on, or a failed host step. */
 export class HostError extends CaseError {}

@@ -3,14 +3,15 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../../config/schema.js';
-import { ArchiveError, HostError, messageOf } from '../../errors.js';
+import { ArchiveDamagedError, ArchiveError, HostError, messageOf } from '../../errors.js';
+import { fsyncPath, writeFileDurably } from '../../fs/durable.js';
 import type { Logger } from '../../log.js';
 import { updateProperties, parseProperties } from '../../minecraft/properties.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import type { Observation, Players } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver } from '../driver.js';
-import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, writeArchive } from './archive.js';
+import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, removePartials, writeArchive } from './archive.js';
 import { findHostProcesses, signalAll, spawnHostProcess } from './processes.js';
 
 /** Written into the working directory; control files never go into archives. */
@@ -40,6 +41,7 @@ export class LocalDriver implements Driver {
   readonly archiveDir: string;
   readonly corruptDir: string;
   private readonly rcon = new RconSession();
+  private readonly saving: RconSession;
 
   constructor(
     private readonly server: ServerConfig,
@@ -52,6 +54,7 @@ export class LocalDriver implements Driver {
     this.hostDir = join(this.root, 'host');
     this.archiveDir = join(this.root, 'archives');
     this.corruptDir = join(this.archiveDir, 'corrupt');
+    this.saving = new RconSession(server.deadlines.stopping);
   }
 
   address(): string {
@@ -62,6 +65,8 @@ export class LocalDriver implements Driver {
     const host = existsSync(this.hostDir) ? 'present' : 'absent';
     const pids = await findHostProcesses(this.hostDir);
     if (pids.length === 0) return { host, power: 'off', game: 'silent', players: null };
+    // A game runs here, however it got started: any "saved" record no longer speaks for this host.
+    await this.forgetArchived('the game is running on this host');
     let pinged: Players | null = null;
     try {
       pinged = (await statusPing('127.0.0.1', this.server.game.port, 1_000)).players;
@@ -83,8 +88,8 @@ export class LocalDriver implements Driver {
     if (existsSync(this.hostDir)) return 'The working directory already exists';
     await mkdir(this.root, { recursive: true });
     await this.removeLeftovers('staging-');
-    const staging = await mkdtemp(join(this.root, 'staging-'));
-    const { restoredFrom, notes } = await this.restoreInto(staging);
+    await this.removeLeftovers('trash-');
+    const { staging, restoredFrom, notes } = await this.restore();
     const propsPath = join(staging, 'server.properties');
     const props = existsSync(propsPath) ? await readFile(propsPath, 'utf8') : '';
     await writeFile(
@@ -104,20 +109,26 @@ export class LocalDriver implements Driver {
     return [...notes, restoredFrom ? `Restored ${restoredFrom}` : 'Started a fresh world (no archive yet)'].join('; ');
   }
 
-  /** Newest good archive into `staging`; a damaged one is set aside in `archives/corrupt/` and the next tried. */
-  private async restoreInto(staging: string): Promise<{ restoredFrom: string | null; notes: string[] }> {
+  /**
+   * The newest good archive, unpacked into a new staging directory. Only an archive whose own bytes
+   * are damaged is set aside (in `archives/corrupt/`) and the one before tried; any other failure (a
+   * full disk, EIO, an entry tar refuses) fails the step with every archive left where it was, since
+   * falling back then would quietly roll the world back. Each attempt gets a staging directory of its
+   * own: a failed unpack may still have writes in flight into the one it had.
+   */
+  private async restore(): Promise<{ staging: string; restoredFrom: string | null; notes: string[] }> {
     const notes: string[] = [];
     const archives = await listArchives(this.archiveDir);
     for (const archive of archives) {
+      const staging = await mkdtemp(join(this.root, 'staging-'));
       try {
         await extractArchive(join(this.archiveDir, archive.name), staging);
-        return { restoredFrom: archive.name, notes };
+        return { staging, restoredFrom: archive.name, notes };
       } catch (err) {
-        if (!(err instanceof ArchiveError)) throw err;
+        await this.discard(staging);
+        if (!(err instanceof ArchiveDamagedError)) throw err;
         await this.setAside(archive.name, err.message);
-        notes.push(`${archive.name} is damaged (${err.message.replace(/^Archive \S+ is damaged: /, '')}); set it aside in archives/corrupt/`);
-        await rm(staging, { recursive: true, force: true });
-        await mkdir(staging);
+        notes.push(`Set ${archive.name} aside in archives/corrupt/: ${err.message.replace(/^Archive \S+ is damaged: /, 'damaged: ')}`);
       }
     }
     const corrupt = existsSync(this.corruptDir) ? await readdir(this.corruptDir) : [];
@@ -128,13 +139,17 @@ export class LocalDriver implements Driver {
         false,
       );
     }
+    const staging = await mkdtemp(join(this.root, 'staging-'));
     if (this.server.local.template) await cp(this.server.local.template, staging, { recursive: true });
-    return { restoredFrom: null, notes };
+    return { staging, restoredFrom: null, notes };
   }
 
   async boot(): Promise<string> {
     const running = await findHostProcesses(this.hostDir);
     if (running.length > 0) return `The game already runs (pid ${running.join(', ')})`;
+    // Invariant 7: the game is about to change this host, so a record saying it was saved stops being
+    // true now, durably, before the first change (a resume from failed after a failed removal boots here).
+    await this.forgetArchived('the game is starting on this host');
     const pid = await spawnHostProcess({ command: this.server.local.command, hostDir: this.hostDir, logFile: join(this.hostDir, LOG_FILE), env: this.env });
     return `Started the game (pid ${pid}); its output goes to ${join(this.hostDir, LOG_FILE)}`;
   }
@@ -146,7 +161,8 @@ export class LocalDriver implements Driver {
   async stopGame(reason: string): Promise<string> {
     const target = await this.rconTarget();
     await this.rcon.send(target, `say Server stopping: ${reason}. Saving the world.`);
-    const saved = await this.rcon.send(target, 'save-all flush');
+    // Saving a large world takes longer than any ordinary command: its own connection and timeout.
+    const saved = await this.saving.send(target, 'save-all flush').finally(() => this.saving.close());
     if (!/Saved the game/i.test(saved)) {
       throw new HostError(`The game did not confirm the save (it said ${JSON.stringify(saved.slice(0, 120))})`, true);
     }
@@ -167,17 +183,18 @@ export class LocalDriver implements Driver {
 
   async snapshot(): Promise<string> {
     // After a crash the record may be all that is left of a finished snapshot: read it back in full.
-    const confirmed = await this.confirmedArchive('read back');
-    if (confirmed) return `Already archived as ${confirmed.archive}`;
     const running = await findHostProcesses(this.hostDir);
     if (running.length > 0) throw new HostError(`The game still runs (pid ${running.join(', ')}); not archiving a live world`, false);
+    const confirmed = await this.confirmedArchive('read back');
+    if (confirmed) return `Already archived as ${confirmed.archive}`;
+    await removePartials(this.archiveDir);
     const name = archiveName(nextArchiveTs(this.clock(), await listArchives(this.archiveDir)));
     const facts = await writeArchive(this.hostDir, join(this.archiveDir, name));
     if (!(await listArchives(this.archiveDir)).some((a) => a.name === name)) {
       throw new ArchiveError(`Archive ${name} was written but is not listed in ${this.archiveDir}`, true);
     }
     const record: ArchivedRecord = { archive: name, sha256: facts.sha256, entries: facts.entries, bytes: facts.bytes };
-    await writeFile(join(this.hostDir, ARCHIVED_FILE), JSON.stringify(record));
+    await writeFileDurably(join(this.hostDir, ARCHIVED_FILE), JSON.stringify(record));
     return `Archived to ${name} (${facts.entries} entries, ${(facts.bytes / 1e6).toFixed(1)} MB, sha256 ${facts.sha256.slice(0, 12)})`;
   }
 
@@ -187,9 +204,8 @@ export class LocalDriver implements Driver {
    * read the whole file; it checks the listing rather than reading a large world a second time.
    */
   private async confirmedArchive(depth: 'listed' | 'read back'): Promise<ArchivedRecord | undefined> {
-    const path = join(this.hostDir, ARCHIVED_FILE);
-    if (!existsSync(path)) return undefined;
-    const record = JSON.parse(await readFile(path, 'utf8')) as ArchivedRecord;
+    const record = await this.archivedRecord();
+    if (!record) return undefined;
     const listed = (await listArchives(this.archiveDir)).find((a) => a.name === record.archive);
     if (!listed || listed.bytes !== record.bytes) return undefined;
     if (depth === 'listed') return record;
@@ -197,12 +213,43 @@ export class LocalDriver implements Driver {
     try {
       facts = await readArchive(join(this.archiveDir, record.archive));
     } catch (err) {
-      if (!(err instanceof ArchiveError)) throw err;
+      // Only damage means "archive again"; a read that failed for I/O is the step's error, retried.
+      if (!(err instanceof ArchiveDamagedError)) throw err;
     }
     if (facts && facts.sha256 === record.sha256 && facts.entries === record.entries) return record;
     // Damaged since it was written: never restore it; the host is still here to archive again.
     await this.setAside(record.archive, 'it no longer matches what was written');
     return undefined;
+  }
+
+  /** The record `snapshot` left, or undefined when there is none or it is unreadable (then: not saved). */
+  private async archivedRecord(): Promise<ArchivedRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(join(this.hostDir, ARCHIVED_FILE), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const record = JSON.parse(text) as Partial<ArchivedRecord>;
+      if (typeof record.archive === 'string' && typeof record.sha256 === 'string' && typeof record.bytes === 'number' && typeof record.entries === 'number') {
+        return record as ArchivedRecord;
+      }
+    } catch (err) {
+      this.log.warn({ err: messageOf(err) }, 'Could not parse the archived record');
+    }
+    this.log.warn({ path: join(this.hostDir, ARCHIVED_FILE) }, 'Found an unreadable archived record; the host counts as not saved');
+    return undefined;
+  }
+
+  /** Invalidates the "saved" record of this host, durably, before anything may change the host. */
+  private async forgetArchived(why: string): Promise<void> {
+    const path = join(this.hostDir, ARCHIVED_FILE);
+    if (!existsSync(path)) return;
+    await rm(path, { force: true });
+    await fsyncPath(this.hostDir);
+    this.log.info({ why }, 'Forgot the archived record of this host');
   }
 
   async destroy(): Promise<string> {
@@ -222,13 +269,15 @@ export class LocalDriver implements Driver {
     return notes.join('; ') || 'Nothing left to remove';
   }
 
-  /** Keeps the newest `keepArchives`, and always the one a present host was restored from. */
+  /**
+   * Keeps the newest `keepArchives`. It runs only once the host is gone (destroy renamed it away), so
+   * no running host can have been built from an archive it removes (invariant 4); with a host present
+   * it refuses rather than guess which archive that host came from.
+   */
   private async prune(): Promise<string[]> {
+    if (existsSync(this.hostDir)) throw new HostError(`Not pruning archives while ${this.hostDir} exists`, false);
     const archives = await listArchives(this.archiveDir);
-    const protectedName = existsSync(join(this.hostDir, HOST_FILE))
-      ? (JSON.parse(await readFile(join(this.hostDir, HOST_FILE), 'utf8')) as HostRecord).restoredFrom
-      : null;
-    const doomed = archives.slice(this.server.keepArchives).filter((a) => a.name !== protectedName);
+    const doomed = archives.slice(this.server.keepArchives);
     for (const archive of doomed) await rm(join(this.archiveDir, archive.name));
     return doomed.map((a) => a.name);
   }
@@ -240,11 +289,24 @@ export class LocalDriver implements Driver {
     this.log.error({ archive: name, why }, 'Found a damaged archive; set it aside in archives/corrupt/');
   }
 
+  /** Leftovers of earlier attempts (staging-*, trash-*). Cleanup only: one still busy is kept for next time. */
   private async removeLeftovers(prefix: string): Promise<void> {
     if (!existsSync(this.root)) return;
     for (const name of await readdir(this.root)) {
-      if (name.startsWith(prefix)) await rm(join(this.root, name), { recursive: true, force: true });
+      if (!name.startsWith(prefix)) continue;
+      await rm(join(this.root, name), { recursive: true, force: true }).catch((err: unknown) =>
+        this.log.warn({ dir: name, err: messageOf(err) }, 'Could not remove a leftover directory yet; trying again next time'),
+      );
     }
+  }
+
+  /** Moves a staging directory out of the way at once (it is never reused), then removes it. */
+  private async discard(staging: string): Promise<void> {
+    const trash = join(this.root, `trash-${this.clock()}-${randomBytes(3).toString('hex')}`);
+    await rename(staging, trash);
+    await rm(trash, { recursive: true, force: true }).catch((err: unknown) =>
+      this.log.warn({ dir: trash, err: messageOf(err) }, 'Could not remove a failed staging directory yet; it goes with the next cleanup'),
+    );
   }
 
   archives(): Promise<ArchiveInfo[]> {
@@ -259,6 +321,7 @@ export class LocalDriver implements Driver {
   }
 
   async close(): Promise<void> {
+    await this.saving.close();
     await this.rcon.close();
   }
 }
