@@ -15,7 +15,17 @@ export function serverJson(view: ServerView) {
     players: live ? { online: observation.players!.online, max: observation.players!.max, names: observation.players!.names } : { online: 0, max: 0, names: [] },
     idle: { emptySince: state.phase === 'running' ? iso(state.emptySince) : null, stopsAt: iso(stopsAt) },
     lastError: state.lastError,
+    alert: alertOf(view),
   };
+}
+
+/**
+ * What needs a person now, beyond lastError: a failed server whose game still runs is not watched
+ * for idleness and keeps its host (on a cloud, keeps billing) until someone starts or stops it.
+ */
+export function alertOf(view: ServerView): string | null {
+  if (view.state.phase !== 'failed' || view.observation?.power !== 'on') return null;
+  return 'failed with the game still running: it is not stopped when idle and its host keeps running until someone starts or stops it';
 }
 
 export type ServerJson = ReturnType<typeof serverJson>;

@@ -65,6 +65,7 @@ program
     if (opts.json) return void process.stdout.write(JSON.stringify({ servers }, null, 2) + '\n');
     const rows = servers.map((s) => [s.id, s.phase, s.desired, `${s.players.online}/${s.players.max}`, s.address ?? '-', at(s.idle.stopsAt), s.lastError ?? '']);
     printTable(['SERVER', 'PHASE', 'WANTED', 'PLAYERS', 'ADDRESS', 'IDLE STOP', 'LAST ERROR'], rows);
+    for (const s of servers) if (s.alert) process.stdout.write(`\n!! ${s.id}: ${s.alert}\n`);
   });
 
 for (const [name, target] of [['start', 'running'], ['stop', 'archived']] as const) {

@@ -52,6 +52,8 @@ const server = z.strictObject({
     .object({
       port: port.default(25_565),
       rconPort: port.default(25_575),
+      /** A running game that answers no status ping this long is treated as crashed: stopped, then booted or archived. */
+      hungAfter: duration.prefault('10m'),
     })
     .prefault({}),
   idle: idle.prefault({}),

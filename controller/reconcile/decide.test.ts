@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adopt, decide, type DecideSettings } from './decide.js';
+import { adopt, decide, type DecideSettings, type Timing } from './decide.js';
 import type { Observation, ServerState } from './types.js';
 
 const S = 1_000;
@@ -7,6 +7,8 @@ const settings: DecideSettings = {
   deadlines: { provisioning: 600 * S, booting: 300 * S, stopping: 120 * S, poweringOff: 60 * S, snapshotting: 1800 * S, destroying: 300 * S },
   idle: { emptyAfter: 900 * S, neverJoined: 600 * S, warnings: [60 * S, 10 * S], keepAlive: 1800 * S },
   maxBoots: 3,
+  hungAfter: 600 * S,
+  maxBackoff: 60 * S,
 };
 const NOW = 10_000_000;
 
@@ -15,6 +17,7 @@ const state = (over: Partial<ServerState> = {}): ServerState => ({
   desired: 'down',
   desiredAt: NOW - 100 * S,
   desiredBy: 'test',
+  requests: 1,
   phase: 'archived',
   phaseSince: NOW - 10 * S,
   address: null,
@@ -31,7 +34,8 @@ const empty: Observation = { ...up, players: { online: 0, max: 20, names: [] } }
 const stopped: Observation = { host: 'present', power: 'off', game: 'silent', players: null };
 const starting: Observation = { host: 'present', power: 'on', game: 'silent', players: null };
 
-type Row = [name: string, s: Partial<ServerState>, o: Observation, expected: Record<string, unknown>];
+/** Time in phase defaults to phaseSince's age; a row may give what the loop measured instead. */
+type Row = [name: string, s: Partial<ServerState>, o: Observation, expected: Record<string, unknown>, timing?: Partial<Timing>];
 
 const table: Row[] = [
   ['archived and wanted down waits', {}, none, { kind: 'wait' }],
@@ -76,11 +80,28 @@ const table: Row[] = [
   ['failed waits for a person', { phase: 'failed', lastError: 'boom' }, stopped, { kind: 'wait' }],
   ['failed, asked again, resumes from the world', { phase: 'failed', desired: 'up', desiredAt: NOW }, up, { kind: 'move', to: 'running' }],
   ['backing off after an error waits', { phase: 'provisioning', desired: 'up', progress: { nextAttemptAt: NOW + S, attempts: 1 } }, none, { kind: 'wait', until: NOW + S }],
+  // Deadlines count time spent trying, not the controller's downtime (kill -9, then a long outage).
+  ['destroying long ago, but just restarted, retries the idempotent step', { phase: 'destroying', phaseSince: NOW - 3600 * S }, stopped, { kind: 'act', step: 'destroy' }, { inPhase: 0 }],
+  ['provisioning long ago, but just restarted, retries', { phase: 'provisioning', desired: 'up', phaseSince: NOW - 3600 * S }, none, { kind: 'act', step: 'provision' }, { inPhase: 2 * S }],
+  ['snapshotting long ago, but just restarted, retries', { phase: 'snapshotting', phaseSince: NOW - 7200 * S }, stopped, { kind: 'act', step: 'snapshot' }, { inPhase: 0 }],
+  ['destroying past its deadline of trying fails', { phase: 'destroying' }, stopped, { kind: 'fail' }, { inPhase: 301 * S }],
+  // A clock set forward does not fire kills; one set back does not hold a retry for hours.
+  ['powering_off with the wall clock jumped ahead waits for the real deadline', { phase: 'powering_off', phaseSince: NOW - 3600 * S }, starting, { kind: 'wait', until: NOW + 50 * S + 1 }, { inPhase: 10 * S }],
+  ['a retry time far beyond maxBackoff (clock set back) is due now', { phase: 'provisioning', desired: 'up', progress: { nextAttemptAt: NOW + 3600 * S, attempts: 1 } }, none, { kind: 'act', step: 'provision' }, { inPhase: 0 }],
+  ['failed, a clock set back makes no request look newer: waits', { phase: 'failed', desired: 'up', desiredAt: NOW, phaseSince: NOW - 3600 * S, requests: 4, progress: { requestsAtFailure: 4 } }, up, { kind: 'wait' }],
+  ['failed, a request counted after the failure resumes, whatever the clock says', { phase: 'failed', desired: 'up', desiredAt: NOW - 7200 * S, requests: 5, progress: { requestsAtFailure: 4 } }, up, { kind: 'move', to: 'running' }],
+  // A hung game (process up, no answer) is treated as crashed after hungAfter.
+  ['running, game silent for hungAfter, is killed as hung', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S }, starting, { kind: 'act', step: 'kill_hung' }, { silentFor: 600 * S }],
+  ['running, game silent for less, waits (counts as players present)', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S }, starting, { kind: 'wait' }, { silentFor: 599 * S }],
+  // Only steps that protect data send a server to failed.
+  ['an idle warning may be skipped when it cannot be sent', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S, emptySince: NOW - 850 * S, progress: { joined: true } }, empty, { kind: 'act', step: 'warn', giveUp: 'skip' }],
+  ['a save that never comes goes on to stopping the process', { phase: 'stopping' }, up, { kind: 'act', step: 'stop_game', giveUp: { to: 'powering_off' } }],
 ];
 
 describe('decide', () => {
-  it.each(table)('%s', (_name, s, o, expected) => {
-    expect(decide(state(s), o, settings, NOW)).toMatchObject(expected);
+  it.each(table)('%s', (_name, s, o, expected, timing) => {
+    const st = state(s);
+    expect(decide(st, o, settings, { now: NOW, inPhase: NOW - st.phaseSince, silentFor: 0, ...timing })).toMatchObject(expected);
   });
 });
 

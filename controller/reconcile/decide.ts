@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import { dueWarning, nextIdleEvent, stopsAt, type IdleSettings } from './idle.js';
-import type { Decision, Desired, Observation, Phase, ServerState } from './types.js';
+import type { Decision, Desired, GiveUp, Observation, Phase, ServerState } from './types.js';
 
 export interface Deadlines {
   provisioning: number;
@@ -16,9 +16,26 @@ export interface DecideSettings {
   idle: IdleSettings;
   /** How many times the game may exit during one boot before the server goes to failed. */
   maxBoots: number;
+  /** A running game that answers no probe this long is treated as crashed. */
+  hungAfter: number;
+  /** The longest retry delay; a retry time further off than this means the clock was set back. */
+  maxBackoff: number;
 }
 
-const act = (step: Extract<Decision, { kind: 'act' }>['step'], reason: string, extra: { then?: Phase; message?: string; warning?: number } = {}): Decision => ({
+/**
+ * The times decide reads. Deadlines and the hung-game timer run on durations the loop measured with a
+ * monotonic clock while it was up and trying, so neither the controller's own downtime (kill -9, a
+ * long outage) nor a jump of the wall clock can fire them; idle timers and records use wall time.
+ */
+export interface Timing {
+  now: number;
+  /** How long the loop has been trying in this phase since it last saw the phase begin or itself start. */
+  inPhase: number;
+  /** How long a running game with a live process has answered no status ping; 0 while it answers. */
+  silentFor: number;
+}
+
+const act = (step: Extract<Decision, { kind: 'act' }>['step'], reason: string, extra: { then?: Phase; message?: string; warning?: number; giveUp?: GiveUp } = {}): Decision => ({
   kind: 'act',
   step,
   reason,
@@ -45,18 +62,21 @@ export function adopt(desired: Desired, o: Observation): Phase {
  * One reconcile decision: from the record, what was just observed, the settings and the time,
  * the single next step. Pure: no I/O, no clock, no randomness, so every row of the table is testable.
  */
-export function decide(s: ServerState, o: Observation, cfg: DecideSettings, now: number): Decision {
-  const inPhase = now - s.phaseSince;
+export function decide(s: ServerState, o: Observation, cfg: DecideSettings, t: Timing): Decision {
+  const { now, inPhase } = t;
   const d = cfg.deadlines;
   const { nextAttemptAt, lastError } = s.progress;
-  if (nextAttemptAt !== undefined && now < nextAttemptAt && s.phase !== 'failed') {
+  if (nextAttemptAt !== undefined && now < nextAttemptAt && nextAttemptAt - now <= cfg.maxBackoff && s.phase !== 'failed') {
     return wait(`retrying after: ${lastError ?? 'an error'}`, nextAttemptAt);
   }
 
   switch (s.phase) {
-    case 'failed':
-      if (s.desiredAt > s.phaseSince) return move(adopt(s.desired, o), `${s.desiredBy} asked for ${s.desired} after the failure`);
+    case 'failed': {
+      // Ordered by request count, not time: a wall clock set back must not resume a server on its own.
+      const askedAgain = s.progress.requestsAtFailure !== undefined ? s.requests > s.progress.requestsAtFailure : s.desiredAt > s.phaseSince;
+      if (askedAgain) return move(adopt(s.desired, o), `${s.desiredBy} asked for ${s.desired} after the failure`);
       return wait(`needs a person: ${s.lastError ?? 'unknown error'}`);
+    }
 
     case 'archived':
       if (o.host === 'present') return move(adopt(s.desired, o), 'found a host that the record did not show');
@@ -89,6 +109,9 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, now:
           : move('powering_off', 'the game exited');
       }
       if (s.desired === 'down') return move('stopping', `${s.desiredBy} wants it down`);
+      if (o.game === 'silent' && t.silentFor >= cfg.hungAfter) {
+        return act('kill_hung', `the game answered no probe for ${formatDuration(t.silentFor)}; treating it as crashed (the world on disk is as of its last save)`);
+      }
       const stopAt = stopsAt(s, cfg.idle);
       if (stopAt === null) return wait('players online');
       if (now >= stopAt) return act('idle_stop', s.progress.joined ? 'empty for too long' : 'nobody joined');
@@ -96,6 +119,7 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, now:
       if (warning !== undefined) {
         return act('warn', 'idle stop ahead', {
           warning,
+          giveUp: 'skip',
           message: `Nobody is online: this server stops in ${formatDuration(stopAt - now)} to save money. Join (or press keep-alive) to keep it up.`,
         });
       }
@@ -105,14 +129,14 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, now:
     case 'stopping':
       if (o.power === 'off') return move('powering_off', 'the game has stopped');
       if (inPhase > d.stopping) return move('powering_off', `the game did not stop within ${formatDuration(d.stopping)}; stopping its process`);
-      return act('stop_game', 'save the world and stop the game', { then: 'powering_off' });
+      return act('stop_game', 'save the world and stop the game', { then: 'powering_off', giveUp: { to: 'powering_off' } });
 
     case 'powering_off':
       if (o.power === 'off') return move('snapshotting', 'the game has exited');
       if (inPhase > 3 * d.poweringOff) return fail(`the game still runs ${formatDuration(inPhase)} after it was asked to stop and killed`);
       if (inPhase > 2 * d.poweringOff && !s.progress.killed) return act('kill', 'the game ignored SIGTERM');
       if (inPhase > d.poweringOff && !s.progress.terminated) return act('terminate', 'the game has not exited');
-      return wait('waiting for the game to exit', s.phaseSince + (s.progress.terminated ? 2 : 1) * d.poweringOff + 1);
+      return wait('waiting for the game to exit', now + (s.progress.terminated ? 2 : 1) * d.poweringOff - inPhase + 1);
 
     case 'snapshotting':
       if (o.host === 'absent') return fail('the host disappeared before it was archived');

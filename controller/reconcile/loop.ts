@@ -4,7 +4,7 @@ import type { Driver } from '../drivers/driver.js';
 import { isRetryable, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { decide, type DecideSettings } from './decide.js';
+import { decide, type DecideSettings, type Timing } from './decide.js';
 import { stopsAt, trackPresence } from './idle.js';
 import type { Decision, Observation, Phase, Progress, ServerState } from './types.js';
 
@@ -22,6 +22,8 @@ export interface RunnerDeps {
   reconcile: Config['reconcile'];
   log: Logger;
   clock: () => number;
+  /** A clock that never jumps (default: performance.now), for deadlines and the hung-game timer. */
+  monotonic?: () => number;
   failpoints?: Failpoints;
 }
 
@@ -41,9 +43,22 @@ export class ServerRunner {
   /** Who the last successful probe saw online, to record sightings only on change. */
   private seen: ReadonlySet<string> = new Set();
   private readonly settings: DecideSettings;
+  private readonly monotonic: () => number;
+  /** The phase this runner is trying, and since when by the monotonic clock (its own start, at the latest). */
+  private trying: { phase: Phase; since: number; at: number } | undefined;
+  /** Since when (monotonic) a running game's process is up but it answers no probe. */
+  private silentSince: number | undefined;
+  private lastAlarm = -Infinity;
 
   constructor(private readonly deps: RunnerDeps) {
-    this.settings = { deadlines: deps.server.deadlines, idle: deps.server.idle, maxBoots: MAX_BOOTS };
+    this.settings = {
+      deadlines: deps.server.deadlines,
+      idle: deps.server.idle,
+      maxBoots: MAX_BOOTS,
+      hungAfter: deps.server.game.hungAfter,
+      maxBackoff: deps.reconcile.maxBackoff,
+    };
+    this.monotonic = deps.monotonic ?? (() => performance.now());
   }
 
   get id(): string {
@@ -102,8 +117,10 @@ export class ServerRunner {
     let state = store.servers.get(this.id)!;
     const now = clock();
     if (state.phase === 'running') state = this.notePresence(state, observation, now);
+    const timing = this.timing(state, observation, now);
+    if (state.phase === 'failed' && observation.power === 'on') this.alarm(state, timing.now);
 
-    const decision = decide(state, observation, this.settings, now);
+    const decision = decide(state, observation, this.settings, timing);
     switch (decision.kind) {
       case 'wait': {
         const poll = state.phase === 'running' ? reconcile.playerProbe : STEADY.has(state.phase) ? reconcile.slowTick : reconcile.fastTick;
@@ -119,6 +136,25 @@ export class ServerRunner {
         await this.act(state, decision);
         return 0;
     }
+  }
+
+  /** Time in phase and time silent, measured only while this runner was up (see decide's Timing). */
+  private timing(state: ServerState, observation: Observation, now: number): Timing {
+    const mono = this.monotonic();
+    if (!this.trying || this.trying.phase !== state.phase || this.trying.since !== state.phaseSince) {
+      this.trying = { phase: state.phase, since: state.phaseSince, at: mono };
+    }
+    const silent = state.phase === 'running' && observation.power === 'on' && observation.game === 'silent';
+    if (!silent) this.silentSince = undefined;
+    else this.silentSince ??= mono;
+    return { now, inPhase: mono - this.trying.at, silentFor: this.silentSince === undefined ? 0 : mono - this.silentSince };
+  }
+
+  /** A failed server whose game still runs is not watched for idleness, and on a cloud it bills: say so, often. */
+  private alarm(state: ServerState, now: number): void {
+    if (now - this.lastAlarm < ALARM_EVERY) return;
+    this.lastAlarm = now;
+    this.deps.log.error({ lastError: state.lastError }, 'Failed with the game still running; it needs a person (start or stop it)');
   }
 
   private notePresence(state: ServerState, observation: Observation, now: number): ServerState {
@@ -146,14 +182,17 @@ export class ServerRunner {
       to === 'running'
         ? { readyAt: now, emptySince: null, keepAliveUntil: null, lastError: null }
         : to === 'booting'
-          ? { address: driver.address(), lastError: null }
+          ? { address: driver.address() }
           : to === 'archived'
             ? { address: null, readyAt: null, emptySince: null, lastError: null }
-            : to === 'failed'
-              ? { lastError: reason }
-              : {};
+            : {};
     // The phase and its journal row change together, or not at all.
     store.db.transaction(() => {
+      if (to === 'failed') {
+        // Counted inside the transaction: a request that came in during the failing step is not "after" it.
+        const requests = store.servers.get(this.id)!.requests;
+        Object.assign(change, { lastError: reason, progress: { requestsAtFailure: requests } });
+      }
       store.servers.move(this.id, state.phase, to, now, change);
       store.journal.record(this.id, to, 'phase', `${state.phase} → ${to}: ${reason}`, now);
     })();
@@ -178,6 +217,7 @@ export class ServerRunner {
       // The outcome and what follows from it are one write: a crash never leaves one without the other.
       store.db.transaction(() => {
         store.journal.outcome(entry, 'ok', clock(), null, detail);
+        if (decision.step === 'kill_hung') store.servers.setLastError(this.id, `The game hung: ${decision.reason}`);
         if (decision.then) this.move(state, decision.then, `${decision.step} done`, clock());
         else store.servers.setProgress(this.id, state.phase, progress);
       })();
@@ -185,13 +225,21 @@ export class ServerRunner {
       const message = messageOf(err);
       const now = clock();
       const attempts = (progress.attempts ?? 0) + 1;
-      const giveUp = !isRetryable(err) || attempts >= reconcile.maxAttempts;
+      const onGiveUp = decision.giveUp ?? 'fail';
+      // A step that may be skipped is never retried: a warning late is worse than none.
+      const giveUp = onGiveUp === 'skip' || !isRetryable(err) || attempts >= reconcile.maxAttempts;
       const backoff = Math.min(reconcile.maxBackoff, reconcile.backoff * 2 ** (attempts - 1));
       if (!giveUp) log.warn({ step: decision.step, err: message, attempts, backoff }, `Step ${decision.step} failed; retrying`);
+      const why = isRetryable(err) ? `after ${attempts} attempt${attempts === 1 ? '' : 's'}` : 'and it cannot be retried';
       store.db.transaction(() => {
         store.journal.outcome(entry, 'error', now, message);
-        if (giveUp) {
-          const why = isRetryable(err) ? `after ${attempts} attempts` : 'and it cannot be retried';
+        if (giveUp && onGiveUp === 'skip') {
+          log.warn({ step: decision.step, err: message }, `Skipped step ${decision.step}`);
+          store.journal.record(this.id, state.phase, 'skipped', `Skipped ${decision.step} (${why}): ${message}`, now);
+          store.servers.setProgress(this.id, state.phase, this.afterStep(state, decision, progress));
+        } else if (giveUp && onGiveUp !== 'fail') {
+          this.move(state, onGiveUp.to, `${decision.step} failed ${why} (${message}); going on to ${onGiveUp.to}`, now);
+        } else if (giveUp) {
           this.move(state, 'failed', `${decision.step} failed ${why}: ${message}`, now);
         } else {
           store.servers.setProgress(this.id, state.phase, { ...progress, attempts, nextAttemptAt: now + backoff, lastError: message });
@@ -219,6 +267,7 @@ export class ServerRunner {
       case 'terminate':
         return driver.terminate();
       case 'kill':
+      case 'kill_hung':
         return driver.kill();
       case 'snapshot':
         return driver.snapshot();
@@ -250,3 +299,5 @@ export class ServerRunner {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const STEADY: ReadonlySet<Phase> = new Set(['archived', 'failed']);
+
+const ALARM_EVERY = 60_000;

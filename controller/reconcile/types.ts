@@ -47,6 +47,8 @@ export interface Progress {
   boots?: number;
   /** Whether anyone joined since the server became ready. */
   joined?: boolean;
+  /** `requests` when the server failed: a later request is a person asking again. */
+  requestsAtFailure?: number;
 }
 
 export interface ServerState {
@@ -54,6 +56,8 @@ export interface ServerState {
   desired: Desired;
   desiredAt: number;
   desiredBy: string;
+  /** How many requests (start, stop, idle policy) were ever recorded: orders requests without a clock. */
+  requests: number;
   phase: Phase;
   phaseSince: number;
   address: string | null;
@@ -73,11 +77,20 @@ export type Step =
   | 'stop_game'
   | 'terminate'
   | 'kill'
+  | 'kill_hung'
   | 'snapshot'
   | 'destroy';
 
+/**
+ * What the loop does when a step cannot be done (its attempts are used up, or it cannot be retried):
+ * `fail` sends the server to `failed` (only steps that protect data or would start a second host);
+ * `skip` journals the error and goes on (a chat warning); a phase moves on to it (a save over RCON
+ * that never came: stop the process, which a vanilla server answers by saving).
+ */
+export type GiveUp = 'fail' | 'skip' | { to: Phase };
+
 export type Decision =
-  | { kind: 'act'; step: Step; then?: Phase; message?: string; warning?: number; reason: string }
+  | { kind: 'act'; step: Step; then?: Phase; message?: string; warning?: number; reason: string; giveUp?: GiveUp }
   | { kind: 'move'; to: Phase; reason: string }
   | { kind: 'fail'; reason: string }
   | { kind: 'wait'; reason: string; until?: number };

@@ -48,4 +48,9 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (server, player)
   );
   `,
+  // A count of requests, so "asked again after the failure" is decided by order, not by a wall clock
+  // that may have been set back.
+  `
+  ALTER TABLE servers ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

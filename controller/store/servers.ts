@@ -15,6 +15,7 @@ interface ServerRow {
   empty_since: number | null;
   keep_alive_until: number | null;
   progress: string;
+  requests: number;
 }
 
 function fromRow(row: ServerRow): ServerState {
@@ -23,6 +24,7 @@ function fromRow(row: ServerRow): ServerState {
     desired: row.desired,
     desiredAt: row.desired_at,
     desiredBy: row.desired_by,
+    requests: row.requests,
     phase: row.phase,
     phaseSince: row.phase_since,
     address: row.address,
@@ -41,6 +43,8 @@ export interface PhaseChange {
   readyAt?: number | null;
   emptySince?: number | null;
   keepAliveUntil?: number | null;
+  /** The new phase's scratch state; empty unless given. */
+  progress?: Progress;
 }
 
 export class ServerRepo {
@@ -74,7 +78,7 @@ export class ServerRepo {
       if (!before) throw new StoreError(`No server ${id} in the store`);
       this.db
         .prepare(
-          `UPDATE servers SET desired = ?, desired_at = ?, desired_by = ?,
+          `UPDATE servers SET desired = ?, desired_at = ?, desired_by = ?, requests = requests + 1,
              keep_alive_until = CASE WHEN ? = 'down' THEN NULL ELSE keep_alive_until END
            WHERE id = ?`,
         )
@@ -88,16 +92,16 @@ export class ServerRepo {
    * throws when the row was not in `from`.
    */
   move(id: string, from: Phase, to: Phase, now: number, change: PhaseChange = {}): void {
-    const sets = ['phase = @to', 'phase_since = @now', "progress = '{}'"];
-    const params: Record<string, unknown> = { id, from, to, now };
-    const columns: Record<keyof PhaseChange, string> = {
+    const sets = ['phase = @to', 'phase_since = @now', 'progress = @progress'];
+    const params: Record<string, unknown> = { id, from, to, now, progress: JSON.stringify(change.progress ?? {}) };
+    const columns: Record<Exclude<keyof PhaseChange, 'progress'>, string> = {
       address: 'address',
       lastError: 'last_error',
       readyAt: 'ready_at',
       emptySince: 'empty_since',
       keepAliveUntil: 'keep_alive_until',
     };
-    for (const [key, column] of Object.entries(columns) as [keyof PhaseChange, string][]) {
+    for (const [key, column] of Object.entries(columns) as [Exclude<keyof PhaseChange, 'progress'>, string][]) {
       if (key in change) {
         sets.push(`${column} = @${key}`);
         params[key] = change[key] ?? null;
