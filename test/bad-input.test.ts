@@ -99,7 +99,7 @@ describe('bad input', () => {
     expect(readFileSync(join(home.hostDir(), 'world/ood-note.txt'), 'utf8')).toBe('generation 1');
     expect(readdirSync(join(home.archiveDir(), 'corrupt'))).toEqual([newest!.name]);
     const provision = (await api.journal()).filter((e) => e.step === 'provision').at(-1)!;
-    expect(provision.detail).toContain(`${newest!.name} is damaged`);
+    expect(provision.detail).toContain(`Set ${newest!.name} aside in archives/corrupt/: damaged:`);
     expect(provision.detail).toContain(`Restored ${previous!.name}`);
 
     // With only damaged archives left, OoD refuses to start a fresh world over them.

@@ -4,7 +4,9 @@ import Koa from 'koa';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Controller } from '../controller.js';
+import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { asDiskError } from '../store/disk-errors.js';
 import { HttpError } from './http-error.js';
 import { serverJson } from './server-json.js';
 
@@ -21,17 +23,24 @@ export function createApp(controller: Controller, options: { adminToken: string;
   const app = new Koa({ proxy: false });
   const log = options.log.child({ component: 'api' });
 
+  const dataPaths = { database: controller.store.db.name, dataDir: controller.config.dataDir };
+
   // First: every error becomes JSON `{ "error": … }`; only HttpErrors (and body-parser 4xx) say why.
+  // A data disk that takes no more writes is not a bug: the client and the log are told so, as a 503.
   app.use(async (ctx, next) => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, `no route ${ctx.method} ${ctx.path}`);
-    } catch (err) {
+    } catch (caught) {
+      const disk = asDiskError(caught, dataPaths);
+      const err = disk ? new HttpError(503, disk.message) : caught;
       const e = err as { status?: number; expose?: boolean; message?: string };
       const status = typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500;
       ctx.status = status;
-      ctx.body = { error: e.expose && status < 500 ? e.message : 'internal error; see the controller log' };
-      if (status >= 500) log.error({ err: e.message, path: ctx.path }, 'Request failed');
+      ctx.body = { error: err instanceof HttpError || (e.expose && status < 500) ? e.message : 'internal error; see the controller log' };
+      if (status >= 500) {
+        log.error({ err: messageOf(caught), code: disk?.code, method: ctx.method, path: ctx.path }, disk ? `Request failed: ${disk.message}` : 'Request failed');
+      }
     }
   });
 

@@ -1,8 +1,8 @@
-/** An error whose message a client may read; anything else becomes a plain 500. */
+/** An error whose message a client may read, whatever its status; anything else becomes a plain 500. */
 export class HttpError extends Error {
   readonly expose = true;
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 503,
     message: string,
   ) {
     super(message);

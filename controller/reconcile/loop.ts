@@ -1,8 +1,10 @@
+import { dirname } from 'node:path';
 import type { Failpoints } from '../config/env.js';
 import type { Config, ServerConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
 import { isRetryable, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { asDiskError } from '../store/disk-errors.js';
 import type { Store } from '../store/store.js';
 import { decide, type DecideSettings, type Timing } from './decide.js';
 import { stopsAt, trackPresence } from './idle.js';
@@ -98,7 +100,8 @@ export class ServerRunner {
     try {
       delay = await this.tick();
     } catch (err) {
-      this.deps.log.error({ err: messageOf(err) }, 'Reconcile tick failed; trying again');
+      const disk = asDiskError(err, { database: this.deps.store.db.name, dataDir: dirname(this.deps.store.db.name) });
+      this.deps.log.error({ err: messageOf(err) }, disk ? `Reconcile tick failed: ${disk.message}` : 'Reconcile tick failed; trying again');
       delay = this.deps.reconcile.slowTick;
     }
     if (this.stopped) return;

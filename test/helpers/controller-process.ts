@@ -8,21 +8,27 @@ export interface ControllerProcess {
   url: string;
   pid: number;
   output(): string;
+  /** Settles once the process has ended, with how it ended (`code 1`, `signal SIGKILL`). */
+  exited: Promise<string>;
   /** kill -9, and wait until it is gone. */
   kill9(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** `ood serve` as a separate process, so a test can kill -9 it at any moment. */
-export async function startControllerProcess(configPath: string, extraEnv: Record<string, string> = {}, bin = BIN): Promise<ControllerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [bin, 'serve', '--config', configPath], {
+/**
+ * `ood serve` as a separate process, so a test can kill -9 it at any moment. `wrap` is a command that
+ * runs the rest of the argv, and must exec it so the pid stays the controller's (see small-disk.ts).
+ */
+export async function startControllerProcess(configPath: string, extraEnv: Record<string, string> = {}, bin = BIN, wrap: readonly string[] = []): Promise<ControllerProcess> {
+  const [file, ...args] = [...wrap, process.execPath, bin, 'serve', '--config', configPath];
+  const child: ChildProcess = spawn(file!, args, {
     env: { ...process.env, OOD_ADMIN_TOKEN: TEST_TOKEN, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ood serve did not start within 20 s:\n${out}`)), 20_000);
     const look = () => {
@@ -39,6 +45,7 @@ export async function startControllerProcess(configPath: string, extraEnv: Recor
     url,
     pid: child.pid!,
     output: () => out,
+    exited,
     kill9: async () => {
       child.kill('SIGKILL');
       await exited;

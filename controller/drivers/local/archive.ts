@@ -197,8 +197,13 @@ async function gunzipInto(path: string, sink: tar.Parser, done: 'end' | 'close',
   };
   const source = createReadStream(path, { highWaterMark: 1 << 20 });
   const gunzip = createGunzip({ chunkSize: 256 << 10 });
-  if (onRead) await pipeline(source, new Transform({ transform: (chunk: Buffer, _e, cb) => (onRead(chunk), cb(null, chunk)) }), gunzip, feed);
-  else await pipeline(source, gunzip, feed);
+  try {
+    if (onRead) await pipeline(source, new Transform({ transform: (chunk: Buffer, _e, cb) => (onRead(chunk), cb(null, chunk)) }), gunzip, feed);
+    else await pipeline(source, gunzip, feed);
+  } catch (err) {
+    // When the tar side fails, pipeline rejects with an AbortError of its own; the sink's error says why.
+    throw sinkError ?? err;
+  }
 }
 
 /**
