@@ -8,6 +8,7 @@ import { ConfigError, messageOf } from '../errors.js';
 import { createLogger } from '../log.js';
 import { ApiClient } from './api-client.js';
 import { controllerInfoPath, greeting, serve } from './serve.js';
+import { humanBytes } from './human-bytes.js';
 import { waitFor } from './wait.js';
 
 const env: OodEnv = readEnv(process.env);
@@ -78,7 +79,7 @@ for (const [name, target] of [['start', 'running'], ['stop', 'archived']] as con
       const api = client();
       const server = name === 'start' ? await api.start(id) : await api.stop(id);
       if (!opts.wait) return void process.stdout.write(`${id}: wanted ${server.desired}, now ${server.phase}\n`);
-      await waitFor(api, id, target, { timeoutMs: timeoutMs(opts.timeout), out: process.stdout });
+      await waitFor(api, id, target, { timeoutMs: timeoutMs(opts.timeout), out: process.stdout, requested: server });
     });
 }
 
@@ -107,7 +108,8 @@ program
   .action(async (id: string, opts: { json?: boolean }) => {
     const archives = await client().archives(id);
     if (opts.json) return void process.stdout.write(JSON.stringify({ archives }, null, 2) + '\n');
-    printTable(['ARCHIVE', 'CREATED', 'SIZE'], archives.map((a) => [a.name, at(a.createdAt), `${(a.bytes / 1e6).toFixed(1)} MB`]));
+    if (archives.length === 0) return void process.stdout.write(`${id} has no archives yet: one is made each time it stops\n`);
+    printTable(['ARCHIVE', 'CREATED', 'SIZE'], archives.map((a) => [a.name, at(a.createdAt), humanBytes(a.bytes)]));
   });
 
 const configCmd = program.command('config').description('work with the config file');

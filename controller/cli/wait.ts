@@ -1,4 +1,5 @@
 import { formatDuration } from '../config/duration.js';
+import type { ServerJson } from '../api/server-json.js';
 import type { ApiClient } from './api-client.js';
 import { ApiError } from './api-client.js';
 import { typicalDuration } from './eta.js';
@@ -7,7 +8,17 @@ import { typicalDuration } from './eta.js';
  * Follows a server until it reaches `target`, showing phase, elapsed time and an estimate:
  * one rewritten line on a terminal, a plain line per phase change otherwise.
  */
-export async function waitFor(client: ApiClient, id: string, target: 'running' | 'archived', options: { timeoutMs: number; out: NodeJS.WriteStream; pollMs?: number }): Promise<void> {
+/**
+ * `requested` is the server as the start/stop request answered it. A `failed` it showed is the old
+ * failure, which the loop has not taken up yet: only a failure that began after it (a newer `since`)
+ * is final for this wait.
+ */
+export async function waitFor(
+  client: ApiClient,
+  id: string,
+  target: 'running' | 'archived',
+  options: { timeoutMs: number; out: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>; pollMs?: number; requested?: Pick<ServerJson, 'phase' | 'since'> },
+): Promise<void> {
   const { out } = options;
   const started = Date.now();
   const typical = typicalDuration(await client.journal(id), target);
@@ -26,7 +37,8 @@ export async function waitFor(client: ApiClient, id: string, target: 'running' |
       else out.write(`${id} is archived\n`);
       return;
     }
-    if (server.phase === 'failed') {
+    const oldFailure = options.requested?.phase === 'failed' && server.since === options.requested.since;
+    if (server.phase === 'failed' && !oldFailure) {
       if (out.isTTY) out.write('\n');
       throw new ApiError(`${id} failed: ${server.lastError ?? 'no reason recorded'}. See \`ood journal ${id}\``, null, false);
     }

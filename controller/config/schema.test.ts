@@ -4,7 +4,9 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import { formatDuration, parseDuration } from './duration.js';
+import type { z } from 'zod';
 import { parseConfig } from './load.js';
+import { configSchema } from './schema.js';
 
 const example = fileURLToPath(new URL('../../ood.example.yaml', import.meta.url));
 
@@ -27,6 +29,39 @@ describe('ood.example.yaml', () => {
   });
 });
 
+describe('the schema', () => {
+  /** Every object schema reachable from `schema`, through wrappers, arrays, unions and pipes. */
+  const objects = (schema: z.ZodType, path: string, out: [string, z.ZodType][] = []): [string, z.ZodType][] => {
+    const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+    if (def.type === 'object') {
+      out.push([path, schema]);
+      for (const [key, child] of Object.entries((schema as z.ZodObject).shape)) objects(child as z.ZodType, `${path}.${key}`, out);
+    }
+    for (const key of ['innerType', 'in', 'out', 'element']) if (def[key]) objects(def[key] as z.ZodType, path, out);
+    if (Array.isArray(def.options)) for (const option of def.options as z.ZodType[]) objects(option, path, out);
+    return out;
+  };
+
+  it('rejects unknown keys in every object, at every depth', () => {
+    const all = objects(configSchema, 'config');
+    expect(all.length).toBeGreaterThanOrEqual(9);
+    for (const [path, schema] of all) {
+      const catchall = (schema._zod.def as { catchall?: z.ZodType }).catchall;
+      expect(catchall?._zod.def.type, `${path} must be a strict object`).toBe('never');
+    }
+  });
+
+  it.each([
+    [{ rconPassword: 'hunter2', servers: [{ id: 'a' }] }, '(top level): unknown key "rconPassword"'],
+    [{ listen: { port: 8080, tls: true }, servers: [{ id: 'a' }] }, 'listen: unknown key "tls"'],
+    [{ log: { level: 'info', format: 'json' }, servers: [{ id: 'a' }] }, 'log: unknown key "format"'],
+    [{ reconcile: { tick: '1s' }, servers: [{ id: 'a' }] }, 'reconcile: unknown key "tick"'],
+    [{ servers: [{ id: 'a', game: { port: 25565, motd: 'hi' } }] }, 'servers[0].game: unknown key "motd"'],
+  ])('names an unknown key: %j', (data, message) => {
+    expect(() => parseConfig(data, '/base')).toThrow(message);
+  });
+});
+
 describe('config errors', () => {
   it.each([
     [{ servers: [] }, 'servers: expected at least one server'],
@@ -35,6 +70,8 @@ describe('config errors', () => {
     [{ servers: [{ id: 'a' }, { id: 'b' }] }, 'servers[1].game.port: port 25565 is already used by servers[0].game.port'],
     [{ servers: [{ id: 'a', idle: { warnings: ['1m', 'later'] } }] }, 'servers[0].idle.warnings[1]: expected a duration like "15m", got "later"'],
     [{ servers: [{ id: 'a' }], listen: { port: 'eighty' } }, 'listen.port:'],
+    [{ servers: [{ id: 'a', game: { port: 8080 } }] }, 'servers[0].game.port: port 8080 is already used by listen.port (the API)'],
+    [{ servers: [{ id: 'a', game: { rconPort: 9000 } }], listen: { port: 9000 } }, 'servers[0].game.rconPort: port 9000 is already used by listen.port (the API)'],
   ])('%j → %s', (data, message) => {
     expect(() => parseConfig(data, '/base')).toThrow(ConfigError);
     expect(() => parseConfig(data, '/base')).toThrow(message);

@@ -49,7 +49,7 @@ const server = z.strictObject({
   id: serverId,
   driver: z.literal('local').default('local'),
   game: z
-    .object({
+    .strictObject({
       port: port.default(25_565),
       rconPort: port.default(25_575),
       /** A running game that answers no status ping this long is treated as crashed: stopped, then booted or archived. */
@@ -64,20 +64,20 @@ const server = z.strictObject({
 });
 
 export const configSchema = z
-  .object({
+  .strictObject({
     /** Where OoD keeps its database, archives and working directories (relative to the config file). */
     dataDir: z.string().min(1).default('./.ood'),
     listen: z
-      .object({
+      .strictObject({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65_535).default(8080),
       })
       .prefault({}),
     log: z
-      .object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
+      .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
       .prefault({}),
     reconcile: z
-      .object({
+      .strictObject({
         /** Tick interval while a server is changing phase. */
         fastTick: duration.prefault('200ms'),
         /** Tick interval while a server is steady (archived or failed). */
@@ -96,6 +96,8 @@ export const configSchema = z
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();
     const ports = new Map<number, string>();
+    // Port 0 means "any free port" for the API: it can clash with nothing.
+    if (cfg.listen.port !== 0) ports.set(cfg.listen.port, 'listen.port (the API)');
     cfg.servers.forEach((s, i) => {
       const first = seen.get(s.id);
       if (first !== undefined) {
