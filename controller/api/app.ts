@@ -30,7 +30,10 @@ export function createApp(controller: Controller, options: { adminToken: string;
   app.use(async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, `no route ${ctx.method} ${ctx.path}`);
+      // The router answers these with a bare status (and an Allow header): give them the JSON shape too.
+      if (ctx.body === undefined && ctx.status === 404) throw new HttpError(404, `no route ${ctx.method} ${ctx.path}`);
+      if (ctx.body === undefined && ctx.status === 405) throw new HttpError(405, `${ctx.method} is not allowed on ${ctx.path}; it allows ${ctx.response.get('Allow')}`);
+      if (ctx.body === undefined && ctx.status === 501) throw new HttpError(501, `the method ${ctx.method} is not implemented`);
     } catch (caught) {
       const disk = asDiskError(caught, dataPaths);
       const err = disk ? new HttpError(503, disk.message) : caught;
@@ -58,7 +61,20 @@ export function createApp(controller: Controller, options: { adminToken: string;
     ctx.state.actor = 'admin-token';
     await next();
   });
-  api.use(bodyParser({ enableTypes: ['json'], encoding: 'utf-8', jsonLimit: '16kb' }));
+  api.use(
+    bodyParser({
+      enableTypes: ['json'],
+      encoding: 'utf-8',
+      jsonLimit: '16kb',
+      // Say what is wrong with the body; the parser's own errors would reach the client as a bare 400.
+      onError: (err) => {
+        const tooLarge = (err as { status?: number }).status === 413;
+        throw tooLarge
+          ? new HttpError(413, 'the body is larger than 16 KB')
+          : new HttpError(400, `the body is not a JSON object: ${err.message.replace(/^Unexpected token/, 'unexpected token')}; send {} or {"reason": "…"}, or no body`);
+      },
+    }),
+  );
   api.param('id', async (id, ctx, next) => {
     if (!controller.has(id)) throw new HttpError(404, `no server "${id}"`);
     await next();
@@ -66,7 +82,9 @@ export function createApp(controller: Controller, options: { adminToken: string;
 
   const who = (ctx: Koa.Context) => ({ actor: String(ctx.state.actor), source: ctx.ip || 'unknown' });
   const parseBody = (ctx: Koa.Context) => {
-    const parsed = requestBody.safeParse(ctx.request.body && Object.keys(ctx.request.body).length ? ctx.request.body : undefined);
+    const body: unknown = ctx.request.body;
+    const empty = body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+    const parsed = requestBody.safeParse(empty ? undefined : body);
     if (!parsed.success) throw new HttpError(400, `bad request body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
   };
 

@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { adminTokenPath, resolveAdminToken } from '../admin-token.js';
 import { createApp } from '../api/app.js';
@@ -25,6 +26,7 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
   let http: Server;
   try {
     http = createServer(createApp(controller, { adminToken: token, log }).callback());
+    http.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(config.listen.port, config.listen.host, resolve);
@@ -52,6 +54,20 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
       rmSync(infoPath, { force: true });
     },
   };
+}
+
+/**
+ * Requests Node's HTTP parser rejects before Koa sees them (headers too large, garbage) still get the
+ * API's JSON error shape rather than Node's empty body.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request headers are larger than this server accepts (16 KB)']
+      : [400, 'Bad Request', `the request is not valid HTTP (${err.code ?? err.message})`];
+  const body = JSON.stringify({ error: message });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** What `ood serve` prints once it listens: where, and how to get in. */
