@@ -1,28 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listArchives } from '../controller/drivers/local/archive.js';
 import type { Serving } from '../controller/cli/serve.js';
 import { apiFor, TEST_TOKEN } from './helpers/api.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
+import { ood } from './helpers/ood-cli.js';
 import { waitUntil } from './helpers/wait.js';
-
-const BIN = fileURLToPath(new URL('../bin/ood.mjs', import.meta.url));
-const run = promisify(execFile);
-
-async function ood(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('bad input', () => {
   let home: OodHome | undefined;

@@ -2,8 +2,8 @@ import { Command, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { readAdminToken } from '../admin-token.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
-import { readEnv, type OodEnv } from '../config/env.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { parsePort, readEnv, type OodEnv } from '../config/env.js';
+import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { createLogger } from '../log.js';
 import { ApiClient } from './api-client.js';
@@ -16,7 +16,8 @@ const program = new Command('ood').description('Ore on Demand: a Minecraft serve
 program.option('-c, --config <file>', 'config file (default: $OOD_CONFIG, else ./ood.yaml, else the embedded default)');
 program.option('--url <url>', 'controller URL for client commands (default: $OOD_URL, else the running local controller)');
 
-const loaded = (): LoadedConfig => loadConfig({ configPath: program.opts<{ config?: string }>().config, envPath: env.configPath, cwd: process.cwd() });
+const loaded = (listen: ListenOverride = {}): LoadedConfig =>
+  loadConfig({ configPath: program.opts<{ config?: string }>().config, envPath: env.configPath, cwd: process.cwd(), listen });
 
 function client(): ApiClient {
   const { config } = loaded();
@@ -38,8 +39,10 @@ const at = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '-');
 program
   .command('serve')
   .description('run the controller and its HTTP API')
-  .action(async () => {
-    const config = loaded();
+  .option('--host <address>', 'where the API listens (default: $OOD_HOST, else listen.host, 127.0.0.1)')
+  .option('--port <port>', 'the API port, 0 for any free one (default: $OOD_PORT, else listen.port, 8080)')
+  .action(async (opts: { host?: string; port?: string }) => {
+    const config = loaded({ host: opts.host ?? env.listen.host, port: parsePort(opts.port, '--port') ?? env.listen.port });
     const log = createLogger(config.config.log.level, undefined);
     const serving = await serve(config, env, log);
     process.stdout.write(greeting(serving.url, config, env) + '\n');

@@ -8,6 +8,7 @@ import { createApp } from '../api/app.js';
 import type { OodEnv } from '../config/env.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Controller } from '../controller.js';
+import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export const controllerInfoPath = (dataDir: string) => join(dataDir, 'controller.json');
@@ -28,7 +29,7 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
     http = createServer(createApp(controller, { adminToken: token, log }).callback());
     http.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
+      http.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config.listen)));
       http.listen(config.listen.port, config.listen.host, resolve);
     });
   } catch (err) {
@@ -54,6 +55,19 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
       rmSync(infoPath, { force: true });
     },
   };
+}
+
+/** A port in use or an address that is not this machine's, said with how to choose another. */
+function listenError(err: NodeJS.ErrnoException, listen: { host: string; port: number }): Error {
+  const where = `${listen.host}:${listen.port}`;
+  if (err.code === 'EADDRINUSE') {
+    return new ConfigError(`Port ${listen.port} on ${listen.host} is already in use (another OoD, or another program). Choose another with --port N, OOD_PORT=N or listen.port in ood.yaml`, { cause: err });
+  }
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
+    return new ConfigError(`Cannot listen on ${where}: ${listen.host} is not an address of this machine. Choose another with --host, OOD_HOST or listen.host in ood.yaml`, { cause: err });
+  }
+  if (err.code === 'EACCES') return new ConfigError(`Not allowed to listen on ${where} (ports below 1024 need privileges). Choose another with --port N, OOD_PORT=N or listen.port`, { cause: err });
+  return err;
 }
 
 /**

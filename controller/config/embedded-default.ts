@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
  * Its game is OoD's own test Minecraft server (flying-squid with vanilla-style RCON), so that
  * `npm start` is playable without downloading anything from Mojang. A 1.21.4 client can join it.
  */
+export const EMBEDDED_DATA_DIR = '.ood';
+
 export function embeddedDefault(): unknown {
   return {
-    dataDir: './.ood',
+    dataDir: `./${EMBEDDED_DATA_DIR}`,
     servers: [
       {
         id: 'world',

@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors.js';
+
 /**
  * The environment, read once at start and passed down; nothing else reads `process.env`.
  * Secrets come only from here, never from `ood.yaml`.
@@ -7,6 +9,8 @@ export interface OodEnv {
   adminToken: string | undefined;
   /** Where CLI commands find a running controller (default: the config's listen address). */
   url: string | undefined;
+  /** OOD_HOST / OOD_PORT: where `ood serve` listens, over the config file. */
+  listen: { host: string | undefined; port: number | undefined };
   /**
    * Failpoints for crash tests (`OOD_FAILPOINTS="snapshot:after=3000,boot:before=2000"`): the loop pauses
    * that long before a step runs, or after it ran but before its outcome is recorded, so a test can
@@ -29,6 +33,14 @@ export function parseFailpoints(text: string | undefined): Failpoints {
   return out;
 }
 
+/** A TCP port from text (0 = any free port), or undefined when unset. */
+export function parsePort(text: string | undefined, what: string): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new ConfigError(`${what}: expected a port number from 0 to 65535, got "${text}"`);
+  return port;
+}
+
 const PRIVATE = /^(OOD_|DIGITALOCEAN_|PULUMI_)/;
 
 export function readEnv(env: NodeJS.ProcessEnv): OodEnv {
@@ -38,6 +50,7 @@ export function readEnv(env: NodeJS.ProcessEnv): OodEnv {
     configPath: env.OOD_CONFIG || undefined,
     adminToken: env.OOD_ADMIN_TOKEN || undefined,
     url: env.OOD_URL || undefined,
+    listen: { host: env.OOD_HOST || undefined, port: parsePort(env.OOD_PORT, 'OOD_PORT') },
     failpoints: parseFailpoints(env.OOD_FAILPOINTS),
     childEnv,
   };
