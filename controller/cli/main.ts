@@ -5,9 +5,8 @@ import { formatDuration, parseDuration } from '../config/duration.js';
 import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
 import { ConfigError, messageOf } from '../errors.js';
-import { createLogger } from '../log.js';
 import { ApiClient } from './api-client.js';
-import { controllerInfoPath, greeting, serve } from './serve.js';
+import { controllerInfoPath } from './controller-info.js';
 import { humanBytes } from './human-bytes.js';
 import { waitFor } from './wait.js';
 
@@ -43,6 +42,9 @@ program
   .option('--port <port>', 'the API port, 0 for any free one (default: $OOD_PORT, else listen.port, 8080)')
   .action(async (opts: { host?: string; port?: string }) => {
     const config = loaded({ host: opts.host ?? env.listen.host, port: parsePort(opts.port, '--port') ?? env.listen.port });
+    // Loaded here, not above: the controller, the API and their packages are for `serve` only, and a
+    // client command such as `ood status` should not wait for them.
+    const [{ createLogger }, { greeting, serve }] = await Promise.all([import('../log.js'), import('./serve.js')]);
     const log = createLogger(config.config.log.level, undefined);
     const serving = await serve(config, env, log);
     process.stdout.write(greeting(serving.url, config, env) + '\n');

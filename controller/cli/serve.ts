@@ -2,16 +2,15 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { join } from 'node:path';
 import { adminTokenPath, resolveAdminToken } from '../admin-token.js';
 import { createApp } from '../api/app.js';
 import type { OodEnv } from '../config/env.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Controller } from '../controller.js';
+import { controllerInfoPath } from './controller-info.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 
-export const controllerInfoPath = (dataDir: string) => join(dataDir, 'controller.json');
 
 export interface Serving {
   url: string;
