@@ -36,7 +36,8 @@ export class Controller {
     if (interrupted > 0) log.warn({ interrupted }, 'Found steps cut off by a stop of the controller; observing again before acting');
     for (const server of config.servers) {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
-      const driver = new LocalDriver(server, config.dataDir, childEnv, serverLog.child({ component: 'driver' }), clock);
+      // A sibling of the loop's logger, not its child: pino would repeat the `component` key.
+      const driver = new LocalDriver(server, config.dataDir, childEnv, log.child({ component: 'driver', server: server.id }), clock);
       this.servers.set(server.id, { driver, runner: new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints }) });
     }
   }
