@@ -21,10 +21,11 @@ export interface Serving {
 /** Opens the controller, starts every server's loop and the HTTP API. */
 export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Promise<Serving> {
   const { config } = loaded;
-  const { token } = resolveAdminToken(env.adminToken, config.dataDir);
+  // The lock first: a second controller starting at the same moment must not rewrite the token file.
   const controller = Controller.open(config, { log, childEnv: env.childEnv, failpoints: env.failpoints });
   let http: Server;
   try {
+    const { token } = resolveAdminToken(env.adminToken, config.dataDir);
     http = createServer(createApp(controller, { adminToken: token, log }).callback());
     http.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
