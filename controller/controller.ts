@@ -62,8 +62,11 @@ export class Controller {
     return this.servers.has(id);
   }
 
+  /** Every server in config order, from one query of the store. */
   views(): ServerView[] {
-    return [...this.servers.values()].map(({ runner }) => runner.view());
+    const states = new Map(this.store.servers.list().map((state) => [state.id, state]));
+    // `ensure` wrote a row for every configured server when the controller opened.
+    return [...this.servers.values()].map(({ runner }) => runner.view(states.get(runner.id)!));
   }
 
   view(id: string): ServerView {

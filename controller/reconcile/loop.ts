@@ -90,8 +90,8 @@ export class ServerRunner {
     await this.ticking;
   }
 
-  view(): ServerView {
-    const state = this.deps.store.servers.get(this.id)!;
+  /** What the API shows: the stored state (read now, unless the caller read every server's at once) and the last observation. */
+  view(state: ServerState = this.deps.store.servers.get(this.id)!): ServerView {
     return { state, observation: this.lastObservation, stopsAt: state.phase === 'running' ? stopsAt(state, this.settings.idle) : null };
   }
 

@@ -18,10 +18,15 @@ import { startControllerProcess } from '../helpers/controller-process.js';
 import { serveInProcess } from '../helpers/in-process.js';
 import { freePort, makeOodHome } from '../helpers/ood-home.js';
 import { waitUntil } from '../helpers/wait.js';
+import { cpuWindows, load, writeManyServersConfig } from './scale.js';
 
 const RUNS = 5;
 const DEFAULT_TICKS = { fastTick: '200ms', slowTick: '5s', playerProbe: '1s', backoff: '1s', maxBackoff: '1m' };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `npm start` runs the esbuild bundle (built by `npm run bench` first): no tsx loader thread. */
+const BUNDLE = fileURLToPath(new URL('../../dist/ood.mjs', import.meta.url));
+const pcts = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
 const rows: string[][] = [];
 const row = (metric: string, value: string, baseline: string, target: string, ok: boolean) => {
   rows.push([metric, value, baseline, target, ok ? 'yes' : 'NO']);
@@ -158,8 +163,65 @@ async function idleController(): Promise<void> {
   }
 }
 
+/** 200 archived servers: what the controller costs idle, and how fast it lists them over the API. */
+async function manyServers(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ood-bench-many-'));
+  const controller = await startControllerProcess(writeManyServersConfig(dir, 200, DEFAULT_TICKS), {}, BUNDLE);
+  try {
+    await sleep(5_000); // every runner has ticked at least once
+    const idle = await cpuWindows(controller.pid, 4, 5_000);
+    row('200 archived servers: idle CPU (% of a core over 20 s)', `${median(idle).toFixed(2)} %`, `5-s windows ${pcts(idle)}`, '≤ 1 %', median(idle) <= 1);
+
+    const url = `${controller.url}/api/servers`;
+    await load(url, { connections: 16, durationMs: 1_000, maxRequests: 5_000 }); // warm-up
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await load(url, { connections: 16, durationMs: 5_000, maxRequests: 50_000 }));
+    const perSecond = median(runs.map((r) => r.perSecond));
+    const p99 = median(runs.map((r) => r.p99));
+    const errors = runs.reduce((n, r) => n + r.errors, 0);
+    row(
+      '/api/servers with 200 servers: req/s and p99 at 16 connections',
+      `${perSecond.toFixed(0)} req/s, p99 ${p99.toFixed(1)} ms`,
+      `3 runs of 5 s: ${runs.map((r) => `${r.perSecond.toFixed(0)}/s p99 ${r.p99.toFixed(1)}`).join(', ')}; ${errors} errors`,
+      '≥ 2000 req/s, p99 < 20 ms',
+      perSecond >= 2_000 && p99 < 20 && errors === 0,
+    );
+  } finally {
+    await controller.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What one running server (the test game, nobody online) adds to the controller's CPU. */
+async function runningServer(): Promise<void> {
+  const home = await makeOodHome({ reconcile: DEFAULT_TICKS });
+  const controller = await startControllerProcess(home.configPath, {}, BUNDLE);
+  const api = apiFor(controller.url);
+  try {
+    await sleep(5_000);
+    const archived = await cpuWindows(controller.pid, 4, 5_000);
+    await api.start();
+    await waitUntil('running', async () => (await api.server()).phase === 'running', 60_000, 100);
+    await sleep(5_000);
+    const running = await cpuWindows(controller.pid, 4, 5_000);
+    const cost = median(running) - median(archived);
+    row(
+      'per running server: controller CPU (1 running − 0 running, 20 s each)',
+      `${cost.toFixed(2)} % of a core`,
+      `running ${pcts(running)}; archived ${pcts(archived)}`,
+      '≤ 0.3 %',
+      cost <= 0.3,
+    );
+    await api.stop();
+    await waitUntil('archived', async () => (await api.server()).phase === 'archived', 60_000, 100);
+  } finally {
+    await controller.stop();
+    await home.cleanup();
+  }
+}
+
 const only = process.argv[2];
-for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController })) {
+for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer })) {
   if (only && only !== name) continue;
   process.stderr.write(`${name}…\n`);
   await fn();
