@@ -5,6 +5,7 @@ import { formatDuration, parseDuration } from '../config/duration.js';
 import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
 import { ConfigError, messageOf } from '../errors.js';
+import { describeGame } from '../game/command.js';
 import { ApiClient } from './api-client.js';
 import { controllerInfoPath } from './controller-info.js';
 import { humanBytes } from './human-bytes.js';
@@ -125,7 +126,10 @@ configCmd
     const { config, source } = loaded();
     process.stdout.write(`${source ?? 'embedded default'} is valid: ${config.servers.length} server(s), data in ${config.dataDir}\n`);
     for (const s of config.servers) {
+      const { game, warnings } = describeGame(s);
       process.stdout.write(`  ${s.id}: ${s.driver} driver, game port ${s.game.port}, idle stop after ${formatDuration(s.idle.emptyAfter)} empty / ${formatDuration(s.idle.neverJoined)} unjoined, keeps ${s.keepArchives} archives\n`);
+      process.stdout.write(`    game: ${game}\n`);
+      for (const warning of warnings) process.stdout.write(`    warning: ${warning}\n`);
     }
   });
 

@@ -12,11 +12,14 @@ const serverId = z
 const port = z.number().int().min(1).max(65_535);
 
 const localDriver = z.strictObject({
-  /** The command that runs Minecraft in the server's working directory: a string split on spaces, or a list. */
+  /**
+   * The command that runs the game in the server's working directory: a string split on spaces, or a
+   * list. Unset, it follows `game.kind` (see `game/command.ts`).
+   */
   command: z
     .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-    .default('java -Xmx2G -jar server.jar nogui')
-    .transform((cmd) => (Array.isArray(cmd) ? cmd : cmd.trim().split(/\s+/))),
+    .transform((cmd) => (Array.isArray(cmd) ? cmd : cmd.trim().split(/\s+/)))
+    .optional(),
   /** A directory copied into a fresh working directory when there is no archive yet (server.jar, eula.txt…). */
   template: z.string().optional(),
   /** The host name players are told to connect to. */
@@ -50,6 +53,8 @@ const server = z.strictObject({
   driver: z.literal('local').default('local'),
   game: z
     .strictObject({
+      /** `bundled`: OoD's own Minecraft server (flying-squid), no download. `vanilla`: server.jar from local.template. */
+      kind: z.enum(['bundled', 'vanilla']).default('bundled'),
       port: port.default(25_565),
       rconPort: port.default(25_575),
       /** A running game that answers no status ping this long is treated as crashed: stopped, then booted or archived. */

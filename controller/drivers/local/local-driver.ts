@@ -9,10 +9,11 @@ import type { Logger } from '../../log.js';
 import { updateProperties, parseProperties } from '../../minecraft/properties.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
+import { gameCommand } from '../../game/command.js';
 import type { Observation, Players } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver } from '../driver.js';
 import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, removePartials, writeArchive } from './archive.js';
-import { findHostProcesses, signalAll, spawnHostProcess } from './processes.js';
+import { findHostProcesses, observeHostProcesses, signalAll, spawnHostProcess } from './processes.js';
 
 /** Written into the working directory; control files never go into archives. */
 const HOST_FILE = '.ood-host.json';
@@ -63,7 +64,7 @@ export class LocalDriver implements Driver {
 
   async observe(): Promise<Observation> {
     const host = existsSync(this.hostDir) ? 'present' : 'absent';
-    const pids = await findHostProcesses(this.hostDir);
+    const pids = await observeHostProcesses(this.hostDir, host === 'present');
     if (pids.length === 0) return { host, power: 'off', game: 'silent', players: null };
     // A game runs here, however it got started: any "saved" record no longer speaks for this host.
     await this.forgetArchived('the game is running on this host');
@@ -150,7 +151,7 @@ export class LocalDriver implements Driver {
     // Invariant 7: the game is about to change this host, so a record saying it was saved stops being
     // true now, durably, before the first change (a resume from failed after a failed removal boots here).
     await this.forgetArchived('the game is starting on this host');
-    const pid = await spawnHostProcess({ command: this.server.local.command, hostDir: this.hostDir, logFile: join(this.hostDir, LOG_FILE), env: this.env });
+    const pid = await spawnHostProcess({ command: gameCommand(this.server), hostDir: this.hostDir, logFile: join(this.hostDir, LOG_FILE), env: this.env });
     return `Started the game (pid ${pid}); its output goes to ${join(this.hostDir, LOG_FILE)}`;
   }
 
