@@ -8,7 +8,7 @@ import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { asDiskError } from '../store/disk-errors.js';
 import { HttpError } from './http-error.js';
-import { serverJson } from './server-json.js';
+import { serverJson, type ServerJson } from './server-json.js';
 
 const requestBody = z.strictObject({ reason: z.string().max(200).optional() }).optional();
 
@@ -88,8 +88,15 @@ export function createApp(controller: Controller, options: { adminToken: string;
     if (!parsed.success) throw new HttpError(400, `bad request body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
   };
 
+  // The list is polled (pages, scripts, `ood status`) far more often than it changes: while every
+  // server's JSON object is the one sent last time, send the same text instead of stringifying again.
+  let lastList: { servers: ServerJson[]; text: string } | undefined;
   api.get('/servers', (ctx) => {
-    ctx.body = { servers: controller.views().map(serverJson) };
+    const servers = controller.views().map(serverJson);
+    const same = lastList !== undefined && lastList.servers.length === servers.length && servers.every((s, i) => s === lastList!.servers[i]);
+    if (!same) lastList = { servers, text: JSON.stringify({ servers }) };
+    ctx.type = 'application/json';
+    ctx.body = lastList!.text;
   });
   api.get('/servers/:id', (ctx) => {
     ctx.body = serverJson(controller.view(ctx.params.id!));

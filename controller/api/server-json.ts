@@ -2,8 +2,29 @@ import type { ServerView } from '../reconcile/loop.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/**
+ * The JSON of a view, kept while its state and observation objects stay the same: the store hands out
+ * the same frozen state until the row changes, and a runner keeps its observation until the next tick,
+ * so a list of 200 idle servers is not formatted again for every request.
+ */
+const memo = new WeakMap<object, WeakMap<object, ServerJson>>();
+const NO_OBSERVATION = {};
+
 /** The API's shape of one server; the web UI and `ood status --json` read the same. */
-export function serverJson(view: ServerView) {
+export function serverJson(view: ServerView): ServerJson {
+  const byObservation = memo.get(view.state) ?? new WeakMap<object, ServerJson>();
+  memo.set(view.state, byObservation);
+  const key = view.observation ?? NO_OBSERVATION;
+  let json = byObservation.get(key);
+  // stopsAt is a function of the state, so the two keys cover all of a view.
+  if (json === undefined) {
+    json = formatServer(view);
+    byObservation.set(key, json);
+  }
+  return json;
+}
+
+function formatServer(view: ServerView) {
   const { state, observation, stopsAt } = view;
   const live = state.phase === 'running' && observation?.players;
   return {
@@ -28,4 +49,4 @@ export function alertOf(view: ServerView): string | null {
   return 'failed with the game still running: it is not stopped when idle and its host keeps running until someone starts or stops it';
 }
 
-export type ServerJson = ReturnType<typeof serverJson>;
+export type ServerJson = ReturnType<typeof formatServer>;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../../config/schema.js';
 import { ArchiveDamagedError, ArchiveError, HostError, messageOf } from '../../errors.js';
@@ -10,7 +10,7 @@ import { updateProperties, parseProperties } from '../../minecraft/properties.js
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import { gameCommand } from '../../game/command.js';
-import type { Observation, Players } from '../../reconcile/types.js';
+import type { Observation } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver } from '../driver.js';
 import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, removePartials, writeArchive } from './archive.js';
 import { findHostProcesses, observeHostProcesses, signalAll, spawnHostProcess } from './processes.js';
@@ -43,6 +43,7 @@ export class LocalDriver implements Driver {
   readonly corruptDir: string;
   private readonly rcon = new RconSession();
   private readonly saving: RconSession;
+  private rconCache: { stamp: string; target: RconTarget } | undefined;
 
   constructor(
     private readonly server: ServerConfig,
@@ -68,21 +69,22 @@ export class LocalDriver implements Driver {
     if (pids.length === 0) return { host, power: 'off', game: 'silent', players: null };
     // A game runs here, however it got started: any "saved" record no longer speaks for this host.
     await this.forgetArchived('the game is running on this host');
-    let pinged: Players | null = null;
+    // RCON first, on the connection kept open between ticks: a game that lists its players answers
+    // (vanilla and the bundled game open RCON only once they are ready). The status ping, a new
+    // connection each time, is the fallback that still counts players when RCON is broken.
     try {
-      pinged = (await statusPing('127.0.0.1', this.server.game.port, 1_000)).players;
+      return { host, power: 'on', game: 'answering', players: await this.rcon.list(await this.rconTarget()) };
+    } catch (err) {
+      this.log.debug({ err: messageOf(err) }, 'Could not list players over RCON; trying a status ping');
+    }
+    try {
+      const { players } = await statusPing('127.0.0.1', this.server.game.port, 1_000);
+      // The ping's count stands in; it lacks names past the sample but is a real count.
+      return { host, power: 'on', game: 'answering', players };
     } catch (err) {
       this.log.debug({ err: messageOf(err) }, 'Game did not answer a status ping');
       return { host, power: 'on', game: 'silent', players: null };
     }
-    let players: Players | null = pinged;
-    try {
-      players = await this.rcon.list(await this.rconTarget());
-    } catch (err) {
-      // The status ping's count stands in; it lacks names past the sample but is a real count.
-      this.log.debug({ err: messageOf(err) }, 'Could not list players over RCON; using the status ping');
-    }
-    return { host, power: 'on', game: 'answering', players };
   }
 
   async provision(): Promise<string> {
@@ -314,11 +316,17 @@ export class LocalDriver implements Driver {
     return listArchives(this.archiveDir);
   }
 
+  /** The host's RCON address and password, read again only when server.properties changed. */
   private async rconTarget(): Promise<RconTarget> {
-    const props = parseProperties(await readFile(join(this.hostDir, 'server.properties'), 'utf8'));
-    const password = props.get('rcon.password');
-    if (!password) throw new HostError(`${this.hostDir}/server.properties has no rcon.password`, false);
-    return { host: '127.0.0.1', port: this.server.game.rconPort, password };
+    const path = join(this.hostDir, 'server.properties');
+    const { mtimeMs, ino } = await stat(path);
+    const stamp = `${ino}:${mtimeMs}`;
+    if (this.rconCache?.stamp === stamp) return this.rconCache.target;
+    const password = parseProperties(await readFile(path, 'utf8')).get('rcon.password');
+    if (!password) throw new HostError(`${path} has no rcon.password`, false);
+    const target = { host: '127.0.0.1', port: this.server.game.rconPort, password };
+    this.rconCache = { stamp, target };
+    return target;
   }
 
   async close(): Promise<void> {
