@@ -12,7 +12,7 @@ import { testServerCommand } from '../../controller/config/embedded-default.js';
 import { extractArchive, listArchives, writeArchive } from '../../controller/drivers/local/archive.js';
 import { statusPing } from '../../controller/minecraft/status-ping.js';
 import { updateProperties } from '../../controller/minecraft/properties.js';
-import { apiFor } from '../helpers/api.js';
+import { apiFor, TEST_TOKEN } from '../helpers/api.js';
 import { joinBot, leave } from '../helpers/bot.js';
 import { startControllerProcess } from '../helpers/controller-process.js';
 import { serveInProcess } from '../helpers/in-process.js';
@@ -220,8 +220,28 @@ async function runningServer(): Promise<void> {
   }
 }
 
+/** Wall time of `ood status` as a user runs it (bin/ood.mjs, the bundle already built), against a running controller. */
+async function cliStatus(): Promise<void> {
+  const home = await makeOodHome({ reconcile: DEFAULT_TICKS });
+  const controller = await startControllerProcess(home.configPath, {}, BUNDLE);
+  const bin = fileURLToPath(new URL('../../bin/ood.mjs', import.meta.url));
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      execFileSync(process.execPath, [bin, 'status', '--config', home.configPath], { env: { ...process.env, OOD_ADMIN_TOKEN: TEST_TOKEN }, stdio: 'pipe' });
+      times.push(performance.now() - t0);
+    }
+    const ms = median(times);
+    row('CLI `ood status` wall time (median of 10)', `${ms.toFixed(0)} ms`, `runs ${times.map((t) => t.toFixed(0)).join(', ')} ms`, '≤ 500 ms', ms <= 500);
+  } finally {
+    await controller.stop();
+    await home.cleanup();
+  }
+}
+
 const only = process.argv[2];
-for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer })) {
+for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer, cliStatus })) {
   if (only && only !== name) continue;
   process.stderr.write(`${name}…\n`);
   await fn();
