@@ -16,10 +16,23 @@ interface Player {
   username: string;
   save(): Promise<void>;
 }
+interface ChunkPos {
+  chunkX: number;
+  chunkZ: number;
+}
+/** The parts of prismarine-world 3.7's `World` (node_modules/prismarine-world/src/world.js) used here. */
 interface World {
   storageProvider: { save(chunkX: number, chunkZ: number, column: unknown): Promise<void> } | null;
+  columns: Record<string, unknown>;
+  savingQueue: Map<string, ChunkPos>;
+  unloadQueue: Map<string, ChunkPos>;
+  finishedSaving: Promise<unknown>;
   getColumns(): { chunkX: string; chunkZ: string; column: unknown }[];
-  waitSaving(): Promise<void>;
+  queueSaving(chunkX: number, chunkZ: number): void;
+  forceUnloadColumn(key: string, chunkX: number, chunkZ: number): void;
+  saveNow(): Promise<void>;
+  unloadColumn(chunkX: number, chunkZ: number): void;
+  emit(event: 'doneSaving'): boolean;
 }
 interface FlyingSquid {
   players: Player[];
@@ -35,6 +48,63 @@ interface FlyingSquid {
 
 const require = createRequire(import.meta.url);
 const { createMCServer } = require('flying-squid') as { createMCServer(options: object): FlyingSquid };
+
+/**
+ * Makes every world keep a changed chunk queued, and in memory, until a write of it that started
+ * after the change has finished. prismarine-world 3.7.0's `saveNow` (world.js:144-161) starts the
+ * writes of the queued chunks, awaits them, then clears the whole queue, so a chunk changed while an
+ * autosave is writing leaves the queue unsaved. When the last player near it leaves, flying-squid
+ * unloads it (its src/lib/plugins/logout.js:20 and world.js:135), and `unloadColumn` (world.js:126)
+ * drops a chunk that is not queued from memory at once: the change is then neither on disk nor in
+ * `getColumns()`, and no later save can find it. Seen as a lost /setblock in OoD's life-cycle test
+ * (issue 5, item 6). Here a chunk leaves the queue when its write starts (prismarine-provider-anvil
+ * encodes the chunk when `save` is called, anvil.js:43-46), so a change during the write queues it
+ * again, and a chunk is unloaded only when it is neither queued nor being written. Patched on the
+ * prototype, before flying-squid makes its worlds, so no autosave ever runs the original.
+ */
+function keepChangesUntilSaved(proto: World): void {
+  const writingIn = new WeakMap<World, Map<string, number>>();
+  const writing = (world: World) => {
+    let counts = writingIn.get(world);
+    if (!counts) writingIn.set(world, (counts = new Map()));
+    return counts;
+  };
+  proto.saveNow = async function (this: World) {
+    const provider = this.storageProvider;
+    if (!provider) return;
+    const inFlight = writing(this);
+    const batch = [...this.savingQueue];
+    this.savingQueue.clear();
+    const writes = batch.map(async ([key, { chunkX, chunkZ }]) => {
+      inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+      try {
+        await provider.save(chunkX, chunkZ, this.columns[key]);
+      } catch (err) {
+        this.queueSaving(chunkX, chunkZ);
+        throw err;
+      } finally {
+        const left = inFlight.get(key)! - 1;
+        if (left > 0) inFlight.set(key, left);
+        else inFlight.delete(key);
+      }
+    });
+    // Includes the writes of a save still running, so awaiting it covers those too.
+    this.finishedSaving = Promise.all([this.finishedSaving, ...writes]).then(() => undefined);
+    await this.finishedSaving;
+    for (const [key, { chunkX, chunkZ }] of this.unloadQueue) {
+      if (!this.savingQueue.has(key) && !inFlight.has(key)) this.forceUnloadColumn(key, chunkX, chunkZ);
+    }
+    this.emit('doneSaving');
+  };
+  proto.unloadColumn = function (this: World, chunkX: number, chunkZ: number) {
+    const key = `${chunkX},${chunkZ}`;
+    if (this.savingQueue.has(key) || writing(this).has(key)) this.unloadQueue.set(key, { chunkX, chunkZ });
+    else this.forceUnloadColumn(key, chunkX, chunkZ);
+  };
+}
+// The copy of prismarine-world that flying-squid itself loads; its loader ignores the version.
+const squidRequire = createRequire(require.resolve('flying-squid'));
+keepChangesUntilSaved((squidRequire('prismarine-world') as () => { prototype: World })().prototype);
 
 const started = Date.now();
 const props = parseProperties(existsSync('server.properties') ? readFileSync('server.properties', 'utf8') : '');
@@ -60,21 +130,15 @@ const serv = createMCServer({
 });
 
 /**
- * Writes every loaded chunk, then lets the world's own save queue drain. Not just `waitSaving()`:
- * prismarine-world's `saveNow` clears its queue after awaiting the writes, so a chunk changed during
- * an autosave is dropped from the queue unsaved, and `waitSaving()` then reports an empty queue.
- * Seen as a lost /setblock in OoD's life-cycle test on a loaded machine. Each chunk's data is taken
- * when its save is called, so these writes hold the current state, and the region file's own
- * write queue puts them after any older autosave write.
+ * Writes every loaded chunk, as vanilla's `save-all flush` does, and waits for any autosave still
+ * writing. Not `waitSaving()`: it waits for the next autosave whenever the queue is not empty.
  */
 async function saveAll(): Promise<void> {
   await Promise.all(serv.players.map((p) => p.save()));
   const world = serv.overworld;
-  if (world.storageProvider) {
-    const provider = world.storageProvider;
-    await Promise.all(world.getColumns().map(({ chunkX, chunkZ, column }) => provider.save(Number(chunkX), Number(chunkZ), column)));
-  }
-  await world.waitSaving();
+  if (!world.storageProvider) return;
+  for (const { chunkX, chunkZ } of world.getColumns()) world.queueSaving(Number(chunkX), Number(chunkZ));
+  await world.saveNow();
 }
 
 let stopping: Promise<never> | undefined;
