@@ -36,6 +36,15 @@ describe('bad input', () => {
     const good = await ood(['config', 'check', '--config', home.configPath]);
     expect(good.code).toBe(0);
     expect(good.stdout).toContain('world: local driver, game port 25565, idle stop after 15m empty / 10m unjoined, keeps 3 archives');
+    // An ood.yaml written only to change something else keeps the bundled game, and says so.
+    expect(good.stdout).toContain("game: the bundled game (OoD's Minecraft 1.21.4 server, flying-squid; no download)");
+    expect(good.stdout).not.toContain('warning');
+    writeFileSync(home.configPath, 'servers:\n  - id: world\n    game: { kind: vanilla }\n    local: { template: ./template }\n');
+    const vanilla = await ood(['config', 'check', '--config', home.configPath]);
+    expect(vanilla.code).toBe(0);
+    expect(vanilla.stdout).toContain(`game: vanilla: java -Xmx2G -jar server.jar nogui from ${join(home.dir, 'template')}`);
+    expect(vanilla.stdout).toContain(`warning: ${join(home.dir, 'template')} has no server.jar: put Mojang's server.jar (and eula.txt) there`);
+    writeFileSync(home.configPath, original);
     expect(readFileSync(home.configPath, 'utf8')).toBe(original);
   });
 

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testServerCommand } from '../../controller/config/embedded-default.js';
+import { bundledGameCommand } from '../../controller/game/command.js';
 import { extractArchive, listArchives, writeArchive } from '../../controller/drivers/local/archive.js';
 import { statusPing } from '../../controller/minecraft/status-ping.js';
 import { updateProperties } from '../../controller/minecraft/properties.js';
@@ -59,7 +59,7 @@ async function startPath(): Promise<void> {
       await extractArchive(join(home.archiveDir(), newest.name), dir);
       const port = await freePort();
       writeFileSync(join(dir, 'server.properties'), updateProperties(readFileSync(join(dir, 'server.properties'), 'utf8'), { 'server-port': String(port), 'enable-rcon': 'false' }));
-      const [file, ...args] = testServerCommand();
+      const [file, ...args] = bundledGameCommand();
       const t0 = performance.now();
       const child = spawn(file!, args, { cwd: dir, stdio: 'ignore' });
       await waitUntil('a status answer', () => statusPing('127.0.0.1', port, 500).then(() => true), 60_000, 2);

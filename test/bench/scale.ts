@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { testServerCommand } from '../../controller/config/embedded-default.js';
+import { bundledGameCommand } from '../../controller/game/command.js';
 import { TEST_TOKEN } from '../helpers/api.js';
 
 /**
@@ -44,7 +44,7 @@ export function writeManyServersConfig(dir: string, count: number, reconcile: Re
     id: `s${String(i).padStart(3, '0')}`,
     // Never bound: these servers stay archived; the ports only need to differ.
     game: { port: 40_000 + 2 * i, rconPort: 40_001 + 2 * i },
-    local: { command: testServerCommand(), publicHost: '127.0.0.1' },
+    local: { command: bundledGameCommand(), publicHost: '127.0.0.1' },
   }));
   const path = join(dir, 'ood.yaml');
   writeFileSync(path, stringify({ dataDir: './data', listen: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, reconcile, servers }));

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { testServerCommand } from '../../controller/config/embedded-default.js';
+import { bundledGameCommand } from '../../controller/game/command.js';
 import { findHostProcesses, signalAll } from '../../controller/drivers/local/processes.js';
 
 /** A free TCP port on loopback, found by binding port 0. */
@@ -52,7 +52,7 @@ export async function makeOodHome(options: { server?: Record<string, unknown>; r
       {
         id: 'world',
         game: { port: gamePort, rconPort },
-        local: { command: options.command ?? testServerCommand(), template: './template', publicHost: '127.0.0.1' },
+        local: { command: options.command ?? bundledGameCommand(), template: './template', publicHost: '127.0.0.1' },
         idle: { emptyAfter: '1h', neverJoined: '1h', warnings: ['1s'] },
         deadlines: { booting: '60s', stopping: '20s', poweringOff: '10s' },
         ...options.server,

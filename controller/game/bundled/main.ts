@@ -4,12 +4,13 @@
  * answers RCON (`list` in vanilla wording, `save-all` that waits for the save, `say`, `stop`), and
  * saves the world before it exits on `stop`, SIGTERM or SIGINT.
  *
- * Run it in the server's working directory: `node --import tsx test/mc-server/main.ts`.
+ * Run it in the server's working directory: `node --import tsx controller/game/bundled/main.ts`
+ * (`game.kind: bundled`, see `../command.ts`).
  * `npm start` uses it as the embedded default's game so no download from Mojang is needed.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { parseProperties } from '../../controller/minecraft/properties.js';
+import { parseProperties } from '../../minecraft/properties.js';
 import { startRconServer } from './rcon-server.js';
 
 interface Player {

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { Rcon } from 'rcon-client';
 import { Vec3 } from 'vec3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testServerCommand } from '../../controller/config/embedded-default.js';
-import { joinBot, leave } from '../helpers/bot.js';
-import { freePort } from '../helpers/ood-home.js';
-import { waitUntil } from '../helpers/wait.js';
+import { joinBot, leave } from '../../../test/helpers/bot.js';
+import { freePort } from '../../../test/helpers/ood-home.js';
+import { waitUntil } from '../../../test/helpers/wait.js';
+import { bundledGameCommand } from '../command.js';
 
 interface Game {
   child: ChildProcess;
@@ -18,7 +18,7 @@ interface Game {
 const games = new Set<Game>();
 
 async function startGame(dir: string): Promise<Game> {
-  const [command, ...args] = testServerCommand();
+  const [command, ...args] = bundledGameCommand();
   const child = spawn(command!, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const game = { child, exited };
