@@ -37,11 +37,16 @@ export class RconSession {
     return players;
   }
 
+  /**
+   * Drops the connection at once. Not rcon-client's `end()`: it waits for the server to close its side,
+   * which a hung (e.g. SIGSTOPped) game never does, and that wait held up every later probe.
+   */
   async close(): Promise<void> {
     const rcon = this.rcon;
     this.rcon = undefined;
     this.target = undefined;
-    if (rcon) await rcon.end().catch((err: unknown) => void err /* already closed: nothing left to release */);
+    rcon?.socket?.destroy();
+    await Promise.resolve();
   }
 
   private async connection(target: RconTarget): Promise<Rcon> {
