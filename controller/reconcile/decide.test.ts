@@ -91,7 +91,7 @@ const table: Row[] = [
   ['failed, a clock set back makes no request look newer: waits', { phase: 'failed', desired: 'up', desiredAt: NOW, phaseSince: NOW - 3600 * S, requests: 4, progress: { requestsAtFailure: 4 } }, up, { kind: 'wait' }],
   ['failed, a request counted after the failure resumes, whatever the clock says', { phase: 'failed', desired: 'up', desiredAt: NOW - 7200 * S, requests: 5, progress: { requestsAtFailure: 4 } }, up, { kind: 'move', to: 'running' }],
   // A hung game (process up, no answer) is treated as crashed after hungAfter.
-  ['running, game silent for hungAfter, is killed as hung', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S }, starting, { kind: 'act', step: 'kill_hung' }, { silentFor: 600 * S }],
+  ['running, game silent for hungAfter, is killed as hung', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S }, starting, { kind: 'act', step: 'kill_hung', lastError: expect.stringMatching(/^The game hung: the game answered no probe for 10m;/) as unknown }, { silentFor: 600 * S }],
   ['running, game silent for less, waits (counts as players present)', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S }, starting, { kind: 'wait' }, { silentFor: 599 * S }],
   // Only steps that protect data send a server to failed.
   ['an idle warning may be skipped when it cannot be sent', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S, emptySince: NOW - 850 * S, progress: { joined: true } }, empty, { kind: 'act', step: 'warn', giveUp: 'skip' }],

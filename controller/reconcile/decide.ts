@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import { dueWarning, nextIdleEvent, stopsAt, type IdleSettings } from './idle.js';
-import type { Decision, Desired, GiveUp, Observation, Phase, ServerState } from './types.js';
+import type { Decision, Desired, Observation, Phase, ServerState } from './types.js';
 
 export interface Deadlines {
   provisioning: number;
@@ -35,7 +35,7 @@ export interface Timing {
   silentFor: number;
 }
 
-const act = (step: Extract<Decision, { kind: 'act' }>['step'], reason: string, extra: { then?: Phase; message?: string; warning?: number; giveUp?: GiveUp } = {}): Decision => ({
+const act = (step: Extract<Decision, { kind: 'act' }>['step'], reason: string, extra: Omit<Extract<Decision, { kind: 'act' }>, 'kind' | 'step' | 'reason'> = {}): Decision => ({
   kind: 'act',
   step,
   reason,
@@ -110,7 +110,8 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, t: T
       }
       if (s.desired === 'down') return move('stopping', `${s.desiredBy} wants it down`);
       if (o.game === 'silent' && t.silentFor >= cfg.hungAfter) {
-        return act('kill_hung', `the game answered no probe for ${formatDuration(t.silentFor)}; treating it as crashed (the world on disk is as of its last save)`);
+        const why = `the game answered no probe for ${formatDuration(t.silentFor)}; treating it as crashed (the world on disk is as of its last save)`;
+        return act('kill_hung', why, { lastError: `The game hung: ${why}` });
       }
       const stopAt = stopsAt(s, cfg.idle);
       if (stopAt === null) return wait('players online');

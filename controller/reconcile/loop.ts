@@ -220,7 +220,7 @@ export class ServerRunner {
       // The outcome and what follows from it are one write: a crash never leaves one without the other.
       store.db.transaction(() => {
         store.journal.outcome(entry, 'ok', clock(), null, detail);
-        if (decision.step === 'kill_hung') store.servers.setLastError(this.id, `The game hung: ${decision.reason}`);
+        if (decision.lastError) store.servers.setLastError(this.id, decision.lastError);
         if (decision.then) this.move(state, decision.then, `${decision.step} done`, clock());
         else store.servers.setProgress(this.id, state.phase, progress);
       })();

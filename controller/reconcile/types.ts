@@ -90,7 +90,17 @@ export type Step =
 export type GiveUp = 'fail' | 'skip' | { to: Phase };
 
 export type Decision =
-  | { kind: 'act'; step: Step; then?: Phase; message?: string; warning?: number; reason: string; giveUp?: GiveUp }
+  | {
+      kind: 'act';
+      step: Step;
+      then?: Phase;
+      message?: string;
+      warning?: number;
+      reason: string;
+      giveUp?: GiveUp;
+      /** What people should read as the server's last error once the step is done (something went wrong, and was handled). */
+      lastError?: string;
+    }
   | { kind: 'move'; to: Phase; reason: string }
   | { kind: 'fail'; reason: string }
   | { kind: 'wait'; reason: string; until?: number };
