@@ -90,8 +90,7 @@ export class LocalDriver implements Driver {
   async provision(): Promise<string> {
     if (existsSync(this.hostDir)) return 'The working directory already exists';
     await mkdir(this.root, { recursive: true });
-    await this.removeLeftovers('staging-');
-    await this.removeLeftovers('trash-');
+    await this.removeLeftovers('staging-', 'trash-');
     const { staging, restoredFrom, notes } = await this.restore();
     const propsPath = join(staging, 'server.properties');
     const props = existsSync(propsPath) ? await readFile(propsPath, 'utf8') : '';
@@ -293,10 +292,10 @@ export class LocalDriver implements Driver {
   }
 
   /** Leftovers of earlier attempts (staging-*, trash-*). Cleanup only: one still busy is kept for next time. */
-  private async removeLeftovers(prefix: string): Promise<void> {
+  private async removeLeftovers(...prefixes: string[]): Promise<void> {
     if (!existsSync(this.root)) return;
     for (const name of await readdir(this.root)) {
-      if (!name.startsWith(prefix)) continue;
+      if (!prefixes.some((prefix) => name.startsWith(prefix))) continue;
       await rm(join(this.root, name), { recursive: true, force: true }).catch((err: unknown) =>
         this.log.warn({ dir: name, err: messageOf(err) }, 'Could not remove a leftover directory yet; trying again next time'),
       );
