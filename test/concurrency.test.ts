@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listArchives } from '../controller/drivers/local/archive.js';
 import { findHostProcesses } from '../controller/drivers/local/processes.js';
 import type { Serving } from '../controller/cli/serve.js';
 import { apiFor } from './helpers/api.js';
@@ -6,7 +7,7 @@ import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { waitUntil } from './helpers/wait.js';
 
-describe('concurrent start requests', () => {
+describe('concurrent and mistimed requests', () => {
   let home: OodHome;
   let serving: Serving;
   beforeAll(async () => {
@@ -31,5 +32,19 @@ describe('concurrent start requests', () => {
     expect(journal.filter((e) => e.step === 'provision')).toHaveLength(1);
     expect(journal.filter((e) => e.step === 'boot')).toHaveLength(1);
     expect(serving.controller.store.audit.list().filter((a) => a.action === 'start')).toHaveLength(100);
+  });
+
+  it('a stop pressed while the game is still booting ends archived, with the world saved and no process', async () => {
+    const api = apiFor(serving.url);
+    await api.stop();
+    await waitUntil('archived', async () => (await api.server()).phase === 'archived', 60_000);
+    const before = await listArchives(home.archiveDir());
+    await api.start();
+    await waitUntil('booting', async () => (await api.server()).phase === 'booting', 30_000, 10);
+    await api.stop();
+    await waitUntil('archived again', async () => (await api.server()).phase === 'archived', 60_000);
+    expect(await findHostProcesses(home.hostDir())).toEqual([]);
+    expect(await listArchives(home.archiveDir())).toHaveLength(before.length + 1);
+    expect((await api.journal()).some((e) => e.step === 'phase' && e.detail?.includes('→ failed'))).toBe(false);
   });
 });
