@@ -19,7 +19,16 @@ export interface OodEnv {
   failpoints: Failpoints;
   /** What game processes inherit: the environment minus OoD's own variables and cloud credentials. */
   childEnv: NodeJS.ProcessEnv;
+  /** The DigitalOcean driver's credentials and API (DIGITALOCEAN_TOKEN, DIGITALOCEAN_API_URL). */
+  digitalocean: { token: string | undefined; apiUrl: string };
+  /**
+   * What the `pulumi` CLI is given: PULUMI_* variables (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE,
+   * PULUMI_ACCESS_TOKEN…), plus PATH and HOME, which it needs to find its plugins.
+   */
+  pulumiEnv: Record<string, string>;
 }
+
+export const DIGITALOCEAN_API = 'https://api.digitalocean.com';
 
 export type Failpoints = ReadonlyMap<string, { before?: number; after?: number }>;
 
@@ -53,5 +62,9 @@ export function readEnv(env: NodeJS.ProcessEnv): OodEnv {
     listen: { host: env.OOD_HOST || undefined, port: parsePort(env.OOD_PORT, 'OOD_PORT') },
     failpoints: parseFailpoints(env.OOD_FAILPOINTS),
     childEnv,
+    digitalocean: { token: env.DIGITALOCEAN_TOKEN || undefined, apiUrl: (env.DIGITALOCEAN_API_URL || DIGITALOCEAN_API).replace(/\/+$/, '') },
+    pulumiEnv: Object.fromEntries(
+      Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && (/^PULUMI_/.test(e[0]) || e[0] === 'PATH' || e[0] === 'HOME')),
+    ),
   };
 }

@@ -26,6 +26,31 @@ const localDriver = z.strictObject({
   publicHost: z.string().min(1).default('localhost'),
 });
 
+/** `10.0.0.0/8`, `203.0.113.7/32`, `::/0`: what DigitalOcean's firewall takes as a source. */
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/, 'expected an IPv4 or IPv6 address or CIDR block, like 203.0.113.7/32');
+
+const digitalOceanDriver = z.strictObject({
+  /** A DigitalOcean region slug (`doctl compute region list`). */
+  region: z.string().min(1).default('fra1'),
+  /** A droplet size slug; its memory decides how much the game may use. */
+  size: z.string().min(1).default('s-1vcpu-2gb'),
+  /** A domain whose DNS DigitalOcean serves: the server gets an A record `<id>.<domain>`, short TTL. */
+  domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'expected a domain like example.com').optional(),
+  /** Snapshots `<prefix>-<unix seconds>` to keep; older ones are deleted after each stop. */
+  keepSnapshots: z.number().int().min(1).default(2),
+  /**
+   * How this server's snapshots are named. Unset: `ood` when the config has one DigitalOcean server,
+   * `ood-<id>` when it has several, so no server ever starts from another's world.
+   */
+  snapshotPrefix: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$/, 'expected lower-case letters, digits and dashes, like ood-survival').optional(),
+  /** Where SSH (port 22) may come from: OoD's own address, ideally. RCON is never opened. */
+  sshSources: z.array(cidr).min(1).prefault(['0.0.0.0/0', '::/0']),
+  /** An SSH key already in the account (id or fingerprint) to put on the droplet besides OoD's own. */
+  sshKeyId: z.string().min(1).optional(),
+});
+
 const idle = z.strictObject({
   /** Stop this long after the last player left. */
   emptyAfter: duration.prefault('15m'),
@@ -50,7 +75,8 @@ const deadlines = z.strictObject({
 
 const server = z.strictObject({
   id: serverId,
-  driver: z.literal('local').default('local'),
+  /** `local`: this machine. `digitalocean`: a droplet per session (see the `digitalocean` block). */
+  driver: z.enum(['local', 'digitalocean']).default('local'),
   game: z
     .strictObject({
       /** `bundled`: OoD's own Minecraft server (flying-squid), no download. `vanilla`: server.jar from local.template. */
@@ -66,6 +92,7 @@ const server = z.strictObject({
   /** How many verified archives to keep; older ones are removed after each stop. */
   keepArchives: z.number().int().min(1).default(3),
   local: localDriver.prefault({}),
+  digitalocean: digitalOceanDriver.prefault({}),
 });
 
 export const configSchema = z
@@ -96,6 +123,14 @@ export const configSchema = z
         maxAttempts: z.number().int().min(1).default(8),
       })
       .prefault({}),
+    /** The `pulumi` CLI that runs the DigitalOcean driver's stacks. Unset: `pulumi` on PATH. */
+    pulumi: z.strictObject({ command: z.string().min(1).optional() }).prefault({}),
+    /**
+     * Droplets tagged `ood` that no stack owns, and stacks whose droplet is gone, are always reported
+     * (`ood status`, the API, the log); with `remove: true` OoD also deletes such droplets once a
+     * confirmed snapshot of them exists.
+     */
+    orphans: z.strictObject({ remove: z.boolean().default(false) }).prefault({}),
     servers: z.array(server).min(1, 'expected at least one server'),
   })
   .superRefine((cfg, ctx) => {
@@ -103,12 +138,23 @@ export const configSchema = z
     const ports = new Map<number, string>();
     // Port 0 means "any free port" for the API: it can clash with nothing.
     if (cfg.listen.port !== 0) ports.set(cfg.listen.port, 'listen.port (the API)');
+    const prefixes = new Map<string, number>();
     cfg.servers.forEach((s, i) => {
       const first = seen.get(s.id);
       if (first !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['servers', i, 'id'], message: `duplicate server id "${s.id}" (also servers[${first}])` });
       }
       seen.set(s.id, i);
+      if (s.driver === 'digitalocean') {
+        const prefix = snapshotPrefix(cfg.servers, s);
+        const other = prefixes.get(prefix);
+        if (other !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['servers', i, 'digitalocean', 'snapshotPrefix'], message: `snapshot prefix "${prefix}" is also servers[${other}]'s: each server needs its own, or one would start from the other's world` });
+        }
+        prefixes.set(prefix, i);
+        // Its ports are on its own droplet, not on this machine.
+        return;
+      }
       for (const [key, p] of [['port', s.game.port], ['rconPort', s.game.rconPort]] as const) {
         const owner = ports.get(p);
         if (owner) ctx.addIssue({ code: 'custom', path: ['servers', i, 'game', key], message: `port ${p} is already used by ${owner}` });
@@ -119,3 +165,9 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 export type ServerConfig = Config['servers'][number];
+
+/** The prefix of `server`'s snapshot names (`<prefix>-<unix seconds>`); see `digitalocean.snapshotPrefix`. */
+export function snapshotPrefix(servers: readonly Pick<ServerConfig, 'id' | 'driver' | 'digitalocean'>[], server: Pick<ServerConfig, 'id' | 'digitalocean'>): string {
+  if (server.digitalocean.snapshotPrefix) return server.digitalocean.snapshotPrefix;
+  return servers.filter((s) => s.driver === 'digitalocean').length > 1 ? `ood-${server.id}` : 'ood';
+}

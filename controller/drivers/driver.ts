@@ -7,6 +7,12 @@ export interface ArchiveInfo {
   bytes: number;
 }
 
+/** Who asked for a step that changes the cloud, and why: Pulumi records it as the update's message. */
+export interface StepContext {
+  /** e.g. `start by admin-token`, `idle 15m`. */
+  why: string;
+}
+
 /**
  * What a driver does for the reconcile loop. Every step is idempotent: repeating one after a crash
  * finds what the first attempt made. Each returns a line for the journal.
@@ -16,7 +22,7 @@ export interface Driver {
   /** The address players connect to, once a host exists. */
   address(): string;
   /** Creates the host from the newest good archive (or a fresh world when there is none). */
-  provision(): Promise<string>;
+  provision(ctx: StepContext): Promise<string>;
   /** Starts the game on the host. */
   boot(): Promise<string>;
   say(message: string): Promise<void>;
@@ -24,10 +30,12 @@ export interface Driver {
   stopGame(reason: string): Promise<string>;
   terminate(): Promise<string>;
   kill(): Promise<string>;
+  /** Powers the machine under the game off (a droplet: `shutdown`, then `power_off` after a deadline). */
+  powerDown(): Promise<string>;
   /** Archives the stopped host and confirms the archive is complete and listed. */
   snapshot(): Promise<string>;
   /** Removes the host, only when its confirmed archive exists; then prunes old archives. */
-  destroy(): Promise<string>;
+  destroy(ctx: StepContext): Promise<string>;
   archives(): Promise<ArchiveInfo[]>;
   close(): Promise<void>;
 }

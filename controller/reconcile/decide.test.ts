@@ -33,6 +33,10 @@ const up: Observation = { host: 'present', power: 'on', game: 'answering', playe
 const empty: Observation = { ...up, players: { online: 0, max: 20, names: [] } };
 const stopped: Observation = { host: 'present', power: 'off', game: 'silent', players: null };
 const starting: Observation = { host: 'present', power: 'on', game: 'silent', players: null };
+// A droplet: the machine's power apart from the game's process.
+const dropletOnGameStopped: Observation = { ...stopped, machine: 'on' };
+const dropletOff: Observation = { ...stopped, machine: 'off' };
+const dropletUp: Observation = { ...up, machine: 'on' };
 
 /** Time in phase defaults to phaseSince's age; a row may give what the loop measured instead. */
 type Row = [name: string, s: Partial<ServerState>, o: Observation, expected: Record<string, unknown>, timing?: Partial<Timing>];
@@ -96,6 +100,17 @@ const table: Row[] = [
   // Only steps that protect data send a server to failed.
   ['an idle warning may be skipped when it cannot be sent', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S, emptySince: NOW - 850 * S, progress: { joined: true } }, empty, { kind: 'act', step: 'warn', giveUp: 'skip' }],
   ['a save that never comes goes on to stopping the process', { phase: 'stopping' }, up, { kind: 'act', step: 'stop_game', giveUp: { to: 'powering_off' } }],
+  // Drivers whose host is a machine (DigitalOcean): it is shut down between the game's exit and the snapshot.
+  ['powering_off with the game stopped shuts the droplet down', { phase: 'powering_off' }, dropletOnGameStopped, { kind: 'act', step: 'power_down' }],
+  ['powering_off with the droplet off snapshots', { phase: 'powering_off' }, dropletOff, { kind: 'move', to: 'snapshotting' }],
+  ['powering_off with the game still running waits for it, not for the droplet', { phase: 'powering_off' }, { ...starting, machine: 'on' }, { kind: 'wait' }],
+  ['snapshotting a droplet that is on again shuts it down first', { phase: 'snapshotting' }, dropletOnGameStopped, { kind: 'move', to: 'powering_off' }],
+  ['snapshotting a powered-off droplet', { phase: 'snapshotting' }, dropletOff, { kind: 'act', step: 'snapshot', then: 'destroying' }],
+  ['destroying a droplet powered on after its snapshot fails and keeps it', { phase: 'destroying' }, dropletOnGameStopped, { kind: 'fail' }],
+  ['destroying a powered-off droplet', { phase: 'destroying' }, dropletOff, { kind: 'act', step: 'destroy', then: 'archived' }],
+  ['booting a powered-off droplet boots it (the step powers it on)', { phase: 'booting', desired: 'up' }, dropletOff, { kind: 'act', step: 'boot' }],
+  ['running on a droplet whose game exited, wanted down, goes to powering_off', { phase: 'running' }, dropletOnGameStopped, { kind: 'move', to: 'powering_off' }],
+  ['archived, a droplet found running is adopted', { desired: 'up' }, dropletUp, { kind: 'move', to: 'running' }],
 ];
 
 describe('decide', () => {

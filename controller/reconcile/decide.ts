@@ -133,7 +133,10 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, t: T
       return act('stop_game', 'save the world and stop the game', { then: 'powering_off', giveUp: { to: 'powering_off' } });
 
     case 'powering_off':
-      if (o.power === 'off') return move('snapshotting', 'the game has exited');
+      if (o.power === 'off') {
+        if (o.machine === 'on') return act('power_down', 'the game has exited; shutting the machine down for a consistent snapshot');
+        return move('snapshotting', o.machine === 'off' ? 'the game has exited and the machine is off' : 'the game has exited');
+      }
       if (inPhase > 3 * d.poweringOff) return fail(`the game still runs ${formatDuration(inPhase)} after it was asked to stop and killed`);
       if (inPhase > 2 * d.poweringOff && !s.progress.killed) return act('kill', 'the game ignored SIGTERM');
       if (inPhase > d.poweringOff && !s.progress.terminated) return act('terminate', 'the game has not exited');
@@ -142,11 +145,14 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, t: T
     case 'snapshotting':
       if (o.host === 'absent') return fail('the host disappeared before it was archived');
       if (o.power === 'on') return fail('the game is running again; not archiving a live world');
+      if (o.machine === 'on') return move('powering_off', 'the machine is on again; shutting it down before the snapshot');
       if (inPhase > d.snapshotting) return fail(`the archive did not complete within ${formatDuration(d.snapshotting)}`);
       return act('snapshot', 'the game has stopped and saved', { then: 'destroying' });
 
     case 'destroying':
       if (o.power === 'on') return fail('the game is running again; not destroying its host');
+      // Powered on after its snapshot, the machine may have changed since: that snapshot no longer speaks for it.
+      if (o.machine === 'on') return fail('the machine was powered on after its snapshot; not destroying it');
       if (inPhase > d.destroying) return fail(`the host was not removed within ${formatDuration(d.destroying)}`);
       return act('destroy', 'the archive is confirmed', { then: 'archived' });
   }

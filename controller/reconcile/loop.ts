@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import type { Failpoints } from '../config/env.js';
 import type { Config, ServerConfig } from '../config/schema.js';
 import type { Driver } from '../drivers/driver.js';
+import { formatDuration } from '../config/duration.js';
 import { isRetryable, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { asDiskError } from '../store/disk-errors.js';
@@ -30,6 +31,9 @@ export interface RunnerDeps {
 }
 
 const MAX_BOOTS = 3;
+
+/** Who a stop of the idle policy is recorded as. */
+const IDLE_POLICY = 'idle policy';
 
 /**
  * The reconcile loop of one server: observe → decide → act (one idempotent step) → journal, then
@@ -256,14 +260,14 @@ export class ServerRunner {
     const { driver, store, clock } = this.deps;
     switch (decision.step) {
       case 'provision':
-        return driver.provision();
+        return driver.provision({ why: `start by ${state.desiredBy}` });
       case 'boot':
         return driver.boot();
       case 'warn':
         await driver.say(decision.message ?? 'This server stops soon.');
         return `Warned in chat: ${decision.message ?? ''}`;
       case 'idle_stop':
-        store.servers.setDesired(this.id, 'down', 'idle policy', clock());
+        store.servers.setDesired(this.id, 'down', IDLE_POLICY, clock());
         return `Wanted down by the idle policy: ${decision.reason}`;
       case 'stop_game':
         return driver.stopGame(`${state.desiredBy} asked`);
@@ -272,11 +276,20 @@ export class ServerRunner {
       case 'kill':
       case 'kill_hung':
         return driver.kill();
+      case 'power_down':
+        return driver.powerDown();
       case 'snapshot':
         return driver.snapshot();
       case 'destroy':
-        return driver.destroy();
+        return driver.destroy({ why: this.stopReason(state) });
     }
+  }
+
+  /** Why the host goes away, as an operator reads it in `pulumi stack history`. */
+  private stopReason(state: ServerState): string {
+    if (state.desired === 'up') return `stop after a failure (${state.desiredBy} wants it up again)`;
+    if (state.desiredBy === IDLE_POLICY) return `idle ${formatDuration(this.deps.server.idle.emptyAfter)}`;
+    return `stop by ${state.desiredBy}`;
   }
 
   /** Phase-scoped bookkeeping that decide reads on later ticks. */

@@ -24,8 +24,14 @@ export interface Players {
 export interface Observation {
   /** Whether the host (working directory / droplet) exists. */
   host: 'absent' | 'present';
-  /** Whether the game's process (or the droplet's power) is on. */
+  /** Whether the game's process is running. */
   power: 'on' | 'off';
+  /**
+   * Whether the machine under the game is powered on, for drivers whose host is a machine of its own
+   * (a droplet: it can be on with the game stopped, and it must be off before its snapshot). Absent
+   * where the host is only a directory (local).
+   */
+  machine?: 'on' | 'off';
   /** Whether the game answers a status ping. */
   game: 'answering' | 'silent';
   /** Who is online, or null when no probe could tell (which counts as "players present"). */
@@ -78,6 +84,7 @@ export type Step =
   | 'terminate'
   | 'kill'
   | 'kill_hung'
+  | 'power_down'
   | 'snapshot'
   | 'destroy';
 

@@ -182,8 +182,11 @@ await serv.waitForReady(30_000);
 if (prop('enable-rcon', 'false') === 'true') {
   const password = prop('rcon.password', '');
   if (!password) throw new Error('enable-rcon=true needs rcon.password in server.properties');
-  await startRconServer({ host: '127.0.0.1', port: Number(prop('rcon.port', '25575')), password, handle: runCommand });
-  console.log(`RCON running on 127.0.0.1:${prop('rcon.port', '25575')}`);
+  // Like vanilla, RCON listens on `server-ip` when it is set; unlike vanilla (which then takes every
+  // address), on loopback otherwise, so a test server is never reachable from outside by mistake.
+  const rconHost = prop('server-ip', '127.0.0.1');
+  await startRconServer({ host: rconHost, port: Number(prop('rcon.port', '25575')), password, handle: runCommand });
+  console.log(`RCON running on ${rconHost}:${prop('rcon.port', '25575')}`);
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop());
