@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Failpoints } from './config/env.js';
+import { DIGITALOCEAN_API } from './config/env.js';
 import type { Config } from './config/schema.js';
+import { createDriver, createOrphanWatch, type DriverEnv } from './drivers/create.js';
+import type { OrphanWatch } from './drivers/digitalocean/orphans.js';
 import type { Driver } from './drivers/driver.js';
-import { LocalDriver } from './drivers/local/local-driver.js';
 import { acquireLock } from './lock.js';
 import type { Logger } from './log.js';
 import { ServerRunner, type ServerView } from './reconcile/loop.js';
@@ -21,13 +23,14 @@ export interface Request {
  */
 export class Controller {
   private readonly servers = new Map<string, { runner: ServerRunner; driver: Driver }>();
+  private readonly orphanWatch: OrphanWatch | undefined;
 
   private constructor(
     readonly config: Config,
     readonly store: Store,
     private readonly releaseLock: () => void,
     log: Logger,
-    childEnv: NodeJS.ProcessEnv,
+    env: DriverEnv,
     private readonly clock: () => number,
     failpoints: Failpoints,
   ) {
@@ -37,17 +40,20 @@ export class Controller {
     for (const server of config.servers) {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
       // A sibling of the loop's logger, not its child: pino would repeat the `component` key.
-      const driver = new LocalDriver(server, config.dataDir, childEnv, log.child({ component: 'driver', server: server.id }), clock);
+      const driver = createDriver(server, config, env, log.child({ component: 'driver', server: server.id }), clock);
       this.servers.set(server.id, { driver, runner: new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints }) });
     }
+    const drivers = new Map([...this.servers].map(([id, s]) => [id, s.driver]));
+    this.orphanWatch = createOrphanWatch(config, env, drivers, log.child({ component: 'orphans' }));
   }
 
-  static open(config: Config, options: { log: Logger; childEnv: NodeJS.ProcessEnv; clock?: () => number; failpoints?: Failpoints }): Controller {
+  static open(config: Config, options: { log: Logger; childEnv: NodeJS.ProcessEnv; env?: Omit<DriverEnv, 'childEnv'>; clock?: () => number; failpoints?: Failpoints }): Controller {
     mkdirSync(config.dataDir, { recursive: true });
     const release = acquireLock(join(config.dataDir, 'controller.lock'));
     try {
       const store = Store.open(join(config.dataDir, 'ood.db'));
-      return new Controller(config, store, release, options.log, options.childEnv, options.clock ?? Date.now, options.failpoints ?? new Map());
+      const env: DriverEnv = { childEnv: options.childEnv, digitalocean: { token: undefined, apiUrl: DIGITALOCEAN_API }, pulumiEnv: {}, ...options.env };
+      return new Controller(config, store, release, options.log, env, options.clock ?? Date.now, options.failpoints ?? new Map());
     } catch (err) {
       release();
       throw err;
@@ -56,6 +62,17 @@ export class Controller {
 
   start(): void {
     for (const { runner } of this.servers.values()) runner.start();
+    this.orphanWatch?.start();
+  }
+
+  /** What the orphan watch saw last (DigitalOcean only): droplets no stack owns, stacks whose droplet is gone. */
+  orphans() {
+    return this.orphanWatch?.latest() ?? null;
+  }
+
+  /** A server's Pulumi stack history (null for drivers without a stack). */
+  stackHistory(id: string) {
+    return this.server(id).driver.stackHistory();
   }
 
   has(id: string): boolean {
@@ -100,6 +117,7 @@ export class Controller {
   }
 
   async close(): Promise<void> {
+    await this.orphanWatch?.stop();
     await Promise.all([...this.servers.values()].map(({ runner }) => runner.stop()));
     await Promise.all([...this.servers.values()].map(({ driver }) => driver.close()));
     this.store.close();

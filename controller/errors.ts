@@ -50,6 +50,12 @@ export class ArchiveDamagedError extends ArchiveError {
 /** A host (working directory, game process) in a state OoD will not act on, or a failed host step. */
 export class HostError extends CaseError {}
 
+/** An SSH connection or a command run through it. A changed host key is never retryable. */
+export class SshError extends CaseError {}
+
+/** A step of a cloud host (droplet) OoD will not take as things are, or one that did not finish. */
+export class CloudError extends CaseError {}
+
 export class StoreError extends OodError {
   readonly retryable = false;
 }

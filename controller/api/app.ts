@@ -7,6 +7,7 @@ import type { Controller } from '../controller.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { asDiskError } from '../store/disk-errors.js';
+import type { JournalEntry } from '../store/journal.js';
 import { HttpError } from './http-error.js';
 import { serverJson, type ServerJson } from './server-json.js';
 
@@ -116,19 +117,16 @@ export function createApp(controller: Controller, options: { adminToken: string;
     ctx.body = serverJson(controller.keepAlive(ctx.params.id!, who(ctx)));
   });
   api.get('/servers/:id/journal', (ctx) => {
-    const entries = controller.store.journal.list(ctx.params.id!);
-    ctx.body = {
-      journal: entries.map((e) => ({
-        id: e.id,
-        phase: e.phase,
-        step: e.step,
-        intentAt: new Date(e.intentAt).toISOString(),
-        outcome: e.outcome,
-        outcomeAt: e.outcomeAt === null ? null : new Date(e.outcomeAt).toISOString(),
-        detail: e.detail,
-        error: e.error,
-      })),
-    };
+    ctx.body = { journal: controller.store.journal.list(ctx.params.id!).map(journalJson) };
+  });
+  api.get('/servers/:id/history', async (ctx) => {
+    // The stack's side comes from the `pulumi` CLI; the journal is OoD's own, newest last.
+    const stack = await controller.stackHistory(ctx.params.id!);
+    ctx.body = { stack, journal: controller.store.journal.list(ctx.params.id!).map(journalJson) };
+  });
+  api.get('/orphans', (ctx) => {
+    const seen = controller.orphans();
+    ctx.body = seen === null ? { checkedAt: null, orphans: [] } : { checkedAt: new Date(seen.at).toISOString(), orphans: seen.orphans };
   });
   api.get('/servers/:id/archives', async (ctx) => {
     const archives = await controller.archives(ctx.params.id!);
@@ -138,4 +136,17 @@ export function createApp(controller: Controller, options: { adminToken: string;
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods());
   return app;
+}
+
+function journalJson(e: JournalEntry) {
+  return {
+    id: e.id,
+    phase: e.phase,
+    step: e.step,
+    intentAt: new Date(e.intentAt).toISOString(),
+    outcome: e.outcome,
+    outcomeAt: e.outcomeAt === null ? null : new Date(e.outcomeAt).toISOString(),
+    detail: e.detail,
+    error: e.error,
+  };
 }

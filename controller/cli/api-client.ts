@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import type { ServerJson } from '../api/server-json.js';
 import { OodError } from '../errors.js';
+import type { StackUpdate } from '../drivers/driver.js';
 
 export class ApiError extends OodError {
   constructor(
@@ -57,6 +58,8 @@ export class ApiClient {
   stop = (id: string) => this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/stop`);
   keepAlive = (id: string) => this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/keepalive`);
   journal = async (id: string) => (await this.call<{ journal: JournalJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/journal`)).journal;
+  history = (id: string) => this.call<{ stack: StackUpdate[] | null; journal: JournalJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/history`);
+  orphans = () => this.call<{ checkedAt: string | null; orphans: { kind: string; server: string | null; dropletId: number; message: string; removed: boolean }[] }>('GET', '/api/orphans');
   archives = async (id: string) =>
     (await this.call<{ archives: { name: string; createdAt: string; bytes: number }[] }>('GET', `/api/servers/${encodeURIComponent(id)}/archives`)).archives;
 }

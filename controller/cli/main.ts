@@ -68,11 +68,13 @@ program
   .description('show every server')
   .option('--json', 'print the API answer as JSON')
   .action(async (opts: { json?: boolean }) => {
-    const servers = await client().servers();
-    if (opts.json) return void process.stdout.write(JSON.stringify({ servers }, null, 2) + '\n');
+    const api = client();
+    const [servers, { orphans }] = await Promise.all([api.servers(), api.orphans()]);
+    if (opts.json) return void process.stdout.write(JSON.stringify({ servers, orphans }, null, 2) + '\n');
     const rows = servers.map((s) => [s.id, s.phase, s.desired, `${s.players.online}/${s.players.max}`, s.address ?? '-', at(s.idle.stopsAt), s.lastError ?? '']);
     printTable(['SERVER', 'PHASE', 'WANTED', 'PLAYERS', 'ADDRESS', 'IDLE STOP', 'LAST ERROR'], rows);
     for (const s of servers) if (s.alert) process.stdout.write(`\n!! ${s.id}: ${s.alert}\n`);
+    for (const o of orphans) process.stdout.write(`\n!! orphan: ${o.message}\n`);
   });
 
 for (const [name, target] of [['start', 'running'], ['stop', 'archived']] as const) {
@@ -104,6 +106,25 @@ program
   .action(async (id: string, opts: { json?: boolean }) => {
     const journal = await client().journal(id);
     if (opts.json) return void process.stdout.write(JSON.stringify({ journal }, null, 2) + '\n');
+    printTable(['TIME', 'PHASE', 'STEP', 'OUTCOME', 'DETAIL'], journal.map((e) => [at(e.intentAt), e.phase, e.step, e.outcome ?? 'pending', e.error ?? e.detail ?? '']));
+  });
+
+program
+  .command('history <server>')
+  .description("show a server's Pulumi stack history (DigitalOcean) beside OoD's own journal")
+  .option('--json', 'print as JSON')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const { stack, journal } = await client().history(id);
+    if (opts.json) return void process.stdout.write(JSON.stringify({ stack, journal }, null, 2) + '\n');
+    if (stack === null) {
+      process.stdout.write(`${id} runs on the local driver: it has no Pulumi stack, only its journal\n\n`);
+    } else {
+      process.stdout.write(`Pulumi stack ood-${id} (as \`pulumi stack history --stack ood-${id}\` shows it; secrets hidden)\n`);
+      const changes = (c: Record<string, number>) => Object.entries(c).map(([k, n]) => `${k} ${n}`).join(', ');
+      printTable(['VERSION', 'KIND', 'RESULT', 'START', 'END', 'CHANGES', 'MESSAGE'], stack.map((u) => [String(u.version), u.kind, u.result, at(u.startTime), at(u.endTime), changes(u.resourceChanges), u.message]));
+      process.stdout.write('\n');
+    }
+    process.stdout.write("OoD's journal\n");
     printTable(['TIME', 'PHASE', 'STEP', 'OUTCOME', 'DETAIL'], journal.map((e) => [at(e.intentAt), e.phase, e.step, e.outcome ?? 'pending', e.error ?? e.detail ?? '']));
   });
 

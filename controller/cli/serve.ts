@@ -22,7 +22,7 @@ export interface Serving {
 export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Promise<Serving> {
   const { config } = loaded;
   // The lock first: a second controller starting at the same moment must not rewrite the token file.
-  const controller = Controller.open(config, { log, childEnv: env.childEnv, failpoints: env.failpoints });
+  const controller = Controller.open(config, { log, childEnv: env.childEnv, env, failpoints: env.failpoints });
   let http: Server;
   try {
     const { token } = resolveAdminToken(env.adminToken, config.dataDir);

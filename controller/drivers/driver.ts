@@ -7,6 +7,17 @@ export interface ArchiveInfo {
   bytes: number;
 }
 
+/** One update of a server's Pulumi stack, as `pulumi stack history` shows it (secrets hidden). */
+export interface StackUpdate {
+  version: number;
+  kind: string;
+  result: string;
+  startTime: string;
+  endTime: string | null;
+  message: string;
+  resourceChanges: Record<string, number>;
+}
+
 /** Who asked for a step that changes the cloud, and why: Pulumi records it as the update's message. */
 export interface StepContext {
   /** e.g. `start by admin-token`, `idle 15m`. */
@@ -37,5 +48,7 @@ export interface Driver {
   /** Removes the host, only when its confirmed archive exists; then prunes old archives. */
   destroy(ctx: StepContext): Promise<string>;
   archives(): Promise<ArchiveInfo[]>;
+  /** The server's Pulumi stack history, for drivers that keep their hosts in a stack (null otherwise). */
+  stackHistory(): Promise<StackUpdate[] | null>;
   close(): Promise<void>;
 }

@@ -183,6 +183,11 @@ export class LocalDriver implements Driver {
     return sent.length ? `Sent SIGKILL to pid ${sent.join(', ')}` : 'No game process was left';
   }
 
+  /** A working directory is not kept in a Pulumi stack. */
+  async stackHistory(): Promise<null> {
+    return null;
+  }
+
   /** A working directory has no machine of its own to power down; decide never asks (no `machine`). */
   async powerDown(): Promise<string> {
     return 'Nothing to power down: the host is a directory on this machine';

@@ -47,6 +47,14 @@ interface FlyingSquid {
   _server: { socketServer: { address(): { port: number } } };
 }
 
+// flying-squid's log plugin loads exit-hook 2.2.1, which answers SIGTERM/SIGINT with process.exit(128 +
+// signal) before the world is saved. These signals belong to this file (it saves, then exits): any other
+// listener is removed as soon as it is added.
+const ownSignalHandlers = new Set<unknown>();
+process.on('newListener', (event, listener) => {
+  if ((event === 'SIGTERM' || event === 'SIGINT') && !ownSignalHandlers.has(listener)) queueMicrotask(() => process.removeListener(event, listener as () => void));
+});
+
 const require = createRequire(import.meta.url);
 const { createMCServer } = require('flying-squid') as { createMCServer(options: object): FlyingSquid };
 
@@ -189,6 +197,8 @@ if (prop('enable-rcon', 'false') === 'true') {
   console.log(`RCON running on ${rconHost}:${prop('rcon.port', '25575')}`);
 }
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop());
+const onSignal = () => void stop();
+ownSignalHandlers.add(onSignal);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
 const port = serv._server.socketServer.address().port;
 console.log(`Done (${((Date.now() - started) / 1000).toFixed(3)}s)! Minecraft ${version} on port ${port}`);

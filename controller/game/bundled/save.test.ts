@@ -102,3 +102,29 @@ describe('the test Minecraft server saves', () => {
     }
   }, 60_000);
 });
+
+describe('the test Minecraft server on SIGTERM', () => {
+  it('saves the world and exits 0, as supervisord and a vanilla server expect', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ood-sigterm-'));
+    try {
+      const port = await freePort();
+      writeFileSync(join(dir, 'server.properties'), `server-port=${port}\nonline-mode=false\nood-test-everybody-op=true\n`);
+      const game = await startGame(dir);
+      const ann = await joinBot(port, 'ann');
+      const mark = new Vec3(3, 9, 3);
+      ann.chat(`/setblock ${mark.x} ${mark.y} ${mark.z} gold_block`);
+      await waitUntil('ann to see the block', () => ann.blockAt(mark)?.name === 'gold_block', 10_000);
+      // No save-all: only the signal. flying-squid's exit-hook used to exit 143 here before any save.
+      game.child.kill('SIGTERM');
+      expect(await game.exited).toBe(0);
+      await startGame(dir);
+      const bob = await joinBot(port, 'bob');
+      await waitUntil('bob to load the chunk', () => bob.blockAt(mark) !== null, 30_000);
+      expect(bob.blockAt(mark)?.name).toBe('gold_block');
+      await leave(bob);
+    } finally {
+      await endGames();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -1,0 +1,60 @@
+import { ServerStack } from '../../infra/stack.js';
+import { serverProgram } from '../../infra/program.js';
+import type { OodEnv } from '../config/env.js';
+import { snapshotPrefix, type Config, type ServerConfig } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { DoClient } from './digitalocean/api/client.js';
+import { DigitalOceanDriver } from './digitalocean/do-driver.js';
+import { findOrphans, OrphanWatch } from './digitalocean/orphans.js';
+import { userData } from './digitalocean/keys.js';
+import type { Driver } from './driver.js';
+import { LocalDriver } from './local/local-driver.js';
+
+/** What the drivers read of the environment (config/env.ts). */
+export type DriverEnv = Pick<OodEnv, 'childEnv' | 'digitalocean' | 'pulumiEnv'>;
+
+/** The driver `server.driver` names, built from the config and the environment. */
+export function createDriver(server: ServerConfig, config: Config, env: DriverEnv, log: Logger, clock: () => number): Driver {
+  if (server.driver === 'local') return new LocalDriver(server, config.dataDir, env.childEnv, log, clock);
+  const token = env.digitalocean.token;
+  if (!token) throw new ConfigError(`Server ${server.id} uses driver digitalocean, but DIGITALOCEAN_TOKEN is not set: create a token with read and write scope in the DigitalOcean console (API → Tokens) and export it`);
+  const api = new DoClient({ baseUrl: env.digitalocean.apiUrl, token, log: (msg) => log.debug(msg) });
+  const { digitalocean: cloud, game } = server;
+  return new DigitalOceanDriver({
+    server,
+    prefix: snapshotPrefix(config.servers, server),
+    dataDir: config.dataDir,
+    api,
+    log,
+    clock,
+    openStack: (keys) =>
+      ServerStack.open({
+        server: server.id,
+        program: serverProgram({
+          server: server.id,
+          region: cloud.region,
+          size: cloud.size,
+          gamePort: game.port,
+          sshSources: cloud.sshSources,
+          sshPublicKey: keys.clientPublic,
+          ...(cloud.sshKeyId ? { sshKeyId: cloud.sshKeyId } : {}),
+          userData: userData(keys),
+          ...(cloud.domain ? { domain: { zone: cloud.domain, name: server.id } } : {}),
+        }),
+        dataDir: config.dataDir,
+        env: { ...env.pulumiEnv, DIGITALOCEAN_TOKEN: token, ...(env.digitalocean.apiUrl ? { DIGITALOCEAN_API_URL: env.digitalocean.apiUrl } : {}) },
+        ...(config.pulumi.command ? { pulumiCommand: config.pulumi.command } : {}),
+        log: (level, msg) => log[level]({ stack: `ood-${server.id}` }, msg),
+      }),
+  });
+}
+
+/** The orphan watch over every DigitalOcean server of the config, or undefined when there is none. */
+export function createOrphanWatch(config: Config, env: DriverEnv, drivers: ReadonlyMap<string, Driver>, log: Logger): OrphanWatch | undefined {
+  const cloud = [...drivers].filter((e): e is [string, DigitalOceanDriver] => e[1] instanceof DigitalOceanDriver);
+  if (cloud.length === 0 || !env.digitalocean.token) return undefined;
+  const api = new DoClient({ baseUrl: env.digitalocean.apiUrl, token: env.digitalocean.token, log: (msg) => log.debug(msg) });
+  const servers = cloud.map(([server, driver]) => ({ server, stackDropletId: () => driver.stackDropletId() }));
+  return new OrphanWatch(() => findOrphans(api, servers, { remove: config.orphans.remove, log }), log);
+}

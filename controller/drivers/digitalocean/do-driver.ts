@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { ServerConfig } from '../../config/schema.js';
+import { CloudError, messageOf } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
+import { statusPing } from '../../minecraft/status-ping.js';
+import type { Observation } from '../../reconcile/types.js';
+import type { ArchiveInfo, Driver, StackUpdate, StepContext } from '../driver.js';
+import type { DoClient } from './api/client.js';
+import { publicIpv4, type Droplet } from './api/types.js';
+import { DropletStop, type ServerStackLike } from './droplet-stop.js';
+import { DropletWatch } from './droplet-watch.js';
+import { loadOrCreateKeys, type ServerKeys } from './keys.js';
+import { PROCESS_UP, RemoteGame } from './remote-game.js';
+import { ownSnapshots } from './snapshot-names.js';
+import { SnapshotRecordFile } from './snapshot-record.js';
+import { SshHost, type SshTarget } from './ssh-host.js';
+
+export interface DigitalOceanDriverDeps {
+  server: ServerConfig;
+  /** Snapshot names are `<prefix>-<unix seconds>` (config `snapshotPrefix`). */
+  prefix: string;
+  dataDir: string;
+  api: DoClient;
+  /** Opens the server's Pulumi stack with the program built from its keys (`infra/stack.ts`). */
+  openStack: (keys: ServerKeys) => Promise<ServerStackLike>;
+  log: Logger;
+  clock?: () => number;
+  /** How long a droplet listing is trusted between steps (default 30 s). */
+  dropletMaxAgeMs?: number;
+}
+
+/** SSH to droplets is as root (DigitalOcean's images, and OoD's, log in as root with keys only). */
+const SSH_USER = 'root';
+
+/**
+ * The DigitalOcean driver: the host is a droplet `ood-<server>` made by Pulumi from the newest snapshot
+ * `<prefix>-<unix seconds>`; the game runs there under supervisord. See README.md beside this file.
+ */
+export class DigitalOceanDriver implements Driver {
+  private readonly watch: DropletWatch;
+  private readonly ssh = new SshHost();
+  private readonly game: RemoteGame;
+  private readonly rcon = new RconSession();
+  private readonly saving: RconSession;
+  private readonly record: SnapshotRecordFile;
+  private readonly stopper: DropletStop;
+  private keys: ServerKeys | undefined;
+  private stack: Promise<ServerStackLike> | undefined;
+  /** The RCON password read from (or written to) the droplet's server.properties, per droplet. */
+  private rconPassword: { dropletId: number; password: string; address: string } | undefined;
+  private current: Droplet | null = null;
+
+  constructor(private readonly deps: DigitalOceanDriverDeps) {
+    const { server } = deps;
+    const root = join(deps.dataDir, 'servers', server.id);
+    this.watch = new DropletWatch(deps.api, `ood-${server.id}`, deps.dropletMaxAgeMs ?? 30_000);
+    this.game = new RemoteGame(this.ssh, () => this.sshTarget());
+    this.saving = new RconSession(server.deadlines.stopping);
+    this.record = new SnapshotRecordFile(join(root, 'snapshot.json'));
+    this.stopper = new DropletStop({
+      api: deps.api,
+      watch: this.watch,
+      record: this.record,
+      prefix: deps.prefix,
+      keep: server.digitalocean.keepSnapshots,
+      deadlines: server.deadlines,
+      stack: () => this.openStack(),
+      clock: deps.clock ?? Date.now,
+      log: deps.log,
+    });
+  }
+
+  address(): string {
+    const droplet = this.current ?? this.watch.peek();
+    const host = this.deps.server.digitalocean.domain ? `${this.deps.server.id}.${this.deps.server.digitalocean.domain}` : droplet && publicIpv4(droplet);
+    return host ? `${host}:${this.deps.server.game.port}` : '';
+  }
+
+  async observe(): Promise<Observation> {
+    const droplet = await this.watch.current();
+    this.current = droplet;
+    if (!droplet) {
+      await this.closeConnections();
+      return { host: 'absent', power: 'off', game: 'silent', players: null };
+    }
+    if (droplet.status === 'off') return { host: 'present', machine: 'off', power: 'off', game: 'silent', players: null };
+    await this.serverKeys();
+    const ip = publicIpv4(droplet);
+    if (!ip) return { host: 'present', machine: 'on', power: 'off', game: 'silent', players: null };
+    const [process, ping] = await Promise.all([
+      this.game.status().catch((err: unknown) => this.debug('Could not ask supervisord over SSH', err)),
+      statusPing(ip, this.deps.server.game.port, 1_000).catch((err: unknown) => this.debug('Game did not answer a status ping', err)),
+    ]);
+    // Without SSH (a droplet still booting, a dropped connection) the status ping alone tells.
+    const power = process ? (PROCESS_UP.has(process) ? 'on' : 'off') : ping ? 'on' : 'off';
+    if (power === 'off') return { host: 'present', machine: 'on', power, game: 'silent', players: null };
+    // The game runs on this droplet, however it got started: a "saved" record no longer speaks for it.
+    if (await this.record.forget(droplet.id)) this.deps.log.warn({ droplet: droplet.id }, 'Forgot the snapshot record: the game runs on the droplet again');
+    if (!ping) return { host: 'present', machine: 'on', power, game: 'silent', players: null };
+    try {
+      return { host: 'present', machine: 'on', power, game: 'answering', players: await this.rcon.list(await this.rconTarget(droplet)) };
+    } catch (err) {
+      this.debug('Could not list players over RCON; counting from the status ping', err);
+      return { host: 'present', machine: 'on', power, game: 'answering', players: ping.players };
+    }
+  }
+
+  async provision(ctx: StepContext): Promise<string> {
+    const existing = await this.watch.current(true);
+    if (existing) return `Droplet ${existing.id} (${existing.status}) already exists; not creating another`;
+    const own = ownSnapshots(
+      (await this.deps.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })),
+      this.deps.prefix,
+    );
+    const newest = own[0];
+    if (!newest) {
+      throw new CloudError(
+        `No snapshot named ${this.deps.prefix}-<unix seconds> exists in this DigitalOcean account, so there is nothing to start ` +
+          `${this.deps.server.id} from: build the image first (\`ood image build\`), then press Start again`,
+        false,
+      );
+    }
+    const stack = await this.openStack();
+    await stack.setConfig({ 'ood:image': { value: newest.id } });
+    const { outputs } = await stack.up(`ood: ${ctx.why}`);
+    this.watch.stale();
+    return `Created droplet ${String(outputs.dropletId)} at ${String(outputs.ipv4)} from ${newest.name} (snapshot ${newest.id})`;
+  }
+
+  async boot(): Promise<string> {
+    const droplet = await this.watch.current(true);
+    if (!droplet) throw new CloudError(`Droplet ood-${this.deps.server.id} is gone; it cannot be booted`, true);
+    this.current = droplet;
+    await this.serverKeys();
+    // Invariant 7: before the droplet can change again, its snapshot record stops speaking for it.
+    await this.record.forget(droplet.id);
+    let note = '';
+    if (droplet.status === 'off') {
+      const action = await this.deps.api.dropletAction(droplet.id, { type: 'power_on' });
+      await this.deps.api.waitForAction(action.id, { timeoutMs: this.deps.server.deadlines.booting });
+      this.watch.stale();
+      note = 'Powered the droplet on; ';
+    }
+    await this.ssh.waitReady(this.sshTarget(), Math.min(this.deps.server.deadlines.booting, 180_000));
+    const state = await this.game.status();
+    if (PROCESS_UP.has(state)) return `${note}The game already runs on droplet ${droplet.id} (supervisord: ${state})`;
+    const { port, rconPort } = this.deps.server.game;
+    const password = randomBytes(18).toString('base64url');
+    await this.game.writeProperties({ 'enable-rcon': 'true', 'rcon.port': String(rconPort), 'rcon.password': password, 'server-port': String(port) });
+    this.rconPassword = undefined;
+    await this.game.start();
+    return `${note}Started the game on droplet ${droplet.id} (${publicIpv4(droplet)}) with a new RCON password`;
+  }
+
+  async say(message: string): Promise<void> {
+    await this.rcon.send(await this.rconTarget(), `say ${message}`);
+  }
+
+  async stopGame(reason: string): Promise<string> {
+    const target = await this.rconTarget();
+    await this.rcon.send(target, `say Server stopping: ${reason}. Saving the world.`);
+    const saved = await this.saving.send(target, 'save-all flush').finally(() => this.saving.close());
+    if (!/Saved the game/i.test(saved)) throw new CloudError(`The game did not confirm the save (it said ${JSON.stringify(saved.slice(0, 120))})`, true);
+    await this.rcon.close();
+    // supervisord sends SIGTERM and waits for the exit: the game saves again on its way out.
+    await this.game.stop(this.deps.server.deadlines.stopping);
+    return 'Saved the world and stopped the game (supervisorctl stop minecraft)';
+  }
+
+  async terminate(): Promise<string> {
+    await this.game.signal('TERM');
+    return 'Sent SIGTERM to the game (supervisorctl signal TERM minecraft)';
+  }
+
+  async kill(): Promise<string> {
+    await this.game.signal('KILL');
+    return 'Sent SIGKILL to the game (supervisorctl signal KILL minecraft)';
+  }
+
+  async powerDown(): Promise<string> {
+    await this.closeConnections();
+    return this.stopper.powerDown();
+  }
+
+  snapshot(): Promise<string> {
+    return this.stopper.snapshot();
+  }
+
+  async destroy(ctx: StepContext): Promise<string> {
+    await this.closeConnections();
+    return this.stopper.destroy(`ood: ${ctx.why}`);
+  }
+
+  async archives(): Promise<ArchiveInfo[]> {
+    const own = ownSnapshots(
+      (await this.deps.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })),
+      this.deps.prefix,
+    );
+    return own.map((s) => ({ name: s.name, ts: s.ts, bytes: Math.round(s.sizeGigabytes * 1024 ** 3) }));
+  }
+
+  async stackHistory(): Promise<StackUpdate[]> {
+    return (await this.openStack()).history();
+  }
+
+  /** The droplet the stack records (its `dropletId` output), or null: for the orphan watch. */
+  async stackDropletId(): Promise<number | null> {
+    const id = Number((await (await this.openStack()).outputs()).dropletId);
+    return Number.isInteger(id) && id > 0 ? id : null;
+  }
+
+  async close(): Promise<void> {
+    await this.closeConnections();
+  }
+
+  private async closeConnections(): Promise<void> {
+    this.rconPassword = undefined;
+    await Promise.all([this.rcon.close(), this.saving.close(), this.ssh.close()]);
+  }
+
+  private openStack(): Promise<ServerStackLike> {
+    this.stack ??= this.serverKeys().then((keys) => this.deps.openStack(keys));
+    this.stack.catch(() => (this.stack = undefined));
+    return this.stack;
+  }
+
+  private async serverKeys(): Promise<ServerKeys> {
+    this.keys ??= await loadOrCreateKeys(join(this.deps.dataDir, 'servers', this.deps.server.id, 'ssh'), this.deps.server.id);
+    return this.keys;
+  }
+
+  private sshTarget(): SshTarget {
+    const droplet = this.current ?? this.watch.peek();
+    const host = droplet && publicIpv4(droplet);
+    if (!host || !this.keys) throw new CloudError(`Droplet ood-${this.deps.server.id} has no address yet`, true);
+    return { host, port: 22, username: SSH_USER, privateKey: this.keys.clientPrivate, hostKey: this.keys.hostPublic };
+  }
+
+  /** RCON through the SSH tunnel, to where server.properties says it listens, with the password written there. */
+  private async rconTarget(droplet: Droplet | null = this.current): Promise<RconTarget> {
+    if (!droplet) throw new CloudError(`Droplet ood-${this.deps.server.id} is gone`, true);
+    await this.serverKeys();
+    if (this.rconPassword?.dropletId !== droplet.id) {
+      const props = await this.game.readProperties();
+      const password = props.get('rcon.password');
+      if (props.get('enable-rcon') !== 'true' || !password) throw new CloudError(`RCON is not enabled in server.properties on droplet ${droplet.id}`, true);
+      this.rconPassword = { dropletId: droplet.id, password, address: props.get('server-ip') || '127.0.0.1' };
+    }
+    const local = await this.ssh.forward(this.sshTarget(), this.rconPassword.address, this.deps.server.game.rconPort);
+    return { ...local, password: this.rconPassword.password };
+  }
+
+  private debug(message: string, err: unknown): undefined {
+    this.deps.log.debug({ err: messageOf(err) }, message);
+    return undefined;
+  }
+}

@@ -1,0 +1,171 @@
+import type { Deadlines } from '../../reconcile/decide.js';
+import { CloudError } from '../../errors.js';
+import { formatDuration } from '../../config/duration.js';
+import type { Logger } from '../../log.js';
+import type { DoClient } from './api/client.js';
+import { DoActionError, DoTimeoutError } from './api/errors.js';
+import type { Droplet, Snapshot } from './api/types.js';
+import type { StackUpdate } from '../driver.js';
+import type { DropletWatch } from './droplet-watch.js';
+import { ownSnapshots, snapshotName, snapshotsToPrune } from './snapshot-names.js';
+import type { SnapshotRecord, SnapshotRecordFile } from './snapshot-record.js';
+
+/** What the driver needs of its Pulumi stack (`infra/stack.ts` `ServerStack`). */
+export interface ServerStackLike {
+  setConfig(values: Record<string, { value: string; secret?: boolean }>): Promise<void>;
+  up(message: string): Promise<{ outputs: Record<string, unknown> }>;
+  destroy(message: string): Promise<void>;
+  outputs(): Promise<Record<string, unknown>>;
+  history(): Promise<StackUpdate[]>;
+}
+
+export interface DropletStopDeps {
+  api: DoClient;
+  watch: DropletWatch;
+  record: SnapshotRecordFile;
+  prefix: string;
+  keep: number;
+  deadlines: Deadlines;
+  stack: () => Promise<ServerStackLike>;
+  clock: () => number;
+  log: Logger;
+  /** How often actions and the snapshot list are polled (default 2 s). */
+  pollMs?: number;
+}
+
+/**
+ * The second half of a droplet's life: power down, snapshot, destroy, prune. Each step is idempotent
+ * and finds after a crash what the first attempt did (the snapshot record says which action was asked
+ * for), and none removes anything it cannot prove was saved (invariant 1).
+ */
+export class DropletStop {
+  constructor(private readonly deps: DropletStopDeps) {}
+
+  async powerDown(): Promise<string> {
+    const { api, watch, deadlines } = this.deps;
+    const droplet = await watch.current(true);
+    if (!droplet) return 'No droplet to power down';
+    if (droplet.status === 'off') return `Droplet ${droplet.id} is already off`;
+    let why: string;
+    try {
+      const shutdown = await api.dropletAction(droplet.id, { type: 'shutdown' });
+      await api.waitForAction(shutdown.id, { timeoutMs: deadlines.poweringOff, pollMs: this.pollMs });
+      // A shutdown is best effort: its action can complete with the droplet still active (api-v2#79).
+      const after = await api.getDroplet(droplet.id);
+      if (!after || after.status === 'off') return `Shut droplet ${droplet.id} down`;
+      why = `its shutdown completed but it is still ${after.status}`;
+    } catch (err) {
+      if (!(err instanceof DoTimeoutError || err instanceof DoActionError)) throw err;
+      why = `it did not shut down within ${formatDuration(deadlines.poweringOff)}: ${err.message}`;
+    } finally {
+      watch.stale();
+    }
+    // DigitalOcean's advice: a shutdown that does not finish is followed by a hard power-off. The game has
+    // saved and stopped by now (the loop only powers down after the game's exit), so no world is lost.
+    // A 422 "pending event" here is a retryable error of the step: the next attempt tries again.
+    const off = await api.dropletAction(droplet.id, { type: 'power_off' });
+    await api.waitForAction(off.id, { timeoutMs: deadlines.poweringOff, pollMs: this.pollMs });
+    return `Droplet ${droplet.id}: ${why}; powered it off`;
+  }
+
+  async snapshot(): Promise<string> {
+    const { api, watch, record, deadlines } = this.deps;
+    const droplet = await watch.current(true);
+    if (!droplet) throw new CloudError('The droplet disappeared before its snapshot; nothing was destroyed by OoD, look in the DigitalOcean console', false);
+    if (droplet.status !== 'off') throw new CloudError(`Droplet ${droplet.id} is ${droplet.status}; snapshots are taken powered off`, true);
+    const known = await record.read();
+    if (known.saved?.dropletId === droplet.id && (await this.listed(known.saved.snapshotId))) {
+      return `Snapshot ${known.saved.name} of droplet ${droplet.id} was already confirmed`;
+    }
+    const pending = await this.pendingFor(droplet, known);
+    try {
+      await api.waitForAction(pending.actionId, { timeoutMs: deadlines.snapshotting, pollMs: this.pollMs });
+    } catch (err) {
+      if (!(err instanceof DoActionError)) throw err;
+      await record.write({});
+      throw new CloudError(`Snapshot ${pending.name} of droplet ${droplet.id} failed: ${err.message}. The droplet is kept, powered off, with the world on it; press Stop to try the snapshot again`, false, { cause: err });
+    }
+    const snapshot = await this.waitListed(pending.name, droplet.id);
+    await record.write({ saved: { dropletId: droplet.id, snapshotId: snapshot.id, name: snapshot.name, sizeGigabytes: snapshot.size_gigabytes } });
+    return `Snapshot ${snapshot.name} (id ${snapshot.id}, ${snapshot.size_gigabytes} GB) of droplet ${droplet.id} completed and is listed`;
+  }
+
+  async destroy(message: string): Promise<string> {
+    const { api, watch, record } = this.deps;
+    const droplet = await watch.current(true);
+    const saved = (await record.read()).saved;
+    if (droplet) await this.provenSaved(droplet, saved);
+    const stack = await this.deps.stack();
+    await stack.destroy(message);
+    watch.stale();
+    const notes = [droplet ? `Destroyed droplet ${droplet.id} (snapshot ${saved!.name} keeps its world)` : 'No droplet was left'];
+    // A droplet the stack never recorded (an update cut short by a crash) is deleted by id, under the same proof.
+    const left = await watch.current(true);
+    if (left) {
+      await this.provenSaved(left, saved);
+      await api.deleteDroplet(left.id);
+      watch.stale();
+      notes.push(`deleted droplet ${left.id}, which the stack did not own`);
+    }
+    notes.push(await this.prune(saved?.snapshotId));
+    return notes.join('; ');
+  }
+
+  /** Deletes all but the newest `keep` of this server's snapshots, never the one just confirmed nor one a droplet runs from. */
+  async prune(confirmedId: string | undefined): Promise<string> {
+    const { api, watch, prefix, keep } = this.deps;
+    const own = ownSnapshots((await api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })), prefix);
+    const running = await watch.current();
+    const keepIds = new Set([confirmedId, running ? String(running.image.id) : undefined].filter((id): id is string => id !== undefined));
+    const doomed = snapshotsToPrune(own, keep, keepIds);
+    for (const snapshot of doomed) await api.deleteSnapshot(snapshot.id);
+    return doomed.length ? `pruned ${doomed.map((s) => s.name).join(', ')}` : `nothing to prune (${own.length} snapshot${own.length === 1 ? '' : 's'})`;
+  }
+
+  private get pollMs(): number {
+    return this.deps.pollMs ?? 2_000;
+  }
+
+  /** Invariant 1: the droplet is off and its snapshot is recorded complete and still listed. */
+  private async provenSaved(droplet: Droplet, saved: SnapshotRecord['saved']): Promise<void> {
+    if (droplet.status !== 'off') throw new CloudError(`Droplet ${droplet.id} is ${droplet.status}; a snapshot taken before no longer speaks for it. Not destroying it`, false);
+    if (saved?.dropletId !== droplet.id) throw new CloudError(`No confirmed snapshot of droplet ${droplet.id}; not destroying it`, false);
+    if (!(await this.listed(saved.snapshotId))) throw new CloudError(`Snapshot ${saved.name} of droplet ${droplet.id} is no longer listed; not destroying the droplet`, false);
+  }
+
+  /** The snapshot action for this droplet: the one asked for before a crash, or a new one. */
+  private async pendingFor(droplet: Droplet, known: SnapshotRecord): Promise<{ name: string; actionId: number }> {
+    const { api, record, prefix, clock } = this.deps;
+    const pending = known.pending?.dropletId === droplet.id ? known.pending : undefined;
+    if (pending?.actionId !== undefined) return { name: pending.name, actionId: pending.actionId };
+    if (pending) {
+      // Cut off between asking and writing down the answer: find the action DigitalOcean started, if any.
+      const asked = (await api.listDropletActions(droplet.id)).find((a) => a.type === 'snapshot' && a.started_at !== null && Date.parse(a.started_at) >= pending.askedAt - 60_000);
+      if (asked) {
+        await record.write({ pending: { ...pending, actionId: asked.id } });
+        return { name: pending.name, actionId: asked.id };
+      }
+    }
+    const name = snapshotName(prefix, Math.floor(clock() / 1000));
+    // Written before asking, so a crash right after the request still knows a snapshot may be on its way.
+    await record.write({ pending: { dropletId: droplet.id, name, askedAt: clock() } });
+    const action = await api.dropletAction(droplet.id, { type: 'snapshot', name });
+    await record.write({ pending: { dropletId: droplet.id, name, askedAt: clock(), actionId: action.id } });
+    return { name, actionId: action.id };
+  }
+
+  private async listed(snapshotId: string): Promise<Snapshot | undefined> {
+    return (await this.deps.api.listSnapshots()).find((s) => s.id === snapshotId);
+  }
+
+  /** A completed action is not enough: the snapshot must show in the list (it can lag). */
+  private async waitListed(name: string, dropletId: number): Promise<Snapshot> {
+    const until = performance.now() + Math.min(this.deps.deadlines.snapshotting, 5 * 60_000);
+    for (;;) {
+      const found = (await this.deps.api.listSnapshots()).find((s) => s.name === name && s.resource_id === String(dropletId));
+      if (found) return found;
+      if (performance.now() + this.pollMs > until) throw new CloudError(`Snapshot ${name} of droplet ${dropletId} completed but is not listed yet; checking again`, true);
+      await new Promise((r) => setTimeout(r, this.pollMs));
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { utils } from 'ssh2';
+import { stringify } from 'yaml';
+import { writeFileDurably } from '../../fs/durable.js';
+
+/** The two key pairs of one server: OoD's login key, and the host key its droplets present. */
+export interface ServerKeys {
+  clientPrivate: string;
+  clientPublic: string;
+  hostPrivate: string;
+  hostPublic: string;
+}
+
+/**
+ * Loads the server's keys from `dir`, generating each pair once (0600). They never change afterwards:
+ * the host key travels in the droplet's user data, and a changed user data makes Pulumi replace a droplet.
+ */
+export async function loadOrCreateKeys(dir: string, server: string): Promise<ServerKeys> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const [clientPrivate, clientPublic] = await pair(join(dir, 'id_ed25519'), `ood-${server}`);
+  const [hostPrivate, hostPublic] = await pair(join(dir, 'host_ed25519'), `ood-${server}-host`);
+  return { clientPrivate, clientPublic, hostPrivate, hostPublic };
+}
+
+async function pair(path: string, comment: string): Promise<[string, string]> {
+  if (!existsSync(path) || !existsSync(`${path}.pub`)) {
+    const generated = utils.generateKeyPairSync('ed25519', { comment });
+    // The public half first: a private key without it is regenerated, never half-used.
+    await writeFileDurably(`${path}.pub`, `${generated.public}\n`, 0o644);
+    await writeFileDurably(path, generated.private, 0o600);
+  }
+  return [await readFile(path, 'utf8'), (await readFile(`${path}.pub`, 'utf8')).trim()];
+}
+
+/**
+ * The droplet's user data: cloud-init installs OoD's host key instead of generating new ones, so the
+ * first SSH connection already knows whom it talks to.
+ */
+export function userData(keys: ServerKeys): string {
+  const config = {
+    ssh_deletekeys: true,
+    ssh_genkeytypes: [],
+    ssh_keys: { ed25519_private: keys.hostPrivate, ed25519_public: keys.hostPublic },
+  };
+  return `#cloud-config\n${stringify(config)}`;
+}

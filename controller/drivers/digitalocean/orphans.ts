@@ -1,0 +1,112 @@
+import { messageOf } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { DoClient } from './api/client.js';
+import type { Droplet, Snapshot } from './api/types.js';
+
+export interface Orphan {
+  kind: 'droplet' | 'stack';
+  /** The server it looks like it belongs to, when its tag names one. */
+  server: string | null;
+  dropletId: number;
+  message: string;
+  /** Whether OoD deleted it (only with `orphans.remove`, and only with a listed snapshot of it). */
+  removed: boolean;
+}
+
+export interface OwnedDroplets {
+  server: string;
+  /** The droplet id the server's stack records, or null when it records none. */
+  stackDropletId: () => Promise<number | null>;
+}
+
+/**
+ * Droplets tagged `ood` that no stack owns (they bill, and nobody stops them), and stacks whose droplet
+ * is gone. Pure reading unless `remove` is set; then a stray droplet is deleted only when it is off
+ * and a listed snapshot of it exists: never destroy what is not proven saved.
+ */
+export async function findOrphans(api: DoClient, servers: readonly OwnedDroplets[], options: { remove: boolean; log: Logger }): Promise<Orphan[]> {
+  const droplets = await api.listDroplets('ood');
+  const owned = new Map<string, number | null>();
+  for (const s of servers) owned.set(s.server, await s.stackDropletId());
+  const orphans: Orphan[] = [];
+  let snapshots: Snapshot[] | undefined;
+  for (const droplet of droplets) {
+    const server = droplet.tags.find((t) => t.startsWith('ood-') && owned.has(t.slice(4)))?.slice(4) ?? null;
+    if (server !== null && owned.get(server) === droplet.id) continue;
+    const why = server === null ? `is tagged ood but belongs to no configured server` : `is tagged ood-${server} but stack ood-${server} does not own it`;
+    let removed = false;
+    let message = `Droplet ${droplet.id} (${droplet.name}, ${droplet.status}) ${why}; it is billed until deleted`;
+    if (options.remove) {
+      snapshots ??= await api.listSnapshots();
+      const saved = proof(droplet, snapshots);
+      if (saved) {
+        try {
+          await api.deleteDroplet(droplet.id);
+          removed = true;
+          message += `; deleted it (snapshot ${saved.name} holds its disk)`;
+        } catch (err) {
+          message += `; could not delete it: ${messageOf(err)}`;
+        }
+      } else {
+        message += '; not deleted: it is not off with a listed snapshot of it';
+      }
+    }
+    orphans.push({ kind: 'droplet', server, dropletId: droplet.id, message, removed });
+  }
+  const present = new Set(droplets.map((d) => d.id));
+  for (const [server, id] of owned) {
+    if (id !== null && !present.has(id)) {
+      orphans.push({ kind: 'stack', server, dropletId: id, removed: false, message: `Stack ood-${server} records droplet ${id}, which no longer exists; \`pulumi refresh\` on that stack forgets it` });
+    }
+  }
+  for (const o of orphans) options.log.warn({ droplet: o.dropletId, server: o.server }, o.message);
+  return orphans;
+}
+
+function proof(droplet: Droplet, snapshots: readonly Snapshot[]): Snapshot | undefined {
+  if (droplet.status !== 'off') return undefined;
+  return snapshots.find((s) => s.resource_id === String(droplet.id));
+}
+
+/**
+ * Looks for orphans now and then (every `everyMs`, first right after start) and keeps the last answer
+ * for `ood status` and the API. A failed look is logged and tried again at the next turn.
+ */
+export class OrphanWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private last: { at: number; orphans: Orphan[] } | null = null;
+
+  constructor(
+    private readonly look: () => Promise<Orphan[]>,
+    private readonly log: Logger,
+    private readonly everyMs = 5 * 60_000,
+  ) {}
+
+  start(): void {
+    this.schedule(1_000);
+  }
+
+  latest(): { at: number; orphans: Orphan[] } | null {
+    return this.last;
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.running = this.look().then(
+        (orphans) => void (this.last = { at: Date.now(), orphans }),
+        (err: unknown) => this.log.warn({ err: messageOf(err) }, 'Could not look for orphaned droplets; trying again later'),
+      );
+      void this.running.finally(() => {
+        if (this.timer !== undefined) this.schedule(this.everyMs);
+      });
+    }, ms);
+    this.timer.unref();
+  }
+}
