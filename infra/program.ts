@@ -114,6 +114,11 @@ export function serverProgram(spec: ServerSpec): () => Promise<ServerProgramOutp
       // Lets DO shut the OS down cleanly before a destroy; OoD has already stopped Minecraft by then.
       gracefulShutdown: true,
       ipv6: false,
+    }, {
+      // Each start sets a newer snapshot as `ood:image`; an update while a droplet exists must never
+      // replace it (a replacement deletes the old disk, world and all, without a snapshot). Changes to
+      // these inputs take effect when the next session's droplet is created.
+      ignoreChanges: ['image', 'size', 'region', 'userData', 'sshKeys', 'name'],
     });
 
     new digitalocean.Firewall(name, {

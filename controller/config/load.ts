@@ -48,6 +48,8 @@ export function parseConfig(data: unknown, baseDir: string, source = 'config', l
   return {
     ...config,
     dataDir: abs(config.dataDir),
+    // A command with a slash is a path (relative to the config file); a bare name is looked up on PATH.
+    pulumi: config.pulumi.command?.includes('/') ? { command: abs(config.pulumi.command) } : config.pulumi,
     servers: config.servers.map((s) => ({
       ...s,
       local: { ...s.local, ...(s.local.template ? { template: abs(s.local.template) } : {}) },

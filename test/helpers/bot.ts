@@ -1,8 +1,8 @@
 import mineflayer, { type Bot } from 'mineflayer';
 
 /** A real Minecraft client (mineflayer, pinned to 1.21.4: a version mismatch hangs silently). */
-export async function joinBot(port: number, username: string): Promise<Bot> {
-  const bot = mineflayer.createBot({ host: '127.0.0.1', port, username, version: '1.21.4', auth: 'offline', hideErrors: true });
+export async function joinBot(port: number, username: string, host = '127.0.0.1'): Promise<Bot> {
+  const bot = mineflayer.createBot({ host, port, username, version: '1.21.4', auth: 'offline', hideErrors: true });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${username} did not spawn within 30 s`)), 30_000);
     bot.once('spawn', () => {

@@ -153,7 +153,7 @@ function minecraftProgram(paths: DropletPaths): string {
   return `[program:minecraft]
 command=${command}
 directory=/srv/minecraft
-autostart=true
+autostart=false
 autorestart=unexpected
 stopsignal=TERM
 stopwaitsecs=60

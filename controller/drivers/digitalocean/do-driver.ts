@@ -125,7 +125,8 @@ export class DigitalOceanDriver implements Driver {
     const stack = await this.openStack();
     await stack.setConfig({ 'ood:image': { value: newest.id } });
     const { outputs } = await stack.up(`ood: ${ctx.why}`);
-    this.watch.stale();
+    // Seen now, so the address players are told is known as the server moves on to booting.
+    this.current = await this.watch.current(true);
     return `Created droplet ${String(outputs.dropletId)} at ${String(outputs.ipv4)} from ${newest.name} (snapshot ${newest.id})`;
   }
 
@@ -159,14 +160,23 @@ export class DigitalOceanDriver implements Driver {
   }
 
   async stopGame(reason: string): Promise<string> {
-    const target = await this.rconTarget();
-    await this.rcon.send(target, `say Server stopping: ${reason}. Saving the world.`);
-    const saved = await this.saving.send(target, 'save-all flush').finally(() => this.saving.close());
-    if (!/Saved the game/i.test(saved)) throw new CloudError(`The game did not confirm the save (it said ${JSON.stringify(saved.slice(0, 120))})`, true);
-    await this.rcon.close();
-    // supervisord sends SIGTERM and waits for the exit: the game saves again on its way out.
+    let saved: string;
+    try {
+      const target = await this.rconTarget();
+      await this.rcon.send(target, `say Server stopping: ${reason}. Saving the world.`);
+      const reply = await this.saving.send(target, 'save-all flush').finally(() => this.saving.close());
+      if (!/Saved the game/i.test(reply)) throw new CloudError(`The game did not confirm the save (it said ${JSON.stringify(reply.slice(0, 120))})`, true);
+      saved = 'Saved the world over RCON';
+    } catch (err) {
+      // Without RCON the stop itself still saves: supervisord's SIGTERM makes Minecraft save on its way out.
+      this.deps.log.warn({ err: messageOf(err) }, 'Could not save over RCON; stopping the game with SIGTERM, which saves');
+      saved = `Could not save over RCON (${messageOf(err)})`;
+    } finally {
+      await this.rcon.close();
+    }
+    // supervisord sends SIGTERM and waits for the exit (stopwaitsecs): the game saves again on its way out.
     await this.game.stop(this.deps.server.deadlines.stopping);
-    return 'Saved the world and stopped the game (supervisorctl stop minecraft)';
+    return `${saved}; stopped the game (supervisorctl stop minecraft)`;
   }
 
   async terminate(): Promise<string> {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { stringify } from 'yaml';
 import { writeFileDurably } from '../../fs/durable.js';
 
@@ -26,7 +26,8 @@ export async function loadOrCreateKeys(dir: string, server: string): Promise<Ser
 
 async function pair(path: string, comment: string): Promise<[string, string]> {
   if (!existsSync(path) || !existsSync(`${path}.pub`)) {
-    const generated = utils.generateKeyPairSync('ed25519', { comment });
+    // ssh2 is CommonJS: the default export, which Node's ESM loader always offers.
+    const generated = ssh2.utils.generateKeyPairSync('ed25519', { comment });
     // The public half first: a private key without it is regenerated, never half-used.
     await writeFileDurably(`${path}.pub`, `${generated.public}\n`, 0o644);
     await writeFileDurably(path, generated.private, 0o600);

@@ -1,5 +1,9 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { Client, type ClientChannel } from 'ssh2';
+import ssh2, { type ClientChannel } from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader (the bundled CLI) offers only its default export.
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
 import { SshError } from '../../errors.js';
 
 export interface SshTarget {

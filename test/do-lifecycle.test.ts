@@ -1,0 +1,91 @@
+import { Vec3 } from 'vec3';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { apiFor } from './helpers/api.js';
+import { joinBot, leave } from './helpers/bot.js';
+import { startControllerProcess, type ControllerProcess } from './helpers/controller-process.js';
+import { makeDoWorld, type DoWorld } from './helpers/do-world.js';
+import { waitUntil } from './helpers/wait.js';
+
+const MARK = new Vec3(2, 6, 2);
+
+/**
+ * The whole life cycle on `driver: digitalocean`, with only the engine and DigitalOcean replaced: the
+ * fake API (checked against DigitalOcean's OpenAPI description), loopback droplets with real sshd and
+ * supervisord, the `pulumi` stand-in running OoD's real inline program through the Automation API.
+ */
+describe('a droplet per session', () => {
+  let world: DoWorld;
+  let controller: ControllerProcess;
+  beforeAll(async () => {
+    world = await makeDoWorld({ server: { idle: { emptyAfter: '3s', neverJoined: '1h', warnings: ['1s'] } } });
+    controller = await startControllerProcess(world.configPath, world.env);
+  });
+  afterAll(async () => {
+    await controller?.stop();
+    await world?.cleanup();
+  });
+
+  const droplets = () => [...world.fake.state.droplets.values()].filter((d) => d.status !== 'archive');
+  const listed = () => [...world.fake.state.snapshots.values()].filter((s) => s.listedAt <= Date.now()).map((s) => s.name).sort();
+
+  it('starts from the snapshot, idles out into a new snapshot, and starts again from it with the change', async () => {
+    onTestFailed(() => {
+      console.log(`The controller said:\n${controller.output().slice(-8000)}`);
+      console.log('Actions that errored:', [...world.fake.state.actions.values()].filter((a) => a.error), world.fake.backgroundErrors);
+    });
+    const api = apiFor(controller.url);
+    const base = listed();
+    expect((await api.start()).status).toBe(202);
+    const running = await waitUntil('running', async () => (await api.server()).phase === 'running' && api.server(), 120_000);
+    const [droplet] = droplets();
+    expect(droplet).toBeDefined();
+    expect(droplet!.tags).toEqual(expect.arrayContaining(['ood', 'ood-world']));
+    expect(running.address).toBe(`${droplet!.ipv4}:25565`);
+
+    const bot = await joinBot(25565, 'ann', droplet!.ipv4);
+    // Counted over RCON, through the SSH tunnel to the droplet's own address.
+    await waitUntil('the API to count ann', async () => (await api.server()).players.names.includes('ann'), 20_000);
+    bot.chat(`/setblock ${MARK.x} ${MARK.y} ${MARK.z} gold_block`);
+    await waitUntil('the block to appear', () => bot.blockAt(MARK)?.name === 'gold_block', 10_000);
+    await leave(bot);
+
+    await waitUntil('the idle stop', async () => (await api.server()).desired === 'down', 30_000);
+    await waitUntil('archived', async () => (await api.server()).phase === 'archived', 180_000);
+    expect(droplets()).toEqual([]);
+    const afterFirst = listed();
+    expect(afterFirst).toHaveLength(2);
+    const first = afterFirst.find((n) => !base.includes(n));
+    expect(first).toMatch(/^ood-\d{10}$/);
+    expect((await api.server()).lastError).toBeNull();
+
+    // Every start and stop is an update in the stack's history, with who and why.
+    const history = (await api.call('GET', '/api/servers/world/history')).body as { stack: { kind: string; result: string; message: string }[] };
+    // Newest first, as `pulumi stack history` lists them.
+    expect(history.stack.map((u) => [u.kind, u.result, u.message])).toEqual([
+      ['destroy', 'succeeded', 'ood: idle 3s'],
+      ['update', 'succeeded', 'ood: start by admin-token'],
+    ]);
+
+    // Again, from the snapshot just taken: the block is there.
+    expect((await api.start()).status).toBe(202);
+    await waitUntil('running again', async () => (await api.server()).phase === 'running', 120_000);
+    const [second] = droplets();
+    expect(second!.image).toMatchObject({ kind: 'snapshot', snapshot: { name: first } });
+    const bob = await joinBot(25565, 'bob', second!.ipv4);
+    await waitUntil('bob to load the block', () => bob.blockAt(MARK) !== null, 20_000);
+    expect(bob.blockAt(MARK)?.name).toBe('gold_block');
+    await leave(bob);
+    expect((await api.stop()).status).toBe(202);
+    await waitUntil('archived again', async () => (await api.server()).phase === 'archived', 180_000);
+    expect(droplets()).toEqual([]);
+    // keepSnapshots 2: the base image is pruned, the two session snapshots stay.
+    const afterSecond = listed();
+    expect(afterSecond).toHaveLength(2);
+    expect(afterSecond).toContain(first);
+    expect(afterSecond).not.toContain(base[0]);
+
+    // Secrets never reach the log.
+    expect(controller.output()).not.toContain(world.fake.token);
+    expect(controller.output()).not.toMatch(/rcon\.password=/);
+  }, 600_000);
+});

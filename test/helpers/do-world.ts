@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { startFakeDigitalOcean, type FakeDo, type FakeDoOptions } from '../fake-do/server.js';
+import { LoopbackMachines } from '../loopback-droplet/loopback-machines.js';
+
+/** The `pulumi` stand-in that runs OoD's stacks in the tests (test/pulumi-standin/). */
+export const PULUMI_STANDIN = fileURLToPath(new URL('../pulumi-standin/bin/pulumi', import.meta.url));
+
+export interface DoWorld {
+  dir: string;
+  configPath: string;
+  dataDir: string;
+  fake: FakeDo;
+  machines: LoopbackMachines;
+  /** What the controller needs in its environment to use the fake and the stand-in. */
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A DigitalOcean account on this machine: the fake API, loopback droplets behind it, a base image
+ * snapshot `ood-<ts>` (a disk with /srv/minecraft for OoD's bundled game), and an `ood.yaml` with one
+ * server `world` on the digitalocean driver whose stacks run through the `pulumi` stand-in.
+ */
+export async function makeDoWorld(options: { server?: Record<string, unknown>; fake?: FakeDoOptions; baseImage?: boolean } = {}): Promise<DoWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'ood-do-'));
+  const machines = new LoopbackMachines({ baseDir: join(dir, 'cloud') });
+  mkdirSync(join(dir, 'cloud', 'snapshots'), { recursive: true });
+  const fake = await startFakeDigitalOcean({ machines, dataDir: join(dir, 'cloud', 'snapshots'), ...options.fake });
+  if (options.baseImage ?? true) {
+    // What `ood image build` leaves behind: a disk with the game's directory, RCON off until OoD sets it.
+    const disk = join(dir, 'base-disk');
+    mkdirSync(join(disk, 'srv', 'minecraft'), { recursive: true });
+    writeFileSync(join(disk, 'srv', 'minecraft', 'server.properties'), 'online-mode=false\nmotd=OoD on a droplet\nood-test-everybody-op=true\nenable-rcon=false\n');
+    const archive = join(dir, 'base.tar.gz');
+    execFileSync('tar', ['--create', '--gzip', '--file', archive, '--directory', disk, '.']);
+    fake.addSnapshot({ name: `ood-${Math.floor(Date.now() / 1000) - 86_400}`, archive, sizeGigabytes: 1 });
+  }
+  const config = {
+    dataDir: './data',
+    listen: { host: '127.0.0.1', port: 0 },
+    log: { level: process.env.OOD_TEST_LOG ?? 'info' },
+    reconcile: { fastTick: '100ms', slowTick: '1s', playerProbe: '500ms', backoff: '300ms', maxBackoff: '2s' },
+    pulumi: { command: PULUMI_STANDIN },
+    servers: [
+      {
+        id: 'world',
+        driver: 'digitalocean',
+        digitalocean: { region: 'fra1', size: 's-1vcpu-2gb', sshSources: ['127.0.0.0/8'] },
+        idle: { emptyAfter: '1h', neverJoined: '1h', warnings: ['1s'] },
+        deadlines: { booting: '90s', stopping: '30s', poweringOff: '20s' },
+        ...options.server,
+      },
+    ],
+  };
+  const configPath = join(dir, 'ood.yaml');
+  writeFileSync(configPath, stringify(config));
+  return {
+    dir,
+    configPath,
+    dataDir: join(dir, 'data'),
+    fake,
+    machines,
+    env: { DIGITALOCEAN_API_URL: fake.url, DIGITALOCEAN_TOKEN: fake.token, PULUMI_CONFIG_PASSPHRASE: 'ood-test-passphrase' },
+    cleanup: async () => {
+      await fake.close();
+      await machines.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
