@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Failpoints } from './config/env.js';
 import { DIGITALOCEAN_API } from './config/env.js';
 import type { Config } from './config/schema.js';
-import { createDriver, createOrphanWatch, type DriverEnv } from './drivers/create.js';
+import { DriverFactory, type DriverEnv } from './drivers/create.js';
 import type { OrphanWatch } from './drivers/digitalocean/orphans.js';
 import type { Driver } from './drivers/driver.js';
 import { acquireLock } from './lock.js';
@@ -37,14 +37,14 @@ export class Controller {
     store.servers.ensure(config.servers.map((s) => s.id), clock());
     const interrupted = store.journal.closeInterrupted(clock());
     if (interrupted > 0) log.warn({ interrupted }, 'Found steps cut off by a stop of the controller; observing again before acting');
+    const drivers = new DriverFactory(config, env, log);
     for (const server of config.servers) {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
       // A sibling of the loop's logger, not its child: pino would repeat the `component` key.
-      const driver = createDriver(server, config, env, log.child({ component: 'driver', server: server.id }), clock);
+      const driver = drivers.create(server, log.child({ component: 'driver', server: server.id }), clock);
       this.servers.set(server.id, { driver, runner: new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints }) });
     }
-    const drivers = new Map([...this.servers].map(([id, s]) => [id, s.driver]));
-    this.orphanWatch = createOrphanWatch(config, env, drivers, log.child({ component: 'orphans' }));
+    this.orphanWatch = drivers.orphanWatch(new Map([...this.servers].map(([id, s]) => [id, s.driver])), log.child({ component: 'orphans' }));
   }
 
   static open(config: Config, options: { log: Logger; childEnv: NodeJS.ProcessEnv; env?: Omit<DriverEnv, 'childEnv'>; clock?: () => number; failpoints?: Failpoints }): Controller {

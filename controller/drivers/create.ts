@@ -14,12 +14,44 @@ import { LocalDriver } from './local/local-driver.js';
 /** What the drivers read of the environment (config/env.ts). */
 export type DriverEnv = Pick<OodEnv, 'childEnv' | 'digitalocean' | 'pulumiEnv'>;
 
-/** The driver `server.driver` names, built from the config and the environment. */
-export function createDriver(server: ServerConfig, config: Config, env: DriverEnv, log: Logger, clock: () => number): Driver {
-  if (server.driver === 'local') return new LocalDriver(server, config.dataDir, env.childEnv, log, clock);
-  const token = env.digitalocean.token;
-  if (!token) throw new ConfigError(`Server ${server.id} uses driver digitalocean, but DIGITALOCEAN_TOKEN is not set: create a token with read and write scope in the DigitalOcean console (API → Tokens) and export it`);
-  const api = new DoClient({ baseUrl: env.digitalocean.apiUrl, token, log: (msg) => log.debug(msg) });
+/**
+ * Builds drivers from the config and the environment. One DigitalOcean client serves every server and
+ * the orphan watch: the rate limit is per token, so one client keeps one count of when it may call again.
+ */
+export class DriverFactory {
+  private client: DoClient | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly env: DriverEnv,
+    private readonly log: Logger,
+  ) {}
+
+  /** The driver `server.driver` names. */
+  create(server: ServerConfig, log: Logger, clock: () => number): Driver {
+    if (server.driver === 'local') return new LocalDriver(server, this.config.dataDir, this.env.childEnv, log, clock);
+    return createDigitalOceanDriver(server, this.config, this.env, this.api(server.id), log, clock);
+  }
+
+  /** The orphan watch over every DigitalOcean server, or undefined when there is none. */
+  orphanWatch(drivers: ReadonlyMap<string, Driver>, log: Logger): OrphanWatch | undefined {
+    const cloud = [...drivers].filter((e): e is [string, DigitalOceanDriver] => e[1] instanceof DigitalOceanDriver);
+    if (cloud.length === 0) return undefined;
+    const api = this.api(cloud[0]![0]);
+    const servers = cloud.map(([server, driver]) => ({ server, stackDropletId: () => driver.stackDropletId() }));
+    return new OrphanWatch(() => findOrphans(api, servers, { remove: this.config.orphans.remove, log }), log);
+  }
+
+  private api(server: string): DoClient {
+    const token = this.env.digitalocean.token;
+    if (!token) throw new ConfigError(`Server ${server} uses driver digitalocean, but DIGITALOCEAN_TOKEN is not set: create a token with read and write scope in the DigitalOcean console (API → Tokens) and export it`);
+    this.client ??= new DoClient({ baseUrl: this.env.digitalocean.apiUrl, token, log: (msg) => this.log.debug({ component: 'digitalocean-api' }, msg) });
+    return this.client;
+  }
+}
+
+function createDigitalOceanDriver(server: ServerConfig, config: Config, env: DriverEnv, api: DoClient, log: Logger, clock: () => number): Driver {
+  const token = env.digitalocean.token!;
   const { digitalocean: cloud, game } = server;
   return new DigitalOceanDriver({
     server,
@@ -50,11 +82,3 @@ export function createDriver(server: ServerConfig, config: Config, env: DriverEn
   });
 }
 
-/** The orphan watch over every DigitalOcean server of the config, or undefined when there is none. */
-export function createOrphanWatch(config: Config, env: DriverEnv, drivers: ReadonlyMap<string, Driver>, log: Logger): OrphanWatch | undefined {
-  const cloud = [...drivers].filter((e): e is [string, DigitalOceanDriver] => e[1] instanceof DigitalOceanDriver);
-  if (cloud.length === 0 || !env.digitalocean.token) return undefined;
-  const api = new DoClient({ baseUrl: env.digitalocean.apiUrl, token: env.digitalocean.token, log: (msg) => log.debug(msg) });
-  const servers = cloud.map(([server, driver]) => ({ server, stackDropletId: () => driver.stackDropletId() }));
-  return new OrphanWatch(() => findOrphans(api, servers, { remove: config.orphans.remove, log }), log);
-}

@@ -8,6 +8,7 @@ export class DoRequestError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = 'DoRequestError';
@@ -21,6 +22,18 @@ export class DoApi {
   constructor(private readonly settings: DoSettings) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    // The real provider's HTTP client (go-retryablehttp) waits out a 429 as `retry-after` says, a few times.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(method, path, body);
+      } catch (err) {
+        if (!(err instanceof DoRequestError && err.status === 429 && attempt < 4)) throw err;
+        await new Promise((r) => setTimeout(r, (err.retryAfter ?? 1) * 1000));
+      }
+    }
+  }
+
+  private async once<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = `${this.settings.endpoint.replace(/\/+$/, '')}${path}`;
     const res = await fetch(url, {
       method,
@@ -41,7 +54,8 @@ export class DoApi {
       } catch (err) {
         detail = `${detail} [${(err as Error).message}]`;
       }
-      throw new DoRequestError(`${method} ${url}: ${res.status} ${detail}`, res.status);
+      const retryAfter = Number(res.headers.get('retry-after'));
+      throw new DoRequestError(`${method} ${url}: ${res.status} ${detail}`, res.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
     }
     return (text ? JSON.parse(text) : {}) as T;
   }

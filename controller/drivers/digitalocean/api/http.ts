@@ -2,6 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DoApiError } from './errors.js';
 import { errorBodySchema } from './types.js';
 
+export const USER_AGENT = 'ood (Ore on Demand)';
+
 export interface DoHttpOptions {
   /** `https://api.digitalocean.com`, or a local fake's address (`DIGITALOCEAN_API_URL`). */
   baseUrl: string;
@@ -81,6 +83,8 @@ export class DoHttp {
           method: req.method,
           headers: {
             authorization: `Bearer ${this.opts.token}`,
+            // Names OoD in DigitalOcean's logs (and tells its calls from the provider's in a request log).
+            'user-agent': USER_AGENT,
             accept: 'application/json',
             ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
           },
@@ -94,7 +98,9 @@ export class DoHttp {
         await this.backoff(call, attempt, detail);
         continue;
       }
-      this.noteRateLimit(res.headers);
+      // A 429's own `retry-after` is the instruction to follow; its `ratelimit-remaining: 0` only says
+      // this request was refused (the per-minute burst limit answers so too), not that the hour is spent.
+      if (res.status !== 429) this.noteRateLimit(res.headers);
       if (res.status < 400 || (allow404 && res.status === 404)) {
         return { status: res.status, body: await this.readJson(res, call), call };
       }
@@ -104,7 +110,7 @@ export class DoHttp {
         // A 429 always says how long: wait exactly that (the next loop turn waits until blockedUntil).
         const seconds = Number(res.headers.get('retry-after'));
         const waitMs = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : this.backoffDelay(attempt);
-        this.blockedUntil = Math.max(this.blockedUntil, this.now() + waitMs);
+        this.blockedUntil = this.now() + waitMs;
         this.opts.log?.(`Rate limited on ${call}; retrying in ${waitMs} ms`);
         continue;
       }
