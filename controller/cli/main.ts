@@ -4,6 +4,7 @@ import { readAdminToken } from '../admin-token.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
+import { snapshotPrefix } from '../config/schema.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { describeGame } from '../game/command.js';
 import { ApiClient } from './api-client.js';
@@ -148,8 +149,14 @@ configCmd
     process.stdout.write(`${source ?? 'embedded default'} is valid: ${config.servers.length} server(s), data in ${config.dataDir}\n`);
     for (const s of config.servers) {
       const { game, warnings } = describeGame(s);
-      process.stdout.write(`  ${s.id}: ${s.driver} driver, game port ${s.game.port}, idle stop after ${formatDuration(s.idle.emptyAfter)} empty / ${formatDuration(s.idle.neverJoined)} unjoined, keeps ${s.keepArchives} archives\n`);
-      process.stdout.write(`    game: ${game}\n`);
+      const keeps = s.driver === 'local' ? `, keeps ${s.keepArchives} archives` : '';
+      process.stdout.write(`  ${s.id}: ${s.driver} driver, game port ${s.game.port}, idle stop after ${formatDuration(s.idle.emptyAfter)} empty / ${formatDuration(s.idle.neverJoined)} unjoined${keeps}\n`);
+      if (s.driver === 'digitalocean') {
+        const d = s.digitalocean;
+        process.stdout.write(`    droplet: ${d.size} in ${d.region}, from the newest snapshot ${snapshotPrefix(config.servers, s)}-<unix seconds>, keeps ${d.keepSnapshots}; SSH from ${d.sshSources.join(', ')}${d.domain ? `; DNS ${s.id}.${d.domain}` : ''}\n`);
+      } else {
+        process.stdout.write(`    game: ${game}\n`);
+      }
       for (const warning of warnings) process.stdout.write(`    warning: ${warning}\n`);
     }
   });

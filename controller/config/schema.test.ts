@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { z } from 'zod';
 import { parseConfig } from './load.js';
-import { configSchema } from './schema.js';
+import { configSchema, snapshotPrefix } from './schema.js';
 
 const example = fileURLToPath(new URL('../../ood.example.yaml', import.meta.url));
 
@@ -72,9 +72,25 @@ describe('config errors', () => {
     [{ servers: [{ id: 'a' }], listen: { port: 'eighty' } }, 'listen.port:'],
     [{ servers: [{ id: 'a', game: { port: 8080 } }] }, 'servers[0].game.port: port 8080 is already used by listen.port (the API)'],
     [{ servers: [{ id: 'a', game: { rconPort: 9000 } }], listen: { port: 9000 } }, 'servers[0].game.rconPort: port 9000 is already used by listen.port (the API)'],
+    [{ servers: [{ id: 'a', driver: 'digitalocean', digitalocean: { snapshotPrefix: 'ood' } }, { id: 'b', driver: 'digitalocean', digitalocean: { snapshotPrefix: 'ood' } }] }, `servers[1].digitalocean.snapshotPrefix: snapshot prefix "ood" is also servers[0]'s`],
+    [{ servers: [{ id: 'a', driver: 'digitalocean', digitalocean: { sshSources: ['everyone'] } }] }, 'servers[0].digitalocean.sshSources[0]: expected an IPv4 or IPv6 address or CIDR block'],
+    [{ servers: [{ id: 'a', driver: 'droplet' }] }, 'servers[0].driver:'],
   ])('%j → %s', (data, message) => {
     expect(() => parseConfig(data, '/base')).toThrow(ConfigError);
     expect(() => parseConfig(data, '/base')).toThrow(message);
+  });
+});
+
+describe('DigitalOcean servers', () => {
+  it('keep their snapshots apart: ood alone, ood-<id> with several', () => {
+    const one = parseConfig({ servers: [{ id: 'survival', driver: 'digitalocean' }, { id: 'home' }] }, '/base');
+    expect(snapshotPrefix(one.servers, one.servers[0]!)).toBe('ood');
+    const two = parseConfig({ servers: [{ id: 'survival', driver: 'digitalocean' }, { id: 'creative', driver: 'digitalocean' }] }, '/base');
+    expect(two.servers.map((s) => snapshotPrefix(two.servers, s))).toEqual(['ood-survival', 'ood-creative']);
+  });
+
+  it('may share a game port: each has its own droplet', () => {
+    expect(() => parseConfig({ servers: [{ id: 'a', driver: 'digitalocean' }, { id: 'b', driver: 'digitalocean' }] }, '/base')).not.toThrow();
   });
 });
 
