@@ -7,11 +7,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 export const entry = join(root, 'controller', 'cli', 'main.ts');
+/** Runs Pulumi operations for the controller in a process of their own (infra/stack-worker.ts). */
+const workerEntry = join(root, 'infra', 'stack-worker.ts');
 const dist = join(root, 'dist');
 export const bundle = join(dist, 'ood.mjs');
 
-/** The newest modification time of the CLI's sources (controller/**.ts and package.json). */
-function newestSource(dir = join(root, 'controller'), newest = statSync(join(root, 'package.json')).mtimeMs) {
+/** The newest modification time of the CLI's sources (controller/**.ts, infra/**.ts and package.json). */
+function newestSources() {
+  return Math.max(newestSource(join(root, 'controller')), newestSource(join(root, 'infra')));
+}
+
+function newestSource(dir, newest = statSync(join(root, 'package.json')).mtimeMs) {
   for (const item of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, item.name);
     if (item.isDirectory()) newest = newestSource(path, newest);
@@ -30,7 +36,7 @@ export async function build() {
   const temp = join(dist, `.build-${process.pid}`);
   try {
     await esbuild({
-      entryPoints: { ood: entry },
+      entryPoints: { ood: entry, 'stack-worker': workerEntry },
       bundle: true,
       splitting: true,
       platform: 'node',
@@ -45,6 +51,7 @@ export async function build() {
     for (const chunk of readdirSync(join(temp, 'chunks'))) {
       if (!existsSync(join(dist, 'chunks', chunk))) renameSync(join(temp, 'chunks', chunk), join(dist, 'chunks', chunk));
     }
+    renameSync(join(temp, 'stack-worker.mjs'), join(dist, 'stack-worker.mjs'));
     renameSync(join(temp, 'ood.mjs'), bundle);
   } finally {
     rmSync(temp, { recursive: true, force: true });
@@ -52,7 +59,7 @@ export async function build() {
 }
 
 export async function ensureBuilt() {
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSource()) await build();
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSources()) await build();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await build();

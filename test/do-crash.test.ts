@@ -45,6 +45,9 @@ describe('kill -9 on the DigitalOcean driver', () => {
     await killDuring('provision', 0, () => world.fake.requests.some((r) => r.method === 'POST' && r.userAgent.includes('pulumi')));
     await waitUntil('running after the restart', async () => (await api().server()).phase === 'running', 180_000);
     expect(world.fake.state.droplets.size).toBe(1);
+    // The update the kill cut off was finished: the droplet has its firewall (RCON closed, SSH narrowed).
+    const [droplet] = world.fake.state.droplets.keys();
+    expect([...world.fake.state.firewalls.values()].map((f) => f.dropletIds)).toEqual([[droplet]]);
 
     await api().stop();
     await killDuring('snapshot', 500, () => snapshotActions().some((a) => a.status === 'in-progress'));

@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { Controller } from '../controller.js';
 import { controllerInfoPath } from './controller-info.js';
 import { ConfigError, messageOf } from '../errors.js';
-import { checkPulumiCli } from '../../infra/stack.js';
+import { checkPulumi } from '../drivers/digitalocean/stack-process.js';
 import type { Logger } from '../log.js';
 
 
@@ -22,7 +22,7 @@ export interface Serving {
 /** Opens the controller, starts every server's loop and the HTTP API. */
 export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Promise<Serving> {
   const { config } = loaded;
-  await checkCloudTools(config, env);
+  await checkCloudTools(config, env, log);
   // The lock first: a second controller starting at the same moment must not rewrite the token file.
   const controller = Controller.open(config, { log, childEnv: env.childEnv, env, failpoints: env.failpoints });
   let http: Server;
@@ -63,14 +63,14 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
  * Servers on the DigitalOcean driver need the `pulumi` CLI and a token: missing either is a clear
  * error at start-up, not a failure at the first Start press.
  */
-async function checkCloudTools(config: LoadedConfig['config'], env: OodEnv): Promise<void> {
+async function checkCloudTools(config: LoadedConfig['config'], env: OodEnv, log: Logger): Promise<void> {
   const cloud = config.servers.filter((s) => s.driver === 'digitalocean').map((s) => s.id);
   if (cloud.length === 0) return;
   if (!env.digitalocean.token) {
     throw new ConfigError(`Server${cloud.length > 1 ? 's' : ''} ${cloud.join(', ')} use${cloud.length > 1 ? '' : 's'} driver digitalocean, but DIGITALOCEAN_TOKEN is not set: create a read/write token in the DigitalOcean console (API → Tokens) and export it`);
   }
   try {
-    await checkPulumiCli(config.pulumi.command, config.dataDir);
+    await checkPulumi(config.pulumi.command, config.dataDir, log);
   } catch (err) {
     throw new ConfigError(`Server${cloud.length > 1 ? 's' : ''} ${cloud.join(', ')} on driver digitalocean: ${messageOf(err)}`, { cause: err });
   }

@@ -1,6 +1,4 @@
-import { ServerStack } from '../../infra/stack.js';
-import { serverProgram } from '../../infra/program.js';
-import type { OodEnv } from '../config/env.js';
+import { DIGITALOCEAN_API, type OodEnv } from '../config/env.js';
 import { snapshotPrefix, type Config, type ServerConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -8,6 +6,7 @@ import { DoClient } from './digitalocean/api/client.js';
 import { DigitalOceanDriver } from './digitalocean/do-driver.js';
 import { findOrphans, OrphanWatch } from './digitalocean/orphans.js';
 import { userData } from './digitalocean/keys.js';
+import { StackProcess } from './digitalocean/stack-process.js';
 import type { Driver } from './driver.js';
 import { LocalDriver } from './local/local-driver.js';
 
@@ -60,10 +59,9 @@ function createDigitalOceanDriver(server: ServerConfig, config: Config, env: Dri
     api,
     log,
     clock,
-    openStack: (keys) =>
-      ServerStack.open({
-        server: server.id,
-        program: serverProgram({
+    openStack: async (keys) =>
+      new StackProcess({
+        spec: {
           server: server.id,
           region: cloud.region,
           size: cloud.size,
@@ -73,11 +71,11 @@ function createDigitalOceanDriver(server: ServerConfig, config: Config, env: Dri
           ...(cloud.sshKeyId ? { sshKeyId: cloud.sshKeyId } : {}),
           userData: userData(keys),
           ...(cloud.domain ? { domain: { zone: cloud.domain, name: server.id } } : {}),
-        }),
+        },
         dataDir: config.dataDir,
-        env: { ...env.pulumiEnv, DIGITALOCEAN_TOKEN: token, ...(env.digitalocean.apiUrl ? { DIGITALOCEAN_API_URL: env.digitalocean.apiUrl } : {}) },
+        env: { ...env.pulumiEnv, DIGITALOCEAN_TOKEN: token, DIGITALOCEAN_API_URL: env.digitalocean.apiUrl === DIGITALOCEAN_API ? undefined : env.digitalocean.apiUrl },
         ...(config.pulumi.command ? { pulumiCommand: config.pulumi.command } : {}),
-        log: (level, msg) => log[level]({ stack: `ood-${server.id}` }, msg),
+        log,
       }),
   });
 }

@@ -19,6 +19,7 @@ import { serveInProcess } from '../helpers/in-process.js';
 import { freePort, makeOodHome } from '../helpers/ood-home.js';
 import { waitUntil } from '../helpers/wait.js';
 import { cpuWindows, load, writeManyServersConfig } from './scale.js';
+import { digitalOceanCycle } from './digitalocean.js';
 
 const RUNS = 5;
 const DEFAULT_TICKS = { fastTick: '200ms', slowTick: '5s', playerProbe: '1s', backoff: '1s', maxBackoff: '1m' };
@@ -241,7 +242,8 @@ async function cliStatus(): Promise<void> {
 }
 
 const only = process.argv[2];
-for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer, cliStatus })) {
+const digitalOcean = () => digitalOceanCycle(row, BUNDLE);
+for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer, cliStatus, digitalOcean })) {
   if (only && only !== name) continue;
   process.stderr.write(`${name}…\n`);
   await fn();

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerConfig } from '../../config/schema.js';
 import { CloudError, messageOf } from '../../errors.js';
+import { writeFileDurably } from '../../fs/durable.js';
 import type { Logger } from '../../log.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
@@ -109,7 +111,7 @@ export class DigitalOceanDriver implements Driver {
 
   async provision(ctx: StepContext): Promise<string> {
     const existing = await this.watch.current(true);
-    if (existing) return `Droplet ${existing.id} (${existing.status}) already exists; not creating another`;
+    if (existing) return `Droplet ${existing.id} (${existing.status}) already exists; not creating another${await this.finishStack(existing, ctx.why)}`;
     const own = ownSnapshots(
       (await this.deps.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })),
       this.deps.prefix,
@@ -127,6 +129,7 @@ export class DigitalOceanDriver implements Driver {
     const { outputs } = await stack.up(`ood: ${ctx.why}`);
     // Seen now, so the address players are told is known as the server moves on to booting.
     this.current = await this.watch.current(true);
+    if (this.current) await writeFileDurably(this.provisionedFile, `${JSON.stringify({ dropletId: this.current.id })}\n`);
     return `Created droplet ${String(outputs.dropletId)} at ${String(outputs.ipv4)} from ${newest.name} (snapshot ${newest.id})`;
   }
 
@@ -144,6 +147,7 @@ export class DigitalOceanDriver implements Driver {
       this.watch.stale();
       note = 'Powered the droplet on; ';
     }
+    note += await this.finishStack(droplet, 'boot');
     await this.ssh.waitReady(this.sshTarget(), Math.min(this.deps.server.deadlines.booting, 180_000));
     const state = await this.game.status();
     if (PROCESS_UP.has(state)) return `${note}The game already runs on droplet ${droplet.id} (supervisord: ${state})`;
@@ -228,6 +232,27 @@ export class DigitalOceanDriver implements Driver {
   private async closeConnections(): Promise<void> {
     this.rconPassword = undefined;
     await Promise.all([this.rcon.close(), this.saving.close(), this.ssh.close()]);
+  }
+
+  /**
+   * An update cut off after the droplet was made (a kill -9 of the controller) may have left its
+   * firewall or DNS record out, and the loop moves on as soon as the droplet exists. So until an
+   * update is recorded as finished for this droplet, run it again: safe when the stack owns the
+   * droplet, since an update never replaces it (infra/program.ts, ignoreChanges).
+   */
+  private async finishStack(droplet: Droplet, why: string): Promise<string> {
+    if (existsSync(this.provisionedFile) && readFileSync(this.provisionedFile, 'utf8').includes(`"dropletId":${droplet.id}`)) return '';
+    if ((await this.stackDropletId()) !== droplet.id) {
+      this.deps.log.warn({ droplet: droplet.id }, 'The droplet is not the one the stack records; leaving the stack alone');
+      return '';
+    }
+    await (await this.openStack()).up(`ood: ${why} (finishing an update that was cut off)`);
+    await writeFileDurably(this.provisionedFile, `${JSON.stringify({ dropletId: droplet.id })}\n`);
+    return '; finished the stack update that was cut off (firewall, DNS)';
+  }
+
+  private get provisionedFile(): string {
+    return join(this.deps.dataDir, 'servers', this.deps.server.id, 'provisioned.json');
   }
 
   private openStack(): Promise<ServerStackLike> {
