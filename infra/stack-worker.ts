@@ -3,7 +3,7 @@
  * (about 80 MB resident once loaded) and the inline program's language host live here only while an
  * operation runs, not in the always-on controller. The request is one JSON line on stdin; log lines
  * and then one result line go to stdout. When the controller dies, stdin closes and this process ends
- * too, so an update cut off by a kill -9 fails as it would in-process.
+ * too, so an update cut off by a kill -9 fails as it would in-process (the CLI records it).
  */
 import { createInterface } from 'node:readline';
 import { serverProgram, type ServerSpec } from './program.js';
@@ -12,7 +12,7 @@ import { checkPulumiCli, ServerStack } from './stack.js';
 export type WorkerRequest =
   | { op: 'check'; pulumiCommand?: string; dataDir: string }
   | {
-      op: 'up' | 'destroy' | 'outputs' | 'history';
+      op: 'up' | 'destroy' | 'outputs' | 'history' | 'droplet';
       spec: ServerSpec;
       dataDir: string;
       env: Record<string, string | undefined>;
@@ -48,6 +48,8 @@ async function run(req: WorkerRequest): Promise<unknown> {
       return stack.outputs();
     case 'history':
       return stack.history();
+    case 'droplet':
+      return stack.dropletId();
   }
 }
 
@@ -68,5 +70,7 @@ lines.on('line', (text) => {
     },
   );
 });
-// The controller is gone: end with it rather than finish an update nobody will record.
-lines.on('close', () => process.exit(started ? 3 : 2));
+// The controller is gone: end with it, as the inline program would have ended with it in-process.
+// SIGKILL, not exit(): exit handlers (execa's cleanup) would kill the pulumi CLI too, and the CLI must
+// live on to record what it made and release the stack's lock, as after a kill -9 of the controller.
+lines.on('close', () => process.kill(process.pid, 'SIGKILL'));

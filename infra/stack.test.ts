@@ -122,6 +122,8 @@ describe('ServerStack with the pulumi stand-in', () => {
     expect(writes(before)).toEqual([]);
     expect(res.summary.resourceChanges).toEqual({ same: 4 });
     expect(res.outputs.dropletId).toBe(firstDropletId);
+    // Read from the state's resources (what a cut-off update leaves), not from the outputs.
+    expect(await stack.dropletId()).toBe(Number(firstDropletId));
   });
 
   it('replaces the droplet when the image changes, and moves the firewall to the new one', async () => {

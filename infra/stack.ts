@@ -136,6 +136,23 @@ export class ServerStack {
     }
   }
 
+  /**
+   * The droplet the stack's state records, or null. From the state's resources, not the outputs: an
+   * update cut off by a kill has checkpointed the droplet it made but never set the stack's outputs.
+   */
+  async dropletId(): Promise<number | null> {
+    let deployment: automation.Deployment;
+    try {
+      deployment = await this.stack.exportStack();
+    } catch (err) {
+      throw stepError(this.name, 'outputs', err, this.secrets);
+    }
+    const resources = ((deployment.deployment as { resources?: { type?: string; id?: string; delete?: boolean }[] } | undefined)?.resources ?? []);
+    const droplet = resources.find((r) => r.type === 'digitalocean:index/droplet:Droplet' && !r.delete && r.id);
+    const id = Number(droplet?.id);
+    return Number.isInteger(id) && id > 0 ? id : null;
+  }
+
   /** Newest first, secrets hidden (Automation shows them by default). */
   async history(): Promise<HistoryEntry[]> {
     let entries: automation.UpdateSummary[];

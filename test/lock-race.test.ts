@@ -51,9 +51,11 @@ function nextLine(c: Contender, what: string): Promise<string> {
       clearTimeout(timer);
       resolve(line);
     });
-    c.child.once('exit', (code) => {
+    // On the end of its output, not on 'exit': a contender that prints and exits at once may be
+    // reported gone before its last line is read (seen on a loaded 2-core machine).
+    c.lines.once('close', () => {
       clearTimeout(timer);
-      reject(new Error(`contender ${c.child.pid} exited with ${code} before saying ${what}`));
+      reject(new Error(`contender ${c.child.pid} ended its output (exit ${c.child.exitCode}) before saying ${what}`));
     });
   });
 }

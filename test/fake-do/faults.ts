@@ -25,6 +25,7 @@ export class Faults {
   private retryAfterSeconds = 1;
   private errorsLeft = 0;
   private errorStatus = 500;
+  private errorsMatch: ((method: string, path: string) => boolean) | undefined;
   private createFailures: CreateFailure[] = [];
 
   /** The next `n` requests get 429 with `retry-after: retryAfterSeconds`. */
@@ -33,10 +34,11 @@ export class Faults {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 
-  /** The next `n` requests get `status` (500 by default; 502, 503 work too). */
-  serverErrors(n: number, status = 500): void {
+  /** The next `n` requests (those `match` picks, default all) get `status` (500 by default; 502, 503 work too). */
+  serverErrors(n: number, status = 500, match?: (method: string, path: string) => boolean): void {
     this.errorsLeft = n;
     this.errorStatus = status;
+    this.errorsMatch = match;
   }
 
   /** The next `n` droplet creates fail the way `how` says. */
@@ -55,12 +57,12 @@ export class Faults {
   }
 
   /** The injected error for the request now being served, if any (uses one count up). */
-  takeRequestFault(): ApiError | undefined {
+  takeRequestFault(method = '', path = ''): ApiError | undefined {
     if (this.rateLimited > 0) {
       this.rateLimited--;
       return new ApiError(429, 'too_many_requests', 'API rate limit exceeded.', { 'retry-after': String(this.retryAfterSeconds) });
     }
-    if (this.errorsLeft > 0) {
+    if (this.errorsLeft > 0 && (this.errorsMatch?.(method, path) ?? true)) {
       this.errorsLeft--;
       const id = this.errorStatus === 503 ? 'service_unavailable' : 'server_error';
       return new ApiError(this.errorStatus, id, 'Unexpected server-side error');

@@ -116,7 +116,7 @@ export async function startFakeDigitalOcean(opts: FakeDoOptions = {}): Promise<F
         }
         record.body = body;
       }
-      const fault = ctx.faults.takeRequestFault();
+      const fault = ctx.faults.takeRequestFault(method, parsed.pathname);
       if (fault) throw fault;
       if (!/^Bearer\s+/i.test(req.headers.authorization ?? '') || req.headers.authorization?.replace(/^Bearer\s+/i, '') !== token) {
         throw new ApiError(401, 'unauthorized', 'Unable to authenticate you.');

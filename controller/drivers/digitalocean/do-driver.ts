@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../../config/schema.js';
 import { CloudError, messageOf } from '../../errors.js';
@@ -204,6 +205,9 @@ export class DigitalOceanDriver implements Driver {
 
   async destroy(ctx: StepContext): Promise<string> {
     await this.closeConnections();
+    // From here the stack may end up half destroyed (say the droplet's deletion fails): should the
+    // droplet run again, its stack must be brought back whole first (finishStack).
+    await rm(this.provisionedFile, { force: true });
     return this.stopper.destroy(`ood: ${ctx.why}`);
   }
 
@@ -219,10 +223,9 @@ export class DigitalOceanDriver implements Driver {
     return (await this.openStack()).history();
   }
 
-  /** The droplet the stack records (its `dropletId` output), or null: for the orphan watch. */
+  /** The droplet the stack's state records, or null: for the orphan watch and finishing a cut-off update. */
   async stackDropletId(): Promise<number | null> {
-    const id = Number((await (await this.openStack()).outputs()).dropletId);
-    return Number.isInteger(id) && id > 0 ? id : null;
+    return (await this.openStack()).dropletId();
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ export interface ServerStackLike {
   destroy(message: string): Promise<void>;
   outputs(): Promise<Record<string, unknown>>;
   history(): Promise<StackUpdate[]>;
+  /** The droplet the stack's state records (resources, not outputs), or null. */
+  dropletId(): Promise<number | null>;
 }
 
 export interface DropletStopDeps {

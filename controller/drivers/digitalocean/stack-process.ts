@@ -48,7 +48,11 @@ export class StackProcess implements ServerStackLike {
     return (await this.run('history')) as StackUpdate[];
   }
 
-  private async run(op: 'up' | 'destroy' | 'outputs' | 'history', message?: string): Promise<unknown> {
+  async dropletId(): Promise<number | null> {
+    return (await this.run('droplet')) as number | null;
+  }
+
+  private async run(op: 'up' | 'destroy' | 'outputs' | 'history' | 'droplet', message?: string): Promise<unknown> {
     const config = this.pending;
     const { spec, dataDir, env, pulumiCommand } = this.opts;
     const result = await runWorker(
