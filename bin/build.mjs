@@ -12,9 +12,9 @@ const workerEntry = join(root, 'infra', 'stack-worker.ts');
 const dist = join(root, 'dist');
 export const bundle = join(dist, 'ood.mjs');
 
-/** The newest modification time of the CLI's sources (controller/**.ts, infra/**.ts and package.json). */
+/** The newest modification time of the CLI's sources (controller/, infra/ and image/ .ts files, package.json). */
 function newestSources() {
-  return Math.max(newestSource(join(root, 'controller')), newestSource(join(root, 'infra')));
+  return Math.max(...['controller', 'infra', 'image'].map((dir) => newestSource(join(root, dir))));
 }
 
 function newestSource(dir, newest = statSync(join(root, 'package.json')).mtimeMs) {

@@ -6,6 +6,7 @@
  * too, so an update cut off by a kill -9 fails as it would in-process (the CLI records it).
  */
 import { createInterface } from 'node:readline';
+import { builderProgram, type BuilderSpec } from './builder-program.js';
 import { serverProgram, type ServerSpec } from './program.js';
 import { checkPulumiCli, ServerStack } from './stack.js';
 
@@ -13,7 +14,8 @@ export type WorkerRequest =
   | { op: 'check'; pulumiCommand?: string; dataDir: string }
   | {
       op: 'up' | 'destroy' | 'outputs' | 'history' | 'droplet';
-      spec: ServerSpec;
+      /** A server's stack (`ood-<server>`), or an image build's builder stack (`ood-image-<server>`). */
+      spec: ServerSpec | ({ builder: true } & BuilderSpec);
       dataDir: string;
       env: Record<string, string | undefined>;
       pulumiCommand?: string;
@@ -30,9 +32,10 @@ const write = (line: WorkerLine) => process.stdout.write(`${JSON.stringify(line)
 
 async function run(req: WorkerRequest): Promise<unknown> {
   if (req.op === 'check') return checkPulumiCli(req.pulumiCommand, req.dataDir);
+  const spec = req.spec;
   const stack = await ServerStack.open({
-    server: req.spec.server,
-    program: serverProgram(req.spec),
+    server: 'builder' in spec ? `image-${spec.server}` : spec.server,
+    program: 'builder' in spec ? builderProgram(spec) : serverProgram(spec),
     dataDir: req.dataDir,
     env: req.env,
     ...(req.pulumiCommand ? { pulumiCommand: req.pulumiCommand } : {}),

@@ -140,6 +140,61 @@ program
     printTable(['ARCHIVE', 'CREATED', 'SIZE'], archives.map((a) => [a.name, at(a.createdAt), humanBytes(a.bytes)]));
   });
 
+const imageCmd = program.command('image').description('the base image droplets start from');
+imageCmd
+  .command('build')
+  .description('make a snapshot <prefix>-<unix seconds> of a fresh Minecraft host: builder droplet, Ansible playbook, snapshot, builder removed')
+  .option('--for <server>', 'the DigitalOcean server the image is for (default: the only one)')
+  .option('--base <slug>', 'the stock image the builder starts from', 'debian-13-x64')
+  .option('--from-server <server>', "start from that server's newest snapshot instead, keeping its world (a rebuild)")
+  .option('--world <path>', 'seed a world: a directory, .zip or .tar.gz holding level.dat')
+  .option('--keep-builder', 'keep the builder droplet afterwards, for debugging (it bills until deleted)')
+  .option('--host <address>', 'only run the playbook on a machine you already have (SSH as root); no droplet, no snapshot')
+  .option('--jar <file>', 'a server.jar on this machine to install')
+  .option('--jar-url <url>', "where the host downloads server.jar from (with --jar-sha256)")
+  .option('--jar-sha256 <hex>', 'the sha256 server.jar must have')
+  .option('--accept-eula', "accept Mojang's EULA (https://aka.ms/MinecraftEULA) in eula.txt")
+  .option('-e, --var <key=value...>', 'more playbook variables (see ansible/README.md)')
+  .action(async (opts: { for?: string; base: string; fromServer?: string; world?: string; keepBuilder?: boolean; host?: string; jar?: string; jarUrl?: string; jarSha256?: string; acceptEula?: boolean; var?: string[] }) => {
+    const { config } = loaded();
+    const vars: Record<string, unknown> = {};
+    if (opts.jar) vars.minecraft_server_jar_src = opts.jar;
+    if (opts.jarUrl) Object.assign(vars, { minecraft_server_url: opts.jarUrl, minecraft_server_sha256: opts.jarSha256 });
+    if (opts.acceptEula) vars.minecraft_accept_eula = true;
+    for (const item of opts.var ?? []) {
+      const eq = item.indexOf('=');
+      if (eq < 1) throw new ConfigError(`--var ${item}: expected key=value`);
+      vars[item.slice(0, eq)] = item.slice(eq + 1);
+    }
+    const say = (line: string) => process.stdout.write(`${line}\n`);
+    const { buildImage, playbookOnHost } = await import('../../image/build.js');
+    if (opts.host) return void (await playbookOnHost({ config, vars, say, host: opts.host }));
+    const cloud = config.servers.filter((s) => s.driver === 'digitalocean');
+    const server = opts.for ? config.servers.find((s) => s.id === opts.for) : cloud.length === 1 ? cloud[0] : undefined;
+    if (!server || server.driver !== 'digitalocean') {
+      throw new ConfigError(opts.for ? `--for ${opts.for}: no DigitalOcean server by that id in the config` : `Say which server the image is for with --for <server> (DigitalOcean servers: ${cloud.map((s) => s.id).join(', ') || 'none'})`);
+    }
+    const fromServer = opts.fromServer ? config.servers.find((s) => s.id === opts.fromServer && s.driver === 'digitalocean') : undefined;
+    if (opts.fromServer && !fromServer) throw new ConfigError(`--from-server ${opts.fromServer}: no DigitalOcean server by that id in the config`);
+    if (!env.digitalocean.token) throw new ConfigError('DIGITALOCEAN_TOKEN is not set: create a read/write token in the DigitalOcean console (API → Tokens) and export it');
+    const { DoClient } = await import('../drivers/digitalocean/api/client.js');
+    const { createLogger } = await import('../log.js');
+    const result = await buildImage({
+      config,
+      server,
+      env,
+      api: new DoClient({ baseUrl: env.digitalocean.apiUrl, token: env.digitalocean.token }),
+      base: opts.base,
+      ...(fromServer ? { fromServer } : {}),
+      ...(opts.world ? { world: opts.world } : {}),
+      keepBuilder: opts.keepBuilder ?? false,
+      vars,
+      log: createLogger(config.log.level === 'debug' ? 'debug' : 'warn'),
+      say,
+    });
+    say(`Done: ${result.snapshot.name}; the playbook's log is ${result.logFile}`);
+  });
+
 const configCmd = program.command('config').description('work with the config file');
 configCmd
   .command('check')

@@ -36,7 +36,7 @@ export class SshHost {
   constructor(private readonly timeoutMs = 10_000) {}
 
   /** Runs `command` (as the target's user, through its login shell) and collects its output. */
-  async exec(target: SshTarget, command: string, options: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(target: SshTarget, command: string, options: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
     const client = await this.connect(target);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const name = command.split(' ').slice(0, 2).join(' ');

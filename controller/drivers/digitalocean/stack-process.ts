@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { BuilderSpec } from '../../../infra/builder-program.js';
 import type { ServerSpec } from '../../../infra/program.js';
 import type { WorkerLine, WorkerRequest } from '../../../infra/stack-worker.js';
 import { CloudError } from '../../errors.js';
@@ -11,7 +12,7 @@ import type { StackUpdate } from '../driver.js';
 import type { ServerStackLike } from './droplet-stop.js';
 
 export interface StackProcessOptions {
-  spec: ServerSpec;
+  spec: ServerSpec | ({ builder: true } & BuilderSpec);
   dataDir: string;
   env: Record<string, string | undefined>;
   pulumiCommand?: string;

@@ -1,0 +1,190 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+import type { DriverEnv } from '../controller/drivers/create.js';
+import type { DoClient } from '../controller/drivers/digitalocean/api/client.js';
+import { DoActionError, DoTimeoutError } from '../controller/drivers/digitalocean/api/errors.js';
+import { userData } from '../controller/drivers/digitalocean/keys.js';
+import { ownSnapshots, snapshotName } from '../controller/drivers/digitalocean/snapshot-names.js';
+import { SshHost } from '../controller/drivers/digitalocean/ssh-host.js';
+import { StackProcess } from '../controller/drivers/digitalocean/stack-process.js';
+import { DIGITALOCEAN_API } from '../controller/config/env.js';
+import { snapshotPrefix, type Config, type ServerConfig } from '../controller/config/schema.js';
+import { messageOf } from '../controller/errors.js';
+import type { Logger } from '../controller/log.js';
+import { ImageBuildError } from './errors.js';
+import { runPlaybook } from './playbook.js';
+
+export interface ImageBuildOptions {
+  config: Config;
+  server: ServerConfig;
+  env: DriverEnv;
+  api: DoClient;
+  /** A stock distribution image slug for the builder (default debian-13-x64: it has Java 21). */
+  base: string;
+  /** Start from this server's newest snapshot instead, keeping its world (a rebuild). */
+  fromServer?: ServerConfig;
+  /** A world to put in /srv/minecraft/world: a directory, a .zip or a .tar.gz. */
+  world?: string;
+  /** Keep the builder droplet afterwards (for debugging); it bills until deleted. */
+  keepBuilder: boolean;
+  /** Variables for the playbook (the jar, EULA, memory…). */
+  vars: Record<string, unknown>;
+  log: Logger;
+  /** One line of progress for a person. */
+  say: (line: string) => void;
+  clock?: () => number;
+}
+
+export interface ImageBuildResult {
+  snapshot: { id: string; name: string; sizeGigabytes: number };
+  logFile: string;
+}
+
+/**
+ * `ood image build`: a builder droplet in its own stack (`ood-image-<server>`), SSH, the playbook with
+ * live progress, shutdown, snapshot `<prefix>-<unix seconds>` confirmed listed, then the builder
+ * destroyed, also when a step failed (unless asked to keep it).
+ */
+export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult> {
+  const clock = o.clock ?? Date.now;
+  const dir = join(o.config.dataDir, 'image-builds');
+  mkdirSync(dir, { recursive: true });
+  const logFile = join(dir, `${Math.floor(clock() / 1000)}.log`);
+  const secrets = mkdtempSync(join(dir, 'keys-'));
+  const client = ssh2.utils.generateKeyPairSync('ed25519', { comment: `ood-image-${o.server.id}` });
+  const host = ssh2.utils.generateKeyPairSync('ed25519', { comment: `ood-image-${o.server.id}-host` });
+  const keyFile = join(secrets, 'id_ed25519');
+  writeFileSync(keyFile, client.private, { mode: 0o600 });
+  const stack = new StackProcess({
+    spec: {
+      builder: true,
+      server: o.server.id,
+      region: o.server.digitalocean.region,
+      size: o.server.digitalocean.size,
+      sshPublicKey: client.public,
+      userData: userData({ clientPrivate: client.private, clientPublic: client.public, hostPrivate: host.private, hostPublic: host.public }),
+      sshSources: o.server.digitalocean.sshSources,
+    },
+    dataDir: o.config.dataDir,
+    env: { ...o.env.pulumiEnv, DIGITALOCEAN_TOKEN: o.env.digitalocean.token, DIGITALOCEAN_API_URL: o.env.digitalocean.apiUrl === DIGITALOCEAN_API ? undefined : o.env.digitalocean.apiUrl },
+    ...(o.config.pulumi.command ? { pulumiCommand: o.config.pulumi.command } : {}),
+    log: o.log,
+  });
+  const ssh = new SshHost(15_000);
+  let builder: { id: number; ip: string } | undefined;
+  let failed = true;
+  try {
+    const base = o.fromServer ? await newestSnapshotOf(o) : o.base;
+    o.say(`Creating the builder droplet from ${base} (${o.server.digitalocean.size} in ${o.server.digitalocean.region})…`);
+    await stack.setConfig({ 'ood:image': { value: base } });
+    const { outputs } = await stack.up(`ood: image build for ${o.server.id}`);
+    builder = { id: Number(outputs.dropletId), ip: String(outputs.ipv4) };
+    o.say(`Builder droplet ${builder.id} is at ${builder.ip}; waiting for SSH…`);
+    const target = { host: builder.ip, port: 22, username: 'root', privateKey: client.private, hostKey: host.public };
+    await ssh.waitReady(target, 5 * 60_000, 2_000);
+    const knownHosts = join(secrets, 'known_hosts');
+    writeFileSync(knownHosts, `${builder.ip} ${host.public}\n`);
+    if (o.world) await uploadWorld(ssh, target, o.world, secrets);
+    o.say(`Running the playbook (log: ${logFile})`);
+    const result = await runPlaybook({
+      host: builder.ip,
+      user: 'root',
+      privateKeyFile: keyFile,
+      knownHostsFile: knownHosts,
+      extraVars: { ...o.vars, minecraft_prepare_snapshot: true },
+      logFile,
+      onProgress: (p) => o.say(`  [${p.n}/${p.of}] ${p.task} (${Math.round(p.elapsedMs / 1000)} s)`),
+    });
+    o.say(`Playbook done in ${Math.round(result.elapsedMs / 1000)} s: ${result.changed} changed, ${result.ok} ok`);
+    await ssh.close();
+    await powerDown(o, builder.id);
+    const name = snapshotName(snapshotPrefix(o.config.servers, o.server), Math.floor(clock() / 1000));
+    o.say(`Taking snapshot ${name}…`);
+    const action = await o.api.dropletAction(builder.id, { type: 'snapshot', name });
+    await o.api.waitForAction(action.id, { timeoutMs: 60 * 60_000, pollMs: 2_000 });
+    const snapshot = await waitListed(o, name, builder.id);
+    o.say(`Snapshot ${name} (id ${snapshot.id}, ${snapshot.size_gigabytes} GB) is listed: servers start from it now`);
+    failed = false;
+    return { snapshot: { id: snapshot.id, name: snapshot.name, sizeGigabytes: snapshot.size_gigabytes }, logFile };
+  } catch (err) {
+    throw new ImageBuildError(`Image build for ${o.server.id} failed: ${messageOf(err)}${messageOf(err).includes(logFile) ? '' : ` (log: ${logFile})`}`, { cause: err });
+  } finally {
+    await ssh.close();
+    rmSync(secrets, { recursive: true, force: true });
+    if (o.keepBuilder && builder) {
+      o.say(`Kept builder droplet ${builder.id} at ${builder.ip} as asked; it bills until you run \`pulumi destroy --stack ood-image-${o.server.id}\` or delete it in the console`);
+    } else {
+      o.say(failed ? 'Removing the builder droplet after the failure…' : 'Removing the builder droplet…');
+      await stack.destroy(`ood: image build for ${o.server.id} ${failed ? 'failed' : 'done'}`);
+    }
+  }
+}
+
+async function newestSnapshotOf(o: ImageBuildOptions): Promise<string> {
+  const from = o.fromServer!;
+  const prefix = snapshotPrefix(o.config.servers, from);
+  const newest = ownSnapshots((await o.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })), prefix)[0];
+  if (!newest) throw new ImageBuildError(`Server ${from.id} has no snapshot ${prefix}-<unix seconds> to rebuild from`);
+  o.say(`Rebuilding from ${from.id}'s newest snapshot ${newest.name}, world and all`);
+  return newest.id;
+}
+
+async function powerDown(o: ImageBuildOptions, id: number): Promise<void> {
+  o.say('Shutting the builder down for a consistent snapshot…');
+  try {
+    const shutdown = await o.api.dropletAction(id, { type: 'shutdown' });
+    await o.api.waitForAction(shutdown.id, { timeoutMs: 2 * 60_000, pollMs: 2_000 });
+    if ((await o.api.getDroplet(id))?.status === 'off') return;
+  } catch (err) {
+    if (!(err instanceof DoTimeoutError || err instanceof DoActionError)) throw err;
+  }
+  const off = await o.api.dropletAction(id, { type: 'power_off' });
+  await o.api.waitForAction(off.id, { timeoutMs: 2 * 60_000, pollMs: 2_000 });
+}
+
+async function waitListed(o: ImageBuildOptions, name: string, dropletId: number) {
+  const until = Date.now() + 30 * 60_000;
+  for (;;) {
+    const found = (await o.api.listSnapshots()).find((s) => s.name === name && s.resource_id === String(dropletId));
+    if (found) return found;
+    if (Date.now() > until) throw new ImageBuildError(`Snapshot ${name} completed but was not listed within 30 min`);
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}
+
+/** Puts a world (directory, .zip or .tar.gz) into /srv/minecraft/world on the builder, before the playbook runs. */
+async function uploadWorld(ssh: SshHost, target: Parameters<SshHost['exec']>[0], world: string, scratch: string): Promise<void> {
+  if (!existsSync(world)) throw new ImageBuildError(`--world ${world} does not exist`);
+  let dir = world;
+  if (!statSync(world).isDirectory()) {
+    dir = join(scratch, 'world');
+    mkdirSync(dir);
+    // Python's zipfile (Debian always has python3) unpacks a zip without a dependency; tar does the rest.
+    if (/\.zip$/i.test(world)) execFileSync('python3', ['-m', 'zipfile', '-e', world, dir]);
+    else execFileSync('tar', ['-xzf', world, '-C', dir]);
+    // A zip of a world usually holds one top directory with level.dat inside.
+    if (!existsSync(join(dir, 'level.dat'))) {
+      const inner = execFileSync('find', [dir, '-maxdepth', '2', '-name', 'level.dat', '-printf', '%h\n'], { encoding: 'utf8' }).split('\n')[0];
+      if (!inner) throw new ImageBuildError(`--world ${world} holds no level.dat: is it a Minecraft world?`);
+      dir = inner;
+    }
+  } else if (!existsSync(join(dir, 'level.dat'))) {
+    throw new ImageBuildError(`--world ${world} holds no level.dat: is it a Minecraft world?`);
+  }
+  const tarball = execFileSync('tar', ['-czf', '-', '-C', dir, '.'], { maxBuffer: 4 * 1024 ** 3 });
+  const res = await ssh.exec(target, 'set -e; mkdir -p /srv/minecraft/world && tar -xzf - -C /srv/minecraft/world', { stdin: tarball, timeoutMs: 10 * 60_000 });
+  if (res.code !== 0) throw new ImageBuildError(`Could not upload the world to the builder: ${res.stderr.trim().slice(0, 300)}`);
+}
+
+/** `--host`: only the playbook, on a machine the admin already has (SSH as root with their own keys). */
+export async function playbookOnHost(o: Pick<ImageBuildOptions, 'config' | 'vars' | 'say'> & { host: string }): Promise<string> {
+  const dir = join(o.config.dataDir, 'image-builds');
+  mkdirSync(dir, { recursive: true });
+  const logFile = join(dir, `${Math.floor(Date.now() / 1000)}-${o.host.replace(/[^a-zA-Z0-9.-]/g, '_')}.log`);
+  o.say(`Running the playbook on ${o.host} (log: ${logFile})`);
+  const result = await runPlaybook({ host: o.host, user: 'root', extraVars: o.vars, logFile, onProgress: (p) => o.say(`  [${p.n}/${p.of}] ${p.task} (${Math.round(p.elapsedMs / 1000)} s)`) });
+  o.say(`Playbook done in ${Math.round(result.elapsedMs / 1000)} s: ${result.changed} changed, ${result.ok} ok`);
+  return logFile;
+}
