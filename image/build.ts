@@ -93,11 +93,17 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
       user: 'root',
       privateKeyFile: keyFile,
       knownHostsFile: knownHosts,
-      extraVars: { ...o.vars, minecraft_prepare_snapshot: true },
+      extraVars: { minecraft_server_port: o.server.game.port, minecraft_rcon_port: o.server.game.rconPort, ...o.vars, minecraft_prepare_snapshot: true },
       logFile,
       onProgress: (p) => o.say(`  [${p.n}/${p.of}] ${p.task} (${Math.round(p.elapsedMs / 1000)} s)`),
     });
     o.say(`Playbook done in ${Math.round(result.elapsedMs / 1000)} s: ${result.changed} changed, ${result.ok} ok`);
+    if (o.world) {
+      // Uploaded before the play as root; the game's user exists only now. (The connection is the one
+      // opened before the play's clean-up removed the host keys, so it still stands.)
+      const owned = await ssh.exec(target, 'chown -R minecraft: /srv/minecraft/world');
+      if (owned.code !== 0) throw new ImageBuildError(`Could not give the world to user minecraft: ${owned.stderr.trim().slice(0, 300)}`);
+    }
     await ssh.close();
     await powerDown(o, builder.id);
     const name = snapshotName(snapshotPrefix(o.config.servers, o.server), Math.floor(clock() / 1000));
