@@ -5,6 +5,9 @@ import { archiveDisk, restoreDisk } from './disk-archive.js';
 import { dropletPaths, setServerIp, writeFreshDisk, writeMachineFiles, type DropletPaths } from './droplet-files.js';
 import { LoopbackDropletError } from './errors.js';
 import { bootMachine, machinePids, stopMachine, type RunningMachine } from './machine-process.js';
+import { archiveRoot } from './rootfs-archive.js';
+import { makeRootfsDisk, type RootfsOptions } from './rootfs-disk.js';
+import { rootfsPaths } from './rootfs-files.js';
 
 export interface LoopbackMachinesOptions {
   /** Droplets live in `<baseDir>/droplets/<id>/`; the caller owns and removes `baseDir`. */
@@ -15,6 +18,11 @@ export interface LoopbackMachinesOptions {
   shutdownTimeoutMs?: number;
   /** How long a snapshot or a restore of a disk may take. */
   archiveTimeoutMs?: number;
+  /**
+   * Rootfs droplets: every droplet's disk is a whole Debian root whose own sshd and supervisord run
+   * chrooted into it (README.md, "Rootfs droplets"). Without it, droplets share the host's root.
+   */
+  rootfs?: RootfsOptions;
 }
 
 interface Droplet {
@@ -51,17 +59,22 @@ export class LoopbackMachines implements MachineBackend {
       const label = labelOf(spec);
       if (this.droplets.has(spec.id)) throw new LoopbackDropletError(`${label} exists already; destroy it first`);
       if (!/^127\.\d+\.\d+\.\d+$/.test(spec.ipv4)) throw new LoopbackDropletError(`${label} needs a 127.0.0.0/8 address; tests never bind anything else`);
-      const missing = MOUNT_POINTS.filter((dir) => !existsSync(dir));
+      const rootfs = this.options.rootfs;
+      const missing = rootfs ? [] : MOUNT_POINTS.filter((dir) => !existsSync(dir));
       if (missing.length > 0) throw new LoopbackDropletError(`${label} cannot boot: this host lacks ${missing.join(', ')}, which the droplet's own directories are bound over (install openssh-server and supervisor)`);
-      const paths = dropletPaths(this.options.baseDir, spec.id);
+      const paths = (rootfs ? rootfsPaths : dropletPaths)(this.options.baseDir, spec.id);
       if (existsSync(paths.dir)) throw new LoopbackDropletError(`${label}: ${paths.dir} is left from an earlier droplet with this id; remove it or use another base dir`);
       const droplet: Droplet = { spec, paths };
       try {
-        await mkdir(paths.disk, { recursive: true });
-        if (spec.image.kind === 'snapshot') await restoreDisk(label, spec.image.archive, paths.disk, this.archiveTimeoutMs);
-        else await writeFreshDisk(paths);
-        await setServerIp(paths, spec.ipv4);
-        await writeMachineFiles(paths, spec);
+        if (rootfs) {
+          await makeRootfsDisk(label, spec, paths, rootfs, this.archiveTimeoutMs);
+        } else {
+          await mkdir(paths.disk, { recursive: true });
+          if (spec.image.kind === 'snapshot') await restoreDisk(label, spec.image.archive, paths.disk, this.archiveTimeoutMs);
+          else await writeFreshDisk(paths);
+          await setServerIp(paths, spec.ipv4);
+          await writeMachineFiles(paths, spec);
+        }
         await this.boot(droplet);
       } catch (err) {
         // Nothing of it runs (a failed boot kills what it started): remove it so the id can be created again.
@@ -87,7 +100,8 @@ export class LoopbackMachines implements MachineBackend {
   snapshot(id: number, archive: string): Promise<{ bytes: number }> {
     return this.serial(id, async () => {
       const droplet = this.get(id);
-      return archiveDisk(labelOf(droplet.spec), droplet.paths.disk, archive, this.archiveTimeoutMs);
+      const copy = this.options.rootfs ? archiveRoot : archiveDisk;
+      return copy(labelOf(droplet.spec), droplet.paths.disk, archive, this.archiveTimeoutMs);
     });
   }
 
