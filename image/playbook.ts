@@ -1,12 +1,18 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { ImageBuildError } from './errors.js';
 
-/** `ansible/site.yml` of this checkout. */
-export const SITE_YML = join(dirname(dirname(fileURLToPath(import.meta.url))), 'ansible', 'site.yml');
+/** `ansible/site.yml` of this checkout, found from OoD's package directory (this module may be bundled into dist/). */
+export const SITE_YML = join(packageRoot(), 'ansible', 'site.yml');
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
 
 export interface Progress {
   task: string;
@@ -59,7 +65,9 @@ export async function runPlaybook(run: PlaybookRun): Promise<PlaybookResult> {
     ...(run.knownHostsFile ? { ANSIBLE_SSH_ARGS: `-o UserKnownHostsFile=${run.knownHostsFile} -o StrictHostKeyChecking=yes -o ControlMaster=auto -o ControlPersist=60s` } : {}),
   };
   const [wrapFile, ...wrapArgs] = run.wrap ?? [];
-  const command = (extra: string[]) => (wrapFile ? execa(wrapFile, [...wrapArgs, 'ansible-playbook', ...extra], { env, reject: false, all: true }) : execa('ansible-playbook', extra, { env, reject: false, all: true }));
+  // From the playbook's directory, so its ansible.cfg (roles path, pipelining) applies.
+  const options = { env, reject: false, all: true, cwd: dirname(playbook) } as const;
+  const command = (extra: string[]) => (wrapFile ? execa(wrapFile, [...wrapArgs, 'ansible-playbook', ...extra], options) : execa('ansible-playbook', extra, options));
 
   const listed = await command([...args, '--list-tasks', playbook]);
   if (listed.exitCode !== 0) throw new ImageBuildError(`ansible-playbook could not read ${playbook}: ${String(listed.all).trim().slice(-1_000)}`);

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeDigitalOcean, type FakeDo } from './fake-do/server.js';
+import { debianRoot } from './helpers/debian-root.js';
+import { PULUMI_STANDIN } from './helpers/do-world.js';
+import { ood } from './helpers/ood-cli.js';
+import { LoopbackMachines } from './loopback-droplet/loopback-machines.js';
+import { bundledGameInRoot, ROOTFS_PACKAGES } from './loopback-droplet/rootfs-game.js';
+
+/**
+ * `ood image build` against the fake DigitalOcean API, with `ansible-playbook` really run over SSH on
+ * the builder: a rootfs loopback droplet, a whole Debian root with its own sshd (so the play installs
+ * Java and the rest into that root, never onto this machine).
+ */
+describe('ood image build', () => {
+  const work = mkdtempSync(join(tmpdir(), 'ood-image-build-'));
+  const game = bundledGameInRoot();
+  let fake: FakeDo;
+  let machines: LoopbackMachines;
+  let env: Record<string, string>;
+  let config: string;
+  let vars: string[];
+  beforeAll(async () => {
+    machines = new LoopbackMachines({
+      baseDir: join(work, 'cloud'),
+      rootfs: {
+        // A stock Debian image as DigitalOcean boots it: sshd and supervisor in, and Debian's guard
+        // that keeps package scripts from starting daemons (this "droplet" shares the host's network).
+        distribution: async () => {
+          const root = await debianRoot({ include: [...ROOTFS_PACKAGES] });
+          writeFileSync(join(root, 'usr', 'sbin', 'policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+          return root;
+        },
+        binds: game.binds,
+      },
+    });
+    mkdirSync(join(work, 'snapshots'));
+    fake = await startFakeDigitalOcean({ machines, dataDir: join(work, 'snapshots'), ipBase: '127.0.6' });
+    config = join(work, 'ood.yaml');
+    writeFileSync(config, stringify({ dataDir: './data', pulumi: { command: PULUMI_STANDIN }, servers: [{ id: 'survival', driver: 'digitalocean', digitalocean: { sshSources: ['127.0.0.0/8'] } }] }));
+    env = { DIGITALOCEAN_API_URL: fake.url, DIGITALOCEAN_TOKEN: fake.token, PULUMI_CONFIG_PASSPHRASE: 'image-build-test' };
+    const jar = join(work, 'server.jar');
+    writeFileSync(jar, 'not a real server jar: the bundled game stands in\n');
+    const sha = createHash('sha256').update(readFileSync(jar)).digest('hex');
+    // No service manager in a loopback droplet; the game command is the bundled server lent to the root.
+    vars = ['--jar', jar, '--var', `minecraft_server_sha256=${sha}`, '--var', 'minecraft_manage_services=false', '--var', `minecraft_command=${game.command.join(' ')}`];
+  }, 15 * 60_000);
+  afterAll(async () => {
+    await fake?.close();
+    await machines?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const droplets = () => [...fake.state.droplets.values()];
+  const snapshots = () => [...fake.state.snapshots.values()].map((s) => s.name);
+
+  it('fails a play clearly, says where the log is, and leaves no builder behind', async () => {
+    const res = await ood(['image', 'build', '--config', config, ...vars, '--var', 'minecraft_java_package=ood-no-such-package'], { env, timeoutMs: 15 * 60_000 });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/Image build for survival failed: The playbook failed after \d+ s: task ".*" failed\. The whole log is in .*image-builds\/\d+\.log/);
+    expect(res.stdout).toMatch(/Removing the builder droplet after the failure/);
+    expect(droplets()).toEqual([]);
+    expect(snapshots()).toEqual([]);
+  }, 15 * 60_000);
+
+  it('builds the image: progress, the snapshot listed, the builder removed', async () => {
+    const started = performance.now();
+    const res = await ood(['image', 'build', '--config', config, ...vars, '--accept-eula'], { env, timeoutMs: 20 * 60_000 });
+    const seconds = Math.round((performance.now() - started) / 1000);
+    expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+    process.stderr.write(`ood image build against the fake took ${seconds} s\n`);
+    expect(res.stdout).toMatch(/Builder droplet \d+ is at 127\.0\.6\.\d+; waiting for SSH/);
+    // Live progress: task name, n of m, elapsed.
+    const progress = res.stdout.split('\n').filter((l) => /^ {2}\[\d+\/\d+\] .+ \(\d+ s\)$/.test(l));
+    expect(progress.length).toBeGreaterThan(10);
+    expect(progress.some((l) => /Install Java|java/i.test(l))).toBe(true);
+    expect(res.stdout).toMatch(/Snapshot ood-\d+ \(id \d+, [\d.]+ GB\) is listed/);
+    expect(snapshots()).toEqual([expect.stringMatching(/^ood-\d{10}$/)]);
+    expect(droplets()).toEqual([]);
+  }, 20 * 60_000);
+});
