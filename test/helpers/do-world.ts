@@ -28,7 +28,8 @@ export interface DoWorld {
  */
 export async function makeDoWorld(options: { server?: Record<string, unknown>; fake?: FakeDoOptions; baseImage?: boolean } = {}): Promise<DoWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'ood-do-'));
-  const machines = new LoopbackMachines({ baseDir: join(dir, 'cloud') });
+  // A droplet boots in about a second alone; on a loaded 2-core CI machine sshd once took over 30 s.
+  const machines = new LoopbackMachines({ baseDir: join(dir, 'cloud'), bootTimeoutMs: 120_000 });
   mkdirSync(join(dir, 'cloud', 'snapshots'), { recursive: true });
   const fake = await startFakeDigitalOcean({ machines, dataDir: join(dir, 'cloud', 'snapshots'), ...options.fake });
   if (options.baseImage ?? true) {
