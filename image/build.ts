@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { DriverEnv } from '../controller/drivers/create.js';
 import type { DoClient } from '../controller/drivers/digitalocean/api/client.js';
-import { DoActionError, DoTimeoutError } from '../controller/drivers/digitalocean/api/errors.js';
+import { powerDownDroplet, waitUntilListed } from '../controller/drivers/digitalocean/droplet-actions.js';
 import { userData } from '../controller/drivers/digitalocean/keys.js';
 import { ownSnapshots, snapshotName } from '../controller/drivers/digitalocean/snapshot-names.js';
 import { SshHost } from '../controller/drivers/digitalocean/ssh-host.js';
@@ -105,12 +105,13 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
       if (owned.code !== 0) throw new ImageBuildError(`Could not give the world to user minecraft: ${owned.stderr.trim().slice(0, 300)}`);
     }
     await ssh.close();
-    await powerDown(o, builder.id);
+    o.say('Shutting the builder down for a consistent snapshot…');
+    await powerDownDroplet(o.api, builder.id, 2 * 60_000, 2_000);
     const name = snapshotName(snapshotPrefix(o.config.servers, o.server), Math.floor(clock() / 1000));
     o.say(`Taking snapshot ${name}…`);
     const action = await o.api.dropletAction(builder.id, { type: 'snapshot', name });
     await o.api.waitForAction(action.id, { timeoutMs: 60 * 60_000, pollMs: 2_000 });
-    const snapshot = await waitListed(o, name, builder.id);
+    const snapshot = await waitUntilListed(o.api, name, builder.id, 30 * 60_000, 2_000);
     o.say(`Snapshot ${name} (id ${snapshot.id}, ${snapshot.size_gigabytes} GB) is listed: servers start from it now`);
     failed = false;
     return { snapshot: { id: snapshot.id, name: snapshot.name, sizeGigabytes: snapshot.size_gigabytes }, logFile };
@@ -135,29 +136,6 @@ async function newestSnapshotOf(o: ImageBuildOptions): Promise<string> {
   if (!newest) throw new ImageBuildError(`Server ${from.id} has no snapshot ${prefix}-<unix seconds> to rebuild from`);
   o.say(`Rebuilding from ${from.id}'s newest snapshot ${newest.name}, world and all`);
   return newest.id;
-}
-
-async function powerDown(o: ImageBuildOptions, id: number): Promise<void> {
-  o.say('Shutting the builder down for a consistent snapshot…');
-  try {
-    const shutdown = await o.api.dropletAction(id, { type: 'shutdown' });
-    await o.api.waitForAction(shutdown.id, { timeoutMs: 2 * 60_000, pollMs: 2_000 });
-    if ((await o.api.getDroplet(id))?.status === 'off') return;
-  } catch (err) {
-    if (!(err instanceof DoTimeoutError || err instanceof DoActionError)) throw err;
-  }
-  const off = await o.api.dropletAction(id, { type: 'power_off' });
-  await o.api.waitForAction(off.id, { timeoutMs: 2 * 60_000, pollMs: 2_000 });
-}
-
-async function waitListed(o: ImageBuildOptions, name: string, dropletId: number) {
-  const until = Date.now() + 30 * 60_000;
-  for (;;) {
-    const found = (await o.api.listSnapshots()).find((s) => s.name === name && s.resource_id === String(dropletId));
-    if (found) return found;
-    if (Date.now() > until) throw new ImageBuildError(`Snapshot ${name} completed but was not listed within 30 min`);
-    await new Promise((r) => setTimeout(r, 2_000));
-  }
 }
 
 /** Puts a world (directory, .zip or .tar.gz) into /srv/minecraft/world on the builder, before the playbook runs. */

@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../../infra/stack.js';
 import type { Observation } from '../reconcile/types.js';
 
 export interface ArchiveInfo {
@@ -8,15 +9,7 @@ export interface ArchiveInfo {
 }
 
 /** One update of a server's Pulumi stack, as `pulumi stack history` shows it (secrets hidden). */
-export interface StackUpdate {
-  version: number;
-  kind: string;
-  result: string;
-  startTime: string;
-  endTime: string | null;
-  message: string;
-  resourceChanges: Record<string, number>;
-}
+export type StackUpdate = HistoryEntry;
 
 /** Who asked for a step that changes the cloud, and why: Pulumi records it as the update's message. */
 export interface StepContext {

@@ -1,9 +1,9 @@
 import type { Deadlines } from '../../reconcile/decide.js';
 import { CloudError } from '../../errors.js';
-import { formatDuration } from '../../config/duration.js';
 import type { Logger } from '../../log.js';
 import type { DoClient } from './api/client.js';
-import { DoActionError, DoTimeoutError } from './api/errors.js';
+import { DoActionError } from './api/errors.js';
+import { powerDownDroplet, waitUntilListed } from './droplet-actions.js';
 import type { Droplet, Snapshot } from './api/types.js';
 import type { StackUpdate } from '../driver.js';
 import type { DropletWatch } from './droplet-watch.js';
@@ -48,26 +48,11 @@ export class DropletStop {
     const droplet = await watch.current(true);
     if (!droplet) return 'No droplet to power down';
     if (droplet.status === 'off') return `Droplet ${droplet.id} is already off`;
-    let why: string;
     try {
-      const shutdown = await api.dropletAction(droplet.id, { type: 'shutdown' });
-      await api.waitForAction(shutdown.id, { timeoutMs: deadlines.poweringOff, pollMs: this.pollMs });
-      // A shutdown is best effort: its action can complete with the droplet still active (api-v2#79).
-      const after = await api.getDroplet(droplet.id);
-      if (!after || after.status === 'off') return `Shut droplet ${droplet.id} down`;
-      why = `its shutdown completed but it is still ${after.status}`;
-    } catch (err) {
-      if (!(err instanceof DoTimeoutError || err instanceof DoActionError)) throw err;
-      why = `it did not shut down within ${formatDuration(deadlines.poweringOff)}: ${err.message}`;
+      return await powerDownDroplet(api, droplet.id, deadlines.poweringOff, this.pollMs);
     } finally {
       watch.stale();
     }
-    // DigitalOcean's advice: a shutdown that does not finish is followed by a hard power-off. The game has
-    // saved and stopped by now (the loop only powers down after the game's exit), so no world is lost.
-    // A 422 "pending event" here is a retryable error of the step: the next attempt tries again.
-    const off = await api.dropletAction(droplet.id, { type: 'power_off' });
-    await api.waitForAction(off.id, { timeoutMs: deadlines.poweringOff, pollMs: this.pollMs });
-    return `Droplet ${droplet.id}: ${why}; powered it off`;
   }
 
   async snapshot(): Promise<string> {
@@ -160,14 +145,7 @@ export class DropletStop {
     return (await this.deps.api.listSnapshots()).find((s) => s.id === snapshotId);
   }
 
-  /** A completed action is not enough: the snapshot must show in the list (it can lag). */
-  private async waitListed(name: string, dropletId: number): Promise<Snapshot> {
-    const until = performance.now() + Math.min(this.deps.deadlines.snapshotting, 5 * 60_000);
-    for (;;) {
-      const found = (await this.deps.api.listSnapshots()).find((s) => s.name === name && s.resource_id === String(dropletId));
-      if (found) return found;
-      if (performance.now() + this.pollMs > until) throw new CloudError(`Snapshot ${name} of droplet ${dropletId} completed but is not listed yet; checking again`, true);
-      await new Promise((r) => setTimeout(r, this.pollMs));
-    }
+  private waitListed(name: string, dropletId: number): Promise<Snapshot> {
+    return waitUntilListed(this.deps.api, name, dropletId, Math.min(this.deps.deadlines.snapshotting, 5 * 60_000), this.pollMs);
   }
 }
