@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import type { DriverEnv } from '../controller/drivers/create.js';
 import type { DoClient } from '../controller/drivers/digitalocean/api/client.js';
 import { powerDownDroplet, waitUntilListed } from '../controller/drivers/digitalocean/droplet-actions.js';
-import { userData } from '../controller/drivers/digitalocean/keys.js';
+import { sshKeyPair, userData } from '../controller/drivers/digitalocean/keys.js';
 import { ownSnapshots, snapshotName } from '../controller/drivers/digitalocean/snapshot-names.js';
 import { SshHost } from '../controller/drivers/digitalocean/ssh-host.js';
 import { StackProcess } from '../controller/drivers/digitalocean/stack-process.js';
@@ -53,8 +52,8 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, `${Math.floor(clock() / 1000)}.log`);
   const secrets = mkdtempSync(join(dir, 'keys-'));
-  const client = ssh2.utils.generateKeyPairSync('ed25519', { comment: `ood-image-${o.server.id}` });
-  const host = ssh2.utils.generateKeyPairSync('ed25519', { comment: `ood-image-${o.server.id}-host` });
+  const client = sshKeyPair(`ood-image-${o.server.id}`);
+  const host = sshKeyPair(`ood-image-${o.server.id}-host`);
   const keyFile = join(secrets, 'id_ed25519');
   writeFileSync(keyFile, client.private, { mode: 0o600 });
   const stack = new StackProcess({

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { utils } from 'ssh2';
+import { sshKeyPair } from '../controller/drivers/digitalocean/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDigitalOcean, type FakeDo } from '../test/fake-do/server.js';
 import { PulumiMissingError, PulumiStepError } from './errors.js';
@@ -146,7 +146,7 @@ describe('ServerStack with the pulumi stand-in', () => {
     const real = await ServerStack.open(
       options({
         server: 'real',
-        program: serverProgram({ server: 'real', region: 'ams3', size: 's-1vcpu-1gb', gamePort: 25565, sshSources: ['127.0.0.1/32'], sshPublicKey: utils.generateKeyPairSync('ed25519').public, userData: USER_DATA }),
+        program: serverProgram({ server: 'real', region: 'ams3', size: 's-1vcpu-1gb', gamePort: 25565, sshSources: ['127.0.0.1/32'], sshPublicKey: sshKeyPair().public, userData: USER_DATA }),
       }),
     );
     await real.setConfig({ 'ood:image': { value: 'debian-13-x64' } });

@@ -1,9 +1,9 @@
-import { utils } from 'ssh2';
+import { sshKeyPair } from '../../controller/drivers/digitalocean/keys.js';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { hostKeyFromUserData } from './cloud-config.js';
 
-const key = utils.generateKeyPairSync('ed25519', { comment: 'ood-survival' });
+const key = sshKeyPair('ood-survival');
 
 describe('the host key in a droplet user data', () => {
   it('is read from cloud-config ssh_keys, with the newline sshd needs at the end of the private key', () => {

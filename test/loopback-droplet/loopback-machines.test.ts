@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Rcon } from 'rcon-client';
-import { utils } from 'ssh2';
+import { sshKeyPair } from '../../controller/drivers/digitalocean/keys.js';
 import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { statusPing } from '../../controller/minecraft/status-ping.js';
@@ -14,8 +14,8 @@ import { LoopbackMachines } from './loopback-machines.js';
 import { connectSsh, type Connected } from './ssh-test-client.js';
 
 // Addresses 127.0.1.200+ are this file's, clear of other tests.
-const hostKey = utils.generateKeyPairSync('ed25519', { comment: 'ood-loopback-test' });
-const ourKey = utils.generateKeyPairSync('ed25519');
+const hostKey = sshKeyPair('ood-loopback-test');
+const ourKey = sshKeyPair();
 const userData = `#cloud-config\n${stringify({ ssh_deletekeys: true, ssh_genkeytypes: [], ssh_keys: { ed25519_private: hostKey.private, ed25519_public: hostKey.public } })}`;
 
 let baseDir: string;
@@ -154,7 +154,7 @@ describe('a loopback droplet', () => {
 
   it('refuses a password and a key it was not given', async () => {
     await expect(connectSsh('127.0.1.201', { password: 'root' }, hostKey.public)).rejects.toThrow(/authentication methods failed/);
-    const stranger = utils.generateKeyPairSync('ed25519');
+    const stranger = sshKeyPair();
     await expect(connectSsh('127.0.1.201', { privateKey: stranger.private }, hostKey.public)).rejects.toThrow(/authentication methods failed/);
     // And the client refuses a host that shows another key.
     await expect(connectSsh('127.0.1.201', { privateKey: ourKey.private }, stranger.public)).rejects.toThrow(/verification failed/i);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import { sshKeyPair } from '../../controller/drivers/digitalocean/keys.js';
 import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { statusPing } from '../../controller/minecraft/status-ping.js';
@@ -14,8 +14,8 @@ import { bundledGameInRoot, ROOTFS_PACKAGES } from './rootfs-game.js';
 import { connectSsh, type Connected } from './ssh-test-client.js';
 
 // Addresses 127.0.6.x are this file's, clear of other tests.
-const hostKey = utils.generateKeyPairSync('ed25519', { comment: 'ood-rootfs-test' });
-const ourKey = utils.generateKeyPairSync('ed25519');
+const hostKey = sshKeyPair('ood-rootfs-test');
+const ourKey = sshKeyPair();
 const userData = `#cloud-config\n${stringify({ ssh_deletekeys: true, ssh_genkeytypes: [], ssh_keys: { ed25519_private: hostKey.private, ed25519_public: hostKey.public } })}`;
 const game = bundledGameInRoot();
 

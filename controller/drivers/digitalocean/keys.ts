@@ -24,10 +24,27 @@ export async function loadOrCreateKeys(dir: string, server: string): Promise<Ser
   return { clientPrivate, clientPublic, hostPrivate, hostPublic };
 }
 
-async function pair(path: string, comment: string): Promise<[string, string]> {
-  if (!existsSync(path) || !existsSync(`${path}.pub`)) {
+/**
+ * A new ed25519 pair in OpenSSH format. ssh2's generator drops a leading zero byte of the public key
+ * (about one pair in 256), leaving a pair that neither ssh2 nor sshd can read, so a pair is only
+ * returned once it parses back; the next draw is almost always good.
+ */
+export function sshKeyPair(comment?: string): { private: string; public: string } {
+  for (let attempt = 1; ; attempt++) {
     // ssh2 is CommonJS: the default export, which Node's ESM loader always offers.
-    const generated = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    const generated = ssh2.utils.generateKeyPairSync('ed25519', comment === undefined ? {} : { comment });
+    if (readable(generated.private) && readable(generated.public)) return generated;
+    if (attempt === 20) throw new Error('ssh2 made 20 unreadable ed25519 key pairs in a row');
+  }
+}
+
+const readable = (key: string) => !(ssh2.utils.parseKey(key) instanceof Error);
+
+async function pair(path: string, comment: string): Promise<[string, string]> {
+  // A stored pair that does not parse (made before the check above) could never log in: replace it.
+  const stored = existsSync(path) && existsSync(`${path}.pub`) && readable(await readFile(path, 'utf8'));
+  if (!stored) {
+    const generated = sshKeyPair(comment);
     // The public half first: a private key without it is regenerated, never half-used.
     await writeFileDurably(`${path}.pub`, `${generated.public}\n`, 0o644);
     await writeFileDurably(path, generated.private, 0o600);
