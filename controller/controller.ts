@@ -24,6 +24,8 @@ export interface Request {
 export class Controller {
   private readonly servers = new Map<string, { runner: ServerRunner; driver: Driver }>();
   private readonly orphanWatch: OrphanWatch | undefined;
+  private readonly changeListeners = new Set<() => void>();
+  private changeQueued = false;
 
   private constructor(
     readonly config: Config,
@@ -42,7 +44,7 @@ export class Controller {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
       // A sibling of the loop's logger, not its child: pino would repeat the `component` key.
       const driver = drivers.create(server, log.child({ component: 'driver', server: server.id }), clock);
-      this.servers.set(server.id, { driver, runner: new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints }) });
+      this.servers.set(server.id, { driver, runner: new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed() }) });
     }
     this.orphanWatch = drivers.orphanWatch(new Map([...this.servers].map(([id, s]) => [id, s.driver])), log.child({ component: 'orphans' }));
   }
@@ -63,6 +65,24 @@ export class Controller {
   start(): void {
     for (const { runner } of this.servers.values()) runner.start();
     this.orphanWatch?.start();
+  }
+
+  /**
+   * Calls `listener` soon after anything a view shows may have changed (a tick ran, a request came);
+   * several changes in one turn of the event loop make one call. Returns the unsubscribe function.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    if (this.changeQueued || this.changeListeners.size === 0) return;
+    this.changeQueued = true;
+    setImmediate(() => {
+      this.changeQueued = false;
+      for (const listener of this.changeListeners) listener();
+    });
   }
 
   /** What the orphan watch saw last (DigitalOcean only): droplets no stack owns, stacks whose droplet is gone. */
@@ -99,6 +119,7 @@ export class Controller {
       this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: null });
     })();
     runner.poke();
+    this.changed();
     return runner.view();
   }
 
@@ -109,6 +130,7 @@ export class Controller {
     this.store.servers.setKeepAlive(id, now + server.idle.keepAlive);
     this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: 'keep-alive', server: id, detail: null });
     runner.poke();
+    this.changed();
     return runner.view();
   }
 

@@ -7,8 +7,13 @@ import type { Controller } from '../controller.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { asDiskError } from '../store/disk-errors.js';
-import type { JournalEntry } from '../store/journal.js';
 import { HttpError } from './http-error.js';
+import { journalJson } from './journal-json.js';
+import { checkCsrf } from '../web/csrf.js';
+import { errorBody, notListedBody } from '../web/pages/errors.js';
+import { layout, type PageContext } from '../web/pages/layout.js';
+import { NotListedError, NotLoggedInError, pageContext, personOf, requirePerson } from '../web/viewer.js';
+import { createWeb, type Web, type WebOptions } from '../web/web.js';
 import { serverJson, type ServerJson } from './server-json.js';
 
 const requestBody = z.strictObject({ reason: z.string().max(200).optional() }).optional();
@@ -19,10 +24,17 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The HTTP API. Handlers change what is wanted and read status; they never call drivers themselves. */
-export function createApp(controller: Controller, options: { adminToken: string; log: Logger }): Koa {
-  const app = new Koa({ proxy: false });
+/** Paths whose errors are JSON whatever the client accepts: the API's, and the health check's. */
+const JSON_PATHS = /^\/(api\/|healthz$)/;
+
+/**
+ * The HTTP app: the bearer-token (or session) API and the web pages, on one port. Handlers change
+ * what is wanted and read status; they never call drivers themselves.
+ */
+export function createApp(controller: Controller, options: { adminToken: string; log: Logger; web: Omit<WebOptions, 'log'> }): { app: Koa; web: Web } {
+  const app = new Koa({ proxy: controller.config.web.trustProxy });
   const log = options.log.child({ component: 'api' });
+  const store = controller.store;
 
   const dataPaths = { database: controller.store.db.name, dataDir: controller.config.dataDir };
 
@@ -40,13 +52,42 @@ export function createApp(controller: Controller, options: { adminToken: string;
       const err = disk ? new HttpError(503, disk.message) : caught;
       const e = err as { status?: number; expose?: boolean; message?: string };
       const status = typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500;
-      ctx.status = status;
-      ctx.body = { error: err instanceof HttpError || (e.expose && status < 500) ? e.message : 'internal error; see the controller log' };
+      const message = err instanceof HttpError || (e.expose && status < 500) ? e.message! : 'internal error; see the controller log';
+      const headers = (err as { headers?: Record<string, string> }).headers;
+      if (headers?.['Retry-After'] !== undefined) ctx.set('Retry-After', String(headers['Retry-After']));
+      if (JSON_PATHS.test(ctx.path) || ctx.accepts('html', 'json') !== 'html') {
+        ctx.status = status;
+        ctx.body = { error: message };
+      } else {
+        errorPage(ctx, err, status, message);
+      }
       if (status >= 500) {
         log.error({ err: messageOf(caught), code: disk?.code, method: ctx.method, path: ctx.path }, disk ? `Request failed: ${disk.message}` : 'Request failed');
       }
     }
   });
+
+  /** A browser gets a page: the login page when not logged in, the 403 page that says whom to ask, or the error in words. */
+  const errorPage = (ctx: Koa.Context, err: unknown, status: number, message: string) => {
+    if (err instanceof NotLoggedInError && ctx.method === 'GET') return ctx.redirect('/login');
+    let page: PageContext = { person: undefined, csrf: '' };
+    try {
+      page = pageContext(ctx, store);
+    } catch (pageErr) {
+      // The session could not be read (a disk error, say): the page goes out without its header.
+      log.debug({ err: messageOf(pageErr) }, 'Error page without a session');
+    }
+    ctx.status = status;
+    ctx.type = 'html';
+    const body =
+      err instanceof NotListedError
+        ? notListedBody(page, err.identity, store.people.get(err.identity)?.name ?? null, store.people.admins().map((a) => a.name ?? a.identity))
+        : errorBody(status, message);
+    ctx.body = layout(page, status === 403 ? 'Not allowed' : 'Error', body).text;
+  };
+
+  const web = createWeb(app, controller, { ...options.web, log: options.log });
+  for (const middleware of web.middleware) app.use(middleware);
 
   const router = new Router();
   router.get('/healthz', (ctx) => {
@@ -57,7 +98,18 @@ export function createApp(controller: Controller, options: { adminToken: string;
   api.use(async (ctx, next) => {
     const header = ctx.get('authorization');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!header) throw new HttpError(401, 'missing Authorization: Bearer <OOD_ADMIN_TOKEN>');
+    if (!header) {
+      // A logged-in page may read the API with its session; changing anything needs its CSRF token and the permission.
+      const person = personOf(ctx, store);
+      if (!person) throw new HttpError(401, 'missing Authorization: Bearer <OOD_ADMIN_TOKEN> (or a web session)');
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+        checkCsrf(ctx);
+        const action = /\/(start|stop|keepalive)$/.exec(ctx.path)?.[1];
+        requirePerson(ctx, store, action === 'stop' ? 'stop' : action ? 'start' : 'admin');
+      }
+      ctx.state.actor = person.identity;
+      return next();
+    }
     if (!match || !sameToken(match[1]!, options.adminToken)) throw new HttpError(401, 'the bearer token is not valid');
     ctx.state.actor = 'admin-token';
     await next();
@@ -135,18 +187,6 @@ export function createApp(controller: Controller, options: { adminToken: string;
 
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods());
-  return app;
-}
-
-function journalJson(e: JournalEntry) {
-  return {
-    id: e.id,
-    phase: e.phase,
-    step: e.step,
-    intentAt: new Date(e.intentAt).toISOString(),
-    outcome: e.outcome,
-    outcomeAt: e.outcomeAt === null ? null : new Date(e.outcomeAt).toISOString(),
-    detail: e.detail,
-    error: e.error,
-  };
+  for (const pages of web.routers) app.use(pages.routes()).use(pages.allowedMethods());
+  return { app, web };
 }

@@ -2,7 +2,7 @@
 export class HttpError extends Error {
   readonly expose = true;
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 431 | 501 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 429 | 431 | 501 | 502 | 503,
     message: string,
   ) {
     super(message);

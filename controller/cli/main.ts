@@ -49,7 +49,7 @@ program
     const [{ createLogger }, { greeting, serve }] = await Promise.all([import('../log.js'), import('./serve.js')]);
     const log = createLogger(config.config.log.level, undefined);
     const serving = await serve(config, env, log);
-    process.stdout.write(greeting(serving.url, config, env) + '\n');
+    process.stdout.write(greeting(serving.url, config, env, serving.loginLink) + '\n');
     const shutdown = (signal: string) => {
       log.info({ signal }, 'Stopping the controller; game processes keep running and are found again on the next start');
       serving.close().then(

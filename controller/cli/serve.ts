@@ -8,6 +8,9 @@ import type { OodEnv } from '../config/env.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Controller } from '../controller.js';
 import { controllerInfoPath } from './controller-info.js';
+import { loginProviders } from '../web/auth/providers.js';
+import { resolveSessionKeys } from '../web/session-keys.js';
+import type { Web } from '../web/web.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { checkPulumi } from '../drivers/digitalocean/stack-process.js';
 import type { Logger } from '../log.js';
@@ -16,31 +19,63 @@ import type { Logger } from '../log.js';
 export interface Serving {
   url: string;
   controller: Controller;
+  /** A one-time login link for the first admin, when no provider is configured or nobody is admin yet. */
+  loginLink: string | undefined;
   close(): Promise<void>;
 }
+
+/** How long the one-time link printed at start-up works. */
+const LOGIN_LINK_TTL_MS = 10 * 60_000;
+/** Who the one-time link logs in as. */
+export const LOCAL_ADMIN = 'local:admin';
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 /** Opens the controller, starts every server's loop and the HTTP API. */
 export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Promise<Serving> {
   const { config } = loaded;
+  const providers = loginProviders(config.web, env.web.oauthSecrets);
+  if (providers.length === 0 && !isLoopback(config.listen.host)) {
+    throw new ConfigError(
+      `Listening on ${config.listen.host} would put OoD's pages beyond this machine with no way to log in but a one-time link: configure a login provider (web.providers in ood.yaml), or listen on 127.0.0.1`,
+    );
+  }
   await checkCloudTools(config, env, log);
   // The lock first: a second controller starting at the same moment must not rewrite the token file.
   const controller = Controller.open(config, { log, childEnv: env.childEnv, env, failpoints: env.failpoints });
-  let http: Server;
+  let http: Server | undefined;
+  let web: Web;
+  let url: string;
+  let loginLink: string | undefined;
   try {
     const { token } = resolveAdminToken(env.adminToken, config.dataDir);
-    http = createServer(createApp(controller, { adminToken: token, log }).callback());
-    http.on('clientError', answerClientError);
+    const sessionKeys = resolveSessionKeys(env.web.sessionKeys, config.dataDir);
+    // Listen first: with port 0 the address, and so the OAuth redirect URIs, are known only then.
+    const server = (http = createServer());
+    server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
-      http.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config.listen)));
-      http.listen(config.listen.port, config.listen.host, resolve);
+      server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config.listen)));
+      server.listen(config.listen.port, config.listen.host, resolve);
     });
+    const { port } = server.address() as AddressInfo;
+    const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+    url = `http://${host}:${port}`;
+    const origin = config.web.publicUrl ?? url;
+    const created = createApp(controller, { adminToken: token, log, web: { providers, origin, sessionKeys } });
+    web = created.web;
+    server.on('request', created.app.callback());
+    loginLink = firstAdminLink(controller, config, providers.length, origin);
   } catch (err) {
+    http?.close();
     await controller.close();
     throw err;
   }
-  const { port } = http.address() as AddressInfo;
-  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  const url = `http://${host}:${port}`;
+  if (!isLoopback(config.listen.host)) {
+    log.warn({ host: config.listen.host, providers: providers.map((p) => p.name) }, `OoD listens on ${config.listen.host}, beyond this machine: anyone who can reach it sees the login page`);
+  }
+  if (config.web.publicUrl?.startsWith('https:') && !config.web.trustProxy) {
+    log.warn('web.publicUrl is https but web.trustProxy is false: behind a proxy that ends TLS, cookies are not marked Secure until trustProxy is true');
+  }
   // So that `ood status` and friends find this controller even when it listens on a random port.
   const infoPath = controllerInfoPath(config.dataDir);
   writeFileSync(infoPath, JSON.stringify({ url, pid: process.pid }));
@@ -48,7 +83,9 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
   return {
     url,
     controller,
+    loginLink,
     close: async () => {
+      web.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();
@@ -57,6 +94,20 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
       rmSync(infoPath, { force: true });
     },
   };
+}
+
+/**
+ * The people named admins in the config are made admins; and when nobody could log in as an admin
+ * (no provider, or no admin yet), a one-time link for `local:admin`, valid once and for ten minutes.
+ */
+function firstAdminLink(controller: Controller, config: LoadedConfig['config'], providers: number, origin: string): string | undefined {
+  const { people, tokens } = controller.store;
+  const now = Date.now();
+  people.ensureAdmins(config.web.admins, now);
+  if (providers > 0 && people.admins().length > 0) return undefined;
+  people.ensureAdmins([LOCAL_ADMIN], now);
+  people.loggedIn(LOCAL_ADMIN, { name: 'Admin on this machine', avatar: null }, people.get(LOCAL_ADMIN)?.lastLogin ?? now);
+  return `${origin}/login/once?token=${tokens.create('login', LOCAL_ADMIN, 'ood serve', now, LOGIN_LINK_TTL_MS)}`;
 }
 
 /**
@@ -104,10 +155,11 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 /** What `ood serve` prints once it listens: where, and how to get in. */
-export function greeting(url: string, loaded: LoadedConfig, env: OodEnv): string {
+export function greeting(url: string, loaded: LoadedConfig, env: OodEnv, loginLink?: string): string {
   const { config } = loaded;
   const lines = [
     `OoD listening on ${url}`,
+    loginLink ? `  log in: ${loginLink}\n          (works once, for 10 minutes; \`npx ood login-link\` makes another)` : `  log in: ${config.web.publicUrl ?? url}/login`,
     `  config: ${loaded.source ?? 'embedded default (no ood.yaml): one local server "world", data in ' + config.dataDir}`,
     env.adminToken
       ? '  API and CLI: authenticate with the OOD_ADMIN_TOKEN you set'

@@ -26,6 +26,11 @@ export interface OodEnv {
    * PULUMI_ACCESS_TOKEN…), plus PATH and HOME, which it needs to find its plugins.
    */
   pulumiEnv: Record<string, string>;
+  /**
+   * The web's secrets: OOD_SESSION_KEYS (comma-separated, newest first; unset: generated once into the
+   * data dir) and each login provider's client secret, OOD_OAUTH_<PROVIDER>_SECRET, by provider name.
+   */
+  web: { sessionKeys: string[] | undefined; oauthSecrets: Record<string, string> };
 }
 
 export const DIGITALOCEAN_API = 'https://api.digitalocean.com';
@@ -63,6 +68,15 @@ export function readEnv(env: NodeJS.ProcessEnv): OodEnv {
     failpoints: parseFailpoints(env.OOD_FAILPOINTS),
     childEnv,
     digitalocean: { token: env.DIGITALOCEAN_TOKEN || undefined, apiUrl: (env.DIGITALOCEAN_API_URL || DIGITALOCEAN_API).replace(/\/+$/, '') },
+    web: {
+      sessionKeys: env.OOD_SESSION_KEYS ? env.OOD_SESSION_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined,
+      oauthSecrets: Object.fromEntries(
+        Object.entries(env)
+          .map(([key, value]) => [/^OOD_OAUTH_([A-Z0-9_]+)_SECRET$/.exec(key)?.[1], value] as const)
+          .filter((e): e is [string, string] => e[0] !== undefined && !!e[1])
+          .map(([name, value]) => [name.toLowerCase().replace(/_/g, '-'), value]),
+      ),
+    },
     pulumiEnv: Object.fromEntries(
       Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && (/^PULUMI_/.test(e[0]) || e[0] === 'PATH' || e[0] === 'HOME')),
     ),

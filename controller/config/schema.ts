@@ -95,6 +95,51 @@ const server = z.strictObject({
   digitalocean: digitalOceanDriver.prefault({}),
 });
 
+/** An identity as OoD stores it: `<provider>:<id at that provider>`, like `github:583231`. */
+export const identity = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}:[^\s:][^\s]{0,200}$/, 'expected an identity like github:583231 (provider, a colon, the id at that provider)');
+
+const oauthClient = z.strictObject({
+  /** The OAuth application's client id; its secret comes from the environment (see `web.providers`). */
+  clientId: z.string().min(1),
+});
+
+const web = z.strictObject({
+  /**
+   * The address people open, when it is not the listen address (behind a proxy or a name): OAuth
+   * redirect URIs are `<publicUrl>/connect/<provider>/callback`. An https URL makes cookies `Secure`.
+   */
+  publicUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://ood.example.com' }).transform((u) => u.replace(/\/+$/, '')).optional(),
+  /** Behind a reverse proxy that sets X-Forwarded-Proto/-For: trust them (for `Secure` cookies and client addresses). */
+  trustProxy: z.boolean().default(false),
+  /** How long a login lasts without a visit; each visit renews it. */
+  sessionMaxAge: duration.prefault('7d'),
+  /** People who are admins from the start (identities like github:583231); more are added on the admin page. */
+  admins: z.array(identity).default([]),
+  /**
+   * Login providers. Secrets come from the environment: OOD_OAUTH_GITHUB_SECRET, OOD_OAUTH_DISCORD_SECRET,
+   * OOD_OAUTH_GOOGLE_SECRET, and OOD_OAUTH_<NAME>_SECRET for an OpenID Connect provider named <name>.
+   */
+  providers: z
+    .strictObject({
+      github: oauthClient.optional(),
+      discord: oauthClient.optional(),
+      google: oauthClient.optional(),
+      /** Any OpenID Connect provider by its issuer URL (Keycloak, Authentik, GitLab…). */
+      oidc: z
+        .array(
+          oauthClient.extend({
+            /** Names the provider in identities (`<name>:<sub>`) and in its secret's variable. */
+            name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'expected a short lower-case name like keycloak'),
+            /** Shown on the login button. */
+            label: z.string().min(1).max(40).optional(),
+            issuer: z.url({ protocol: /^https?$/, error: 'expected the issuer URL, like https://id.example.com/realms/friends' }),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
+});
+
 export const configSchema = z
   .strictObject({
     /** Where OoD keeps its database, archives and working directories (relative to the config file). */
@@ -131,6 +176,8 @@ export const configSchema = z
      * confirmed snapshot of them exists.
      */
     orphans: z.strictObject({ remove: z.boolean().default(false) }).prefault({}),
+    /** The web pages: who logs in, and how. */
+    web: web.prefault({}),
     servers: z.array(server).min(1, 'expected at least one server'),
   })
   .superRefine((cfg, ctx) => {
@@ -139,6 +186,11 @@ export const configSchema = z
     // Port 0 means "any free port" for the API: it can clash with nothing.
     if (cfg.listen.port !== 0) ports.set(cfg.listen.port, 'listen.port (the API)');
     const prefixes = new Map<string, number>();
+    const providerNames = new Set(['github', 'discord', 'google', 'local']);
+    cfg.web.providers.oidc.forEach((p, i) => {
+      if (providerNames.has(p.name)) ctx.addIssue({ code: 'custom', path: ['web', 'providers', 'oidc', i, 'name'], message: `provider name "${p.name}" is taken; choose another` });
+      providerNames.add(p.name);
+    });
     cfg.servers.forEach((s, i) => {
       const first = seen.get(s.id);
       if (first !== undefined) {

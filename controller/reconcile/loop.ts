@@ -28,6 +28,8 @@ export interface RunnerDeps {
   /** A clock that never jumps (default: performance.now), for deadlines and the hung-game timer. */
   monotonic?: () => number;
   failpoints?: Failpoints;
+  /** Called after every tick: what the runner shows may have changed (live pages compare and send). */
+  onTick?: () => void;
 }
 
 const MAX_BOOTS = 3;
@@ -108,6 +110,7 @@ export class ServerRunner {
       this.deps.log.error({ err: messageOf(err) }, disk ? `Reconcile tick failed: ${disk.message}` : 'Reconcile tick failed; trying again');
       delay = this.deps.reconcile.slowTick;
     }
+    this.deps.onTick?.();
     if (this.stopped) return;
     if (this.again) {
       this.again = false;

@@ -19,6 +19,11 @@ export class AuditRepo {
       .run(entry);
   }
 
+  /** One server's requests, newest first. */
+  forServer(server: string, limit = 200): AuditEntry[] {
+    return this.db.prepare('SELECT at, actor, source, action, server, detail FROM audit WHERE server = ? ORDER BY id DESC LIMIT ?').all(server, limit) as AuditEntry[];
+  }
+
   list(limit = 200): AuditEntry[] {
     return this.db.prepare('SELECT at, actor, source, action, server, detail FROM audit ORDER BY id DESC LIMIT ?').all(limit) as AuditEntry[];
   }

@@ -53,4 +53,38 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE servers ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
   `,
+  // The web: who may do what, invitations and one-time login links (only their hashes), and sessions,
+  // kept here rather than in the cookie, so logging out or removing a person ends them at once.
+  `
+  CREATE TABLE people (
+    identity        TEXT PRIMARY KEY,
+    name            TEXT,
+    avatar          TEXT,
+    can_start       INTEGER NOT NULL DEFAULT 0,
+    can_stop        INTEGER NOT NULL DEFAULT 0,
+    is_admin        INTEGER NOT NULL DEFAULT 0,
+    minecraft_name  TEXT UNIQUE COLLATE NOCASE,
+    added_at        INTEGER NOT NULL,
+    added_by        TEXT NOT NULL,
+    last_login      INTEGER
+  );
+  CREATE TABLE one_time_tokens (
+    token_hash  TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('invite', 'login')),
+    -- An invite's permissions, or the identity a login link logs in as.
+    payload     TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    created_by  TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER,
+    used_by     TEXT
+  );
+  CREATE TABLE sessions (
+    id          TEXT PRIMARY KEY,
+    identity    TEXT,
+    data        TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_expiry ON sessions (expires_at);
+  `,
 ];

@@ -1,7 +1,10 @@
 import { AuditRepo } from './audit.js';
 import { openDb, type Db } from './db.js';
 import { JournalRepo } from './journal.js';
+import { OneTimeTokenRepo } from './one-time-tokens.js';
+import { PeopleRepo } from './people.js';
 import { ServerRepo } from './servers.js';
+import { SessionRepo } from './sessions.js';
 import { SightingRepo } from './sightings.js';
 
 /** Everything OoD remembers, in one SQLite file. */
@@ -10,12 +13,18 @@ export class Store {
   readonly journal: JournalRepo;
   readonly audit: AuditRepo;
   readonly sightings: SightingRepo;
+  readonly people: PeopleRepo;
+  readonly tokens: OneTimeTokenRepo;
+  readonly sessions: SessionRepo;
 
   constructor(readonly db: Db) {
     this.servers = new ServerRepo(db);
     this.journal = new JournalRepo(db);
     this.audit = new AuditRepo(db);
     this.sightings = new SightingRepo(db);
+    this.people = new PeopleRepo(db);
+    this.tokens = new OneTimeTokenRepo(db);
+    this.sessions = new SessionRepo(db);
   }
 
   static open(path: string): Store {

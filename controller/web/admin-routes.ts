@@ -1,0 +1,137 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type Koa from 'koa';
+import { HttpError } from '../api/http-error.js';
+import { identity as identitySchema } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import { NameTakenError, PERMISSIONS, type Permission } from '../store/people.js';
+import type { Store } from '../store/store.js';
+import { checkCsrf } from './csrf.js';
+import { PLAYER_NAME } from './heads.js';
+import { adminBody } from './pages/admin.js';
+import { layout } from './pages/layout.js';
+import { sessionOf } from './session.js';
+import { pageContext, requirePerson } from './viewer.js';
+
+export interface AdminDeps {
+  store: Store;
+  origin: string;
+  clock: () => number;
+}
+
+const INVITE_TTLS = new Set(['1h', '1d', '7d']);
+
+function permissionsOf(body: Record<string, unknown>): Permission[] {
+  const given = body.permissions === undefined ? [] : Array.isArray(body.permissions) ? body.permissions : [body.permissions];
+  const unknown = given.filter((p) => !(PERMISSIONS as readonly unknown[]).includes(p));
+  if (unknown.length > 0) throw new HttpError(400, `Unknown permission ${unknown.map(String).join(', ')}; the permissions are ${PERMISSIONS.join(', ')}.`);
+  return given as Permission[];
+}
+
+function field(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  if (typeof value !== 'string') throw new HttpError(400, `The form has no field "${name}".`);
+  return value.trim();
+}
+
+/** The admin page: people and their permissions, invite links, Minecraft names, the audit log. */
+export function adminRoutes(d: AdminDeps): Router {
+  const router = new Router({ prefix: '/admin' });
+  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const who = (ctx: Koa.Context) => ({ actor: requirePerson(ctx, d.store, 'admin').identity, source: ctx.ip || 'unknown' });
+  const audit = (ctx: Koa.Context, action: string, detail: string) => {
+    const { actor, source } = who(ctx);
+    d.store.audit.add({ at: d.clock(), actor, source, action, server: null, detail });
+  };
+  // After a change, back to the page with a notice (kept in the session for one view, not in the URL).
+  const back = (ctx: Koa.Context, notice: string, invite?: string) => {
+    const session = sessionOf(ctx) as { notice?: string; newInvite?: string };
+    session.notice = notice;
+    if (invite) session.newInvite = invite;
+    ctx.status = 303;
+    ctx.redirect('/admin');
+  };
+
+  router.use(async (ctx, next) => {
+    requirePerson(ctx, d.store, 'admin');
+    if (ctx.method === 'POST') {
+      await form(ctx, async () => undefined);
+      checkCsrf(ctx);
+    }
+    await next();
+  });
+
+  router.get('/', (ctx) => {
+    const session = sessionOf(ctx) as { notice?: string; newInvite?: string };
+    const { notice, newInvite } = session;
+    delete session.notice;
+    delete session.newInvite;
+    const now = d.clock();
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = layout(
+      pageContext(ctx, d.store),
+      'People',
+      adminBody(pageContext(ctx, d.store), { people: d.store.people.list(), invites: d.store.tokens.pending('invite', now), audit: d.store.audit.list(100), newInvite, notice, now }),
+    ).text;
+  });
+
+  router.post('/people', (ctx) => {
+    const body = ctx.request.body as Record<string, unknown>;
+    const parsed = identitySchema.safeParse(field(body, 'identity'));
+    if (!parsed.success) throw new HttpError(400, `"${field(body, 'identity')}" is not an identity: ${parsed.error.issues[0]!.message}.`);
+    const permissions = permissionsOf(body);
+    d.store.people.put(parsed.data, permissions, who(ctx).actor, d.clock());
+    audit(ctx, 'person added', `${parsed.data}: ${permissions.join(',') || 'nothing'}`);
+    back(ctx, `${parsed.data} may now ${permissions.join(', ') || 'only look'}.`);
+  });
+
+  router.post('/people/remove', (ctx) => {
+    const identity = field(ctx.request.body as Record<string, unknown>, 'identity');
+    if (identity === who(ctx).actor) throw new HttpError(409, 'You cannot remove yourself; ask another admin.');
+    const removed = d.store.db.transaction(() => {
+      const gone = d.store.people.remove(identity);
+      // Their open sessions end with them: a removed person is out now, not at their next login.
+      if (gone) d.store.sessions.endAllOf(identity);
+      return gone;
+    })();
+    if (!removed) throw new HttpError(404, `${identity} is not on the list.`);
+    audit(ctx, 'person removed', identity);
+    back(ctx, `${identity} was removed and logged out.`);
+  });
+
+  router.post('/people/minecraft', (ctx) => {
+    const body = ctx.request.body as Record<string, unknown>;
+    const identity = field(body, 'identity');
+    const name = field(body, 'minecraftName');
+    if (name !== '' && !PLAYER_NAME.test(name)) throw new HttpError(400, `"${name}" is not a Minecraft name (1 to 16 letters, digits and underscores).`);
+    if (!d.store.people.get(identity)) throw new HttpError(404, `${identity} is not on the list.`);
+    try {
+      d.store.people.linkMinecraft(identity, name || null);
+    } catch (err) {
+      if (err instanceof NameTakenError) throw new HttpError(409, err.message);
+      throw err;
+    }
+    audit(ctx, 'minecraft name', `${identity}: ${name || '(none)'}`);
+    back(ctx, name ? `${identity} plays as ${name}.` : `${identity} has no Minecraft name now.`);
+  });
+
+  router.post('/invites', (ctx) => {
+    const body = ctx.request.body as Record<string, unknown>;
+    const ttl = field(body, 'ttl');
+    if (!INVITE_TTLS.has(ttl)) throw new HttpError(400, `An invite is valid for ${[...INVITE_TTLS].join(', ')}, not "${ttl}".`);
+    const permissions = permissionsOf(body);
+    const token = d.store.tokens.create('invite', permissions.join(','), who(ctx).actor, d.clock(), parseDuration(ttl)!);
+    audit(ctx, 'invite made', `${permissions.join(',') || 'nothing'}, valid ${ttl}`);
+    back(ctx, 'Invite link made.', `${d.origin}/invite?token=${token}`);
+  });
+
+  router.post('/invites/revoke', (ctx) => {
+    const hash = field(ctx.request.body as Record<string, unknown>, 'hash');
+    if (!d.store.tokens.revoke(hash, d.clock(), who(ctx).actor)) throw new HttpError(404, 'That invite is not open (used, withdrawn or expired).');
+    audit(ctx, 'invite withdrawn', hash.slice(0, 8));
+    back(ctx, 'Invite withdrawn.');
+  });
+
+  return router;
+}

@@ -1,0 +1,102 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import { HttpError } from '../api/http-error.js';
+import { serverJson } from '../api/server-json.js';
+import type { Controller } from '../controller.js';
+import { messageOf } from '../errors.js';
+import type { Permission } from '../store/people.js';
+import type { ServerCards } from './cards.js';
+import { checkCsrf } from './csrf.js';
+import type { LiveEvents } from './live-events.js';
+import { historyBody } from './pages/history.js';
+import { layout } from './pages/layout.js';
+import { overviewBody } from './pages/server-card.js';
+import { rateLimit } from './rate-limit.js';
+import { pageContext, requirePerson } from './viewer.js';
+
+export interface PageDeps {
+  controller: Controller;
+  cards: ServerCards;
+  events: LiveEvents;
+  clock: () => number;
+}
+
+const ACTIONS: Record<string, { permission: Permission; run: (c: Controller, id: string, who: { actor: string; source: string }) => unknown }> = {
+  start: { permission: 'start', run: (c, id, who) => c.want(id, 'up', who) },
+  stop: { permission: 'stop', run: (c, id, who) => c.want(id, 'down', who) },
+  keepalive: {
+    permission: 'start',
+    run: (c, id, who) => {
+      const phase = c.view(id).state.phase;
+      if (phase !== 'running') throw new HttpError(409, `${id} is not running (it is ${phase}); keep alive applies to a running server`);
+      return c.keepAlive(id, who);
+    },
+  },
+};
+
+/** The servers overview, a server's history, the Start / Stop / Keep alive buttons, and live updates. */
+export function pageRoutes(d: PageDeps): Router {
+  const router = new Router();
+  const store = d.controller.store;
+  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const actionLimit = rateLimit({
+    name: 'actions',
+    max: 20,
+    durationMs: 60_000,
+    key: (ctx) => String((ctx.state.person as { identity?: string } | undefined)?.identity ?? ctx.ip),
+    message: 'Too many Start and Stop presses in a minute; wait a moment and try again.',
+  });
+
+  router.param('id', async (id, ctx, next) => {
+    if (!d.controller.has(id)) throw new HttpError(404, `There is no server "${id}" here.`);
+    await next();
+  });
+
+  router.get('/', (ctx) => {
+    requirePerson(ctx, store);
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = layout(pageContext(ctx, store), 'Servers', overviewBody(pageContext(ctx, store), d.cards.all(), d.clock()), { live: true }).text;
+  });
+
+  router.get('/servers/:id', async (ctx) => {
+    requirePerson(ctx, store);
+    const id = ctx.params.id!;
+    let stack = null;
+    let stackError: string | null = null;
+    try {
+      stack = await d.controller.stackHistory(id);
+    } catch (err) {
+      stackError = messageOf(err);
+    }
+    ctx.type = 'html';
+    ctx.body = layout(pageContext(ctx, store), `History of ${id}`, historyBody(id, store.journal.list(id), store.audit.forServer(id), stack, stackError)).text;
+  });
+
+  router.post('/servers/:id/:action', form, (ctx, next) => {
+    requirePerson(ctx, store);
+    return next();
+  }, actionLimit, (ctx) => {
+    const action = ACTIONS[ctx.params.action!];
+    if (!action) throw new HttpError(404, `There is no action "${ctx.params.action}"; the buttons are start, stop and keepalive.`);
+    const person = requirePerson(ctx, store, action.permission);
+    checkCsrf(ctx);
+    const id = ctx.params.id!;
+    action.run(d.controller, id, { actor: person.identity, source: ctx.ip || 'unknown' });
+    if (ctx.accepts('html', 'json') === 'json') {
+      ctx.status = 202;
+      ctx.body = serverJson(d.controller.view(id));
+    } else {
+      ctx.status = 303;
+      ctx.redirect('/');
+    }
+  });
+
+  router.get('/events', (ctx) => {
+    requirePerson(ctx, store);
+    d.events.attach(ctx, pageContext(ctx, store));
+  });
+
+  return router;
+}
+

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import type Koa from 'koa';
+import createSession from 'koa-session';
+import type { SessionRepo } from '../store/sessions.js';
+
+/** What a session holds. The cookie holds only its signed id; this lives in SQLite. */
+export interface WebSession {
+  /** Who logged in (`github:583231`); unset before login. */
+  identity?: string;
+  /** The token every form POST must echo (CSRF). */
+  csrf?: string;
+  /** An invitation opened before logging in, redeemed by the login that follows. */
+  invite?: string;
+  /** grant's own state during an OAuth round trip (state, nonce, and the response, removed at once). */
+  grant?: { provider?: string; state?: string; nonce?: string; response?: Record<string, unknown> };
+  /** koa-session's per-session lifetime (ms): short before login, `web.sessionMaxAge` after. */
+  maxAge: number;
+}
+
+/** Before login a session exists only for the CSRF token and an OAuth round trip: it lasts an hour. */
+export const ANONYMOUS_MAX_AGE = 60 * 60_000;
+
+export const SESSION_COOKIE = 'ood.sid';
+
+export function sessionOf(ctx: Koa.Context): WebSession {
+  return (ctx as unknown as { session: WebSession }).session;
+}
+
+/** Ends the session: the row is deleted and the cookie cleared. */
+export function endSession(ctx: Koa.Context): void {
+  (ctx as unknown as { session: WebSession | null }).session = null;
+}
+
+/** The session's CSRF token, made on first use. */
+export function csrfToken(ctx: Koa.Context): string {
+  const session = sessionOf(ctx);
+  if (!session.csrf) {
+    session.csrf = randomBytes(18).toString('base64url');
+    if (!session.identity) session.maxAge = ANONYMOUS_MAX_AGE;
+  }
+  return session.csrf;
+}
+
+/**
+ * koa-session over OoD's SQLite, cookies signed with the session keys, SameSite=Lax, HttpOnly, and
+ * Secure when the request came over HTTPS (koa-session's default; behind a proxy that ends TLS, Koa
+ * knows it only with `web.trustProxy`).
+ */
+export function sessions(app: Koa, repo: SessionRepo, options: { maxAge: number; clock: () => number }): Koa.Middleware {
+  return createSession(
+    {
+      key: SESSION_COOKIE,
+      maxAge: options.maxAge,
+      httpOnly: true,
+      signed: true,
+      sameSite: 'lax',
+      rolling: false,
+      renew: true,
+      store: {
+        get: async (id: string) => repo.get(id, options.clock()),
+        set: async (id: string, data: Record<string, unknown>, maxAge: number) => {
+          const now = options.clock();
+          repo.set(id, data, now + maxAge, now);
+        },
+        destroy: async (id: string) => repo.destroy(id),
+      },
+    },
+    app,
+  ) as Koa.Middleware;
+}

@@ -1,0 +1,56 @@
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type { Controller } from '../controller.js';
+import type { Logger } from '../log.js';
+import { adminRoutes } from './admin-routes.js';
+import { loginRoutes } from './auth/login-routes.js';
+import type { LoginProvider } from './auth/providers.js';
+import { ServerCards } from './cards.js';
+import { LiveEvents } from './live-events.js';
+import { pageRoutes } from './page-routes.js';
+import { securityHeaders } from './security-headers.js';
+import { sessions } from './session.js';
+import { staticRoutes } from './static-files.js';
+
+export interface WebOptions {
+  providers: readonly LoginProvider[];
+  /** The address people open (web.publicUrl, or the listen address). */
+  origin: string;
+  /** Keys that sign the session cookie, newest first. */
+  sessionKeys: string[];
+  log: Logger;
+  clock?: () => number;
+}
+
+export interface Web {
+  /** The routers, in the order they are mounted after the API. */
+  routers: Router[];
+  /** Middleware every request passes through first: security headers and the session. */
+  middleware: Koa.Middleware[];
+  events: LiveEvents;
+  close(): void;
+}
+
+/** The web pages on the API's app: sessions, login, the overview and history pages, the admin page, live updates. */
+export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web {
+  const clock = o.clock ?? Date.now;
+  const store = controller.store;
+  const config = controller.config;
+  app.keys = o.sessionKeys;
+  const log = o.log.child({ component: 'web' });
+  const cards = new ServerCards(controller, config);
+  const events = new LiveEvents(controller, cards, clock, log);
+  const statics = new Router();
+  staticRoutes(statics);
+  return {
+    middleware: [securityHeaders(), sessions(app, store.sessions, { maxAge: config.web.sessionMaxAge, clock })],
+    routers: [
+      statics,
+      loginRoutes({ store, web: config.web, providers: o.providers, origin: o.origin, log, clock }),
+      pageRoutes({ controller, cards, events, clock }),
+      adminRoutes({ store, origin: o.origin, clock }),
+    ],
+    events,
+    close: () => events.close(),
+  };
+}
