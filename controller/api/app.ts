@@ -14,6 +14,7 @@ import { errorBody, notListedBody } from '../web/pages/errors.js';
 import { layout, type PageContext } from '../web/pages/layout.js';
 import { NotListedError, NotLoggedInError, pageContext, personOf, requirePerson } from '../web/viewer.js';
 import { createWeb, type Web, type WebOptions } from '../web/web.js';
+import { localAdminLink } from '../web/auth/local-admin.js';
 import { serverJson, type ServerJson } from './server-json.js';
 
 const requestBody = z.strictObject({ reason: z.string().max(200).optional() }).optional();
@@ -175,6 +176,15 @@ export function createApp(controller: Controller, options: { adminToken: string;
     // The stack's side comes from the `pulumi` CLI; the journal is OoD's own, newest last.
     const stack = await controller.stackHistory(ctx.params.id!);
     ctx.body = { stack, journal: controller.store.journal.list(ctx.params.id!).map(journalJson) };
+  });
+  // A new one-time login link for the admin at this machine (`ood login-link`): bearer token or an admin's session.
+  api.post('/login-link', (ctx) => {
+    parseBody(ctx);
+    const now = Date.now();
+    const made = localAdminLink(store, options.web.origin, String(ctx.state.actor), now);
+    store.audit.add({ at: now, actor: String(ctx.state.actor), source: ctx.ip || 'unknown', action: 'login link made', server: null, detail: null });
+    ctx.status = 201;
+    ctx.body = { link: made.link, expiresAt: new Date(made.expiresAt).toISOString() };
   });
   api.get('/orphans', (ctx) => {
     const seen = controller.orphans();

@@ -56,6 +56,7 @@ export class ApiClient {
   server = (id: string) => this.call<ServerJson>('GET', `/api/servers/${encodeURIComponent(id)}`);
   start = (id: string) => this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/start`);
   stop = (id: string) => this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/stop`);
+  loginLink = () => this.call<{ link: string; expiresAt: string }>('POST', '/api/login-link');
   keepAlive = (id: string) => this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/keepalive`);
   journal = async (id: string) => (await this.call<{ journal: JournalJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/journal`)).journal;
   history = (id: string) => this.call<{ stack: StackUpdate[] | null; journal: JournalJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/history`);

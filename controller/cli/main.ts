@@ -101,6 +101,14 @@ program
   });
 
 program
+  .command('login-link')
+  .description('print a one-time link that logs the admin at this machine into the web pages (works once, for 10 minutes)')
+  .action(async () => {
+    const { link, expiresAt } = await client().loginLink();
+    process.stdout.write(`${link}\n  works once, until ${at(expiresAt)}; open it in your browser\n`);
+  });
+
+program
   .command('journal <server>')
   .description("show a server's step journal (intent and outcome of each step)")
   .option('--json', 'print as JSON')

@@ -8,6 +8,7 @@ import type { OodEnv } from '../config/env.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Controller } from '../controller.js';
 import { controllerInfoPath } from './controller-info.js';
+import { localAdminLink } from '../web/auth/local-admin.js';
 import { loginProviders } from '../web/auth/providers.js';
 import { resolveSessionKeys } from '../web/session-keys.js';
 import type { Web } from '../web/web.js';
@@ -23,11 +24,6 @@ export interface Serving {
   loginLink: string | undefined;
   close(): Promise<void>;
 }
-
-/** How long the one-time link printed at start-up works. */
-const LOGIN_LINK_TTL_MS = 10 * 60_000;
-/** Who the one-time link logs in as. */
-export const LOCAL_ADMIN = 'local:admin';
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
@@ -101,13 +97,11 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
  * (no provider, or no admin yet), a one-time link for `local:admin`, valid once and for ten minutes.
  */
 function firstAdminLink(controller: Controller, config: LoadedConfig['config'], providers: number, origin: string): string | undefined {
-  const { people, tokens } = controller.store;
+  const { people } = controller.store;
   const now = Date.now();
   people.ensureAdmins(config.web.admins, now);
   if (providers > 0 && people.admins().length > 0) return undefined;
-  people.ensureAdmins([LOCAL_ADMIN], now);
-  people.loggedIn(LOCAL_ADMIN, { name: 'Admin on this machine', avatar: null }, people.get(LOCAL_ADMIN)?.lastLogin ?? now);
-  return `${origin}/login/once?token=${tokens.create('login', LOCAL_ADMIN, 'ood serve', now, LOGIN_LINK_TTL_MS)}`;
+  return localAdminLink(controller.store, origin, 'ood serve', now).link;
 }
 
 /**

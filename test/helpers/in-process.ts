@@ -5,7 +5,7 @@ import { silentLogger } from '../../controller/log.js';
 import { TEST_TOKEN } from './api.js';
 
 /** Runs the controller and its API inside the test process (game processes are still real children). */
-export function serveInProcess(configPath: string): Promise<Serving> {
+export function serveInProcess(configPath: string, env: Record<string, string> = {}): Promise<Serving> {
   const loaded = loadConfig({ configPath, envPath: undefined, cwd: process.cwd() });
-  return serve(loaded, readEnv({ ...process.env, OOD_ADMIN_TOKEN: TEST_TOKEN }), silentLogger);
+  return serve(loaded, readEnv({ ...process.env, OOD_ADMIN_TOKEN: TEST_TOKEN, ...env }), silentLogger);
 }

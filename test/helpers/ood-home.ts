@@ -31,7 +31,7 @@ export interface OodHome {
 }
 
 /** A temp directory with an `ood.yaml` for one local server running OoD's test Minecraft server. */
-export async function makeOodHome(options: { server?: Record<string, unknown>; reconcile?: Record<string, unknown>; templateFiles?: Record<string, string | Buffer>; command?: string[] } = {}): Promise<OodHome> {
+export async function makeOodHome(options: { server?: Record<string, unknown>; reconcile?: Record<string, unknown>; templateFiles?: Record<string, string | Buffer>; command?: string[]; config?: Record<string, unknown> } = {}): Promise<OodHome> {
   const dir = mkdtempSync(join(tmpdir(), 'ood-test-'));
   const gamePort = await freePort();
   let rconPort = await freePort();
@@ -58,6 +58,7 @@ export async function makeOodHome(options: { server?: Record<string, unknown>; r
         ...options.server,
       },
     ],
+    ...options.config,
   };
   const configPath = join(dir, 'ood.yaml');
   writeFileSync(configPath, stringify(config));
