@@ -153,6 +153,7 @@ export function greeting(url: string, loaded: LoadedConfig, env: OodEnv, loginLi
   const { config } = loaded;
   const lines = [
     `OoD listening on ${url}`,
+    ...(isLoopback(config.listen.host) ? [] : [`  NOTE: listening on ${config.listen.host}, beyond this machine: anyone who reaches it sees the login page`]),
     loginLink ? `  log in: ${loginLink}\n          (works once, for 10 minutes; \`npx ood login-link\` makes another)` : `  log in: ${config.web.publicUrl ?? url}/login`,
     `  config: ${loaded.source ?? 'embedded default (no ood.yaml): one local server "world", data in ' + config.dataDir}`,
     env.adminToken

@@ -11,8 +11,8 @@ export interface WebSession {
   csrf?: string;
   /** An invitation opened before logging in, redeemed by the login that follows. */
   invite?: string;
-  /** grant's own state during an OAuth round trip (state, nonce, and the response, removed at once). */
-  grant?: { provider?: string; state?: string; nonce?: string; response?: Record<string, unknown> };
+  /** grant's own state during an OAuth round trip (state and nonce), removed when it ends. */
+  grant?: { provider?: string; state?: string; nonce?: string };
   /** koa-session's per-session lifetime (ms): short before login, `web.sessionMaxAge` after. */
   maxAge: number;
 }

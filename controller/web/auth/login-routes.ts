@@ -55,61 +55,65 @@ export function loginRoutes(d: LoginDeps): Router {
 
   // The OAuth round trip. Before grant: the rate limit, the OpenID endpoints from discovery, and a
   // state check of OoD's own, because grant skips its check when the session holds no state (a
-  // callback replayed after the login finished, or forged in a fresh browser).
+  // callback replayed after the login finished, or forged in a fresh browser). After grant, on the
+  // callback: the identity, from the profile or the verified ID token.
   // grant is CommonJS whose types declare `export default`: its default is under `.default` for TypeScript (and at run time, too).
   const grantMiddleware = grantModule.default.koa()(grantConfig(d.providers, d.origin) as never) as unknown as Koa.Middleware;
-  router.all('/connect/:key{/:override}', loginLimit, async (ctx, next) => {
-    const provider = byKey.get(ctx.params.key!);
-    if (!provider) throw new HttpError(404, `no login provider "${ctx.params.key}"`);
-    const session = sessionOf(ctx);
-    if (ctx.params.override === 'callback') {
-      const started = session.grant?.state;
-      if (!started || ctx.query.state !== started) {
-        delete session.grant;
-        d.log.warn({ provider: provider.name, ip: ctx.ip }, 'Refused a login callback whose state this browser did not start');
-        throw new HttpError(400, 'This login does not match one this browser started (its state is missing or different): it may be forged, replayed or too old. Start again from the login page.');
+  router.all(
+    '/connect/:key{/:override}',
+    loginLimit,
+    async (ctx, next) => {
+      const provider = byKey.get(ctx.params.key!);
+      if (!provider) throw new HttpError(404, `no login provider "${ctx.params.key}"`);
+      const session = sessionOf(ctx);
+      if (ctx.params.override === 'callback') {
+        const started = session.grant?.state;
+        if (!started || ctx.query.state !== started) {
+          delete session.grant;
+          d.log.warn({ provider: provider.name, ip: ctx.ip }, 'Refused a login callback whose state this browser did not start');
+          throw new HttpError(400, 'This login does not match one this browser started (its state is missing or different): it may be forged, replayed or too old. Start again from the login page.');
+        }
+      } else if (ctx.params.override !== undefined) {
+        throw new HttpError(404, `no route ${ctx.path}`);
       }
-    } else if (ctx.params.override !== undefined) {
-      throw new HttpError(404, `no route ${ctx.path}`);
-    }
-    if (provider.kind === 'oidc') {
-      const found = await issuers.get(provider.name)!.discovery().catch((err: unknown) => {
-        throw new HttpError(502, `Could not reach the login provider ${provider.label}: ${messageOf(err)}`);
-      });
-      ctx.state.grant = { dynamic: { authorize_url: found.authorization_endpoint, access_url: found.token_endpoint } };
-    }
-    await next();
-  }, grantMiddleware);
+      if (provider.kind === 'oidc') {
+        const found = await issuers.get(provider.name)!.discovery().catch((err: unknown) => {
+          throw new HttpError(502, `Could not reach the login provider ${provider.label}: ${messageOf(err)}`);
+        });
+        ctx.state.grant = { dynamic: { authorize_url: found.authorization_endpoint, access_url: found.token_endpoint } };
+      }
+      await next();
+    },
+    grantMiddleware,
+    async (ctx) => {
+      const provider = byKey.get(ctx.params.key!)!;
+      const session = sessionOf(ctx);
+      const nonce = session.grant?.nonce;
+      // The round trip is over, whatever its outcome: its state and nonce must not work again.
+      delete session.grant;
+      const response = (ctx.state.grant as { response?: Record<string, unknown> } | undefined)?.response;
+      if (!response) throw new HttpError(400, 'No login is in progress in this browser. Start again from the login page.');
+      await finishLogin(ctx, d, await identify(provider, response, nonce), provider.label);
+    },
+  );
 
-  router.get('/login/callback/:name', loginLimit, async (ctx) => {
-    const provider = d.providers.find((p) => p.name === ctx.params.name);
-    if (!provider) throw new HttpError(404, `no login provider "${ctx.params.name}"`);
-    const session = sessionOf(ctx);
-    const round = session.grant;
-    // The tokens are used here and now, never kept: the session row must not hold them.
-    delete session.grant;
-    const response = round?.response;
-    if (!round || !response) throw new HttpError(400, 'No login is in progress in this browser. Start again from the login page.');
-    if (typeof response.error === 'string' || typeof response.error === 'object') {
+  const identify = async (provider: LoginProvider, response: Record<string, unknown>, nonce: string | undefined): Promise<LoginIdentity> => {
+    if (response.error !== undefined) {
       const reason = typeof response.error === 'string' ? response.error : JSON.stringify(response.error).slice(0, 200);
       d.log.warn({ provider: provider.name, reason }, 'A login failed at the provider');
       throw new HttpError(400, `Logging in with ${provider.label} did not work: ${reason}`);
     }
-    let who: LoginIdentity;
     try {
-      if (provider.kind === 'oauth2') who = oauth2Identity(provider.name, response.profile);
-      else {
-        if (typeof response.id_token !== 'string') throw new LoginError(`${provider.label} sent no ID token`);
-        if (!round.nonce) throw new LoginError('This login sent no nonce, so its ID token cannot be checked');
-        who = oidcIdentity(provider.name, await issuers.get(provider.name)!.verify(response.id_token, round.nonce));
-      }
+      if (provider.kind === 'oauth2') return oauth2Identity(provider.name, response.profile);
+      if (typeof response.id_token !== 'string') throw new LoginError(`${provider.label} sent no ID token`);
+      if (!nonce) throw new LoginError('This login sent no nonce, so its ID token cannot be checked');
+      return oidcIdentity(provider.name, await issuers.get(provider.name)!.verify(response.id_token, nonce));
     } catch (err) {
       if (!(err instanceof LoginError)) throw err;
       d.log.warn({ provider: provider.name, err: err.message }, 'A login could not be checked');
       throw new HttpError(400, `Logging in with ${provider.label} did not work: ${err.message}`);
     }
-    await finishLogin(ctx, d, who, provider.label);
-  });
+  };
 
   router.get('/login/once', (ctx) => {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';

@@ -45,12 +45,14 @@ export const redirectUri = (p: Pick<LoginProvider, 'kind' | 'name'>, origin: str
 /** What grant needs to run each provider's OAuth round trip; OpenID endpoints are filled in per request from discovery. */
 export function grantConfig(providers: readonly LoginProvider[], origin: string): Record<string, unknown> {
   const config: Record<string, unknown> = {
-    defaults: { origin, prefix: '/connect', transport: 'session', state: true },
+    // transport `state`: grant hands the result to the next middleware in the same request, so tokens
+    // stay in memory and never reach the session store.
+    defaults: { origin, prefix: '/connect', transport: 'state', state: true },
   };
   for (const p of providers) {
-    const common = { key: p.clientId, secret: p.secret, callback: `/login/callback/${p.name}` };
-    if (p.name === 'github') config.github = { ...common, scope: ['read:user'], response: ['tokens', 'profile'] };
-    else if (p.name === 'discord') config.discord = { ...common, scope: ['identify'], response: ['tokens', 'profile'] };
+    const common = { key: p.clientId, secret: p.secret };
+    if (p.name === 'github') config.github = { ...common, scope: ['read:user'], response: ['profile'] };
+    else if (p.name === 'discord') config.discord = { ...common, scope: ['identify'], response: ['profile'] };
     // Named `oidc-<name>` inside grant so a provider called like one of grant's built-ins gets no built-in settings.
     else config[grantKey(p)] = { ...common, oauth: 2, scope: ['openid', 'profile', 'email'], scope_delimiter: ' ', nonce: true, response: ['tokens'] };
   }
