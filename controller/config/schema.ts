@@ -111,7 +111,7 @@ const web = z.strictObject({
   publicUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://ood.example.com' }).transform((u) => u.replace(/\/+$/, '')).optional(),
   /** Behind a reverse proxy that sets X-Forwarded-Proto/-For: trust them (for `Secure` cookies and client addresses). */
   trustProxy: z.boolean().default(false),
-  /** How long a login lasts without a visit; each visit renews it. */
+  /** How long a login lasts; a visit in its second half renews it for as long again. */
   sessionMaxAge: duration.prefault('7d'),
   /** People who are admins from the start (identities like github:583231); more are added on the admin page. */
   admins: z.array(identity).default([]),
