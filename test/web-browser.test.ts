@@ -132,8 +132,8 @@ describe.skipIf(!browserAvailable)('the web app in Chromium, logging in through 
     expect(landed.status()).toBe(403);
     expect(await page.locator('h1').textContent()).toBe('Not on the list');
     const text = (await page.locator('main').textContent()) ?? '';
-    // Her identity, which an admin adds. (Not her name: the page only knows names of people on the list.)
-    expect(text).toContain(`(${id(MALLORY)}), but this OoD does not know you yet`);
+    // Her name as the provider gave it, and her identity, which an admin adds.
+    expect(text).toContain(`You are logged in as ${MALLORY.name} (${id(MALLORY)}), but this OoD does not know you yet`);
     // The admins are named as they last logged in (alice did in the first test), by identity otherwise.
     const alice = serving.controller.store.people.get(id(ALICE))?.name ?? id(ALICE);
     expect(text).toContain(`Ask its admin, ${alice}, to add ${id(MALLORY)}`);
@@ -283,27 +283,28 @@ describe.skipIf(!browserAvailable)('the web app in Chromium, logging in through 
     expect(await marker(page)).toBe(1);
   }, 240_000);
 
-  it('has no serious or critical axe-core violations on the overview, history, admin and login pages', async () => {
+  it('has no serious or critical axe-core violations on the overview, history, admin and login pages, light and dark', async () => {
     // bypassCSP: the pages allow only their own script, and axe is injected as an inline one.
     const alice = await loginAs(serving, id(ALICE));
-    const page = await newPage({ bypassCSP: true });
-    await page.context().addCookies(alice.cookie.split('; ').map((pair) => {
-      const [name, ...value] = pair.split('=');
-      return { name: name!, value: value.join('='), url: serving.url };
-    }));
-    const anonymous = await newPage({ bypassCSP: true });
-
     const problems: string[] = [];
-    for (const [p, path] of [[page, '/'], [page, '/servers/world'], [page, '/admin'], [anonymous, '/login']] as const) {
-      const response = await p.goto(`${serving.url}${path}`);
-      expect(response?.status(), path).toBe(200);
-      expect(new URL(p.url()).pathname, path).toBe(path);
-      await p.addScriptTag({ path: AXE_SCRIPT });
-      const results = await p.evaluate<AxeResults>("axe.run(document, { resultTypes: ['violations'] })");
-      for (const v of results.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
-        problems.push(`${path}: ${v.id} (${v.impact}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await newPage({ bypassCSP: true, colorScheme });
+      await page.context().addCookies(alice.cookie.split('; ').map((pair) => {
+        const [name, ...value] = pair.split('=');
+        return { name: name!, value: value.join('='), url: serving.url };
+      }));
+      const anonymous = await newPage({ bypassCSP: true, colorScheme });
+      for (const [p, path] of [[page, '/'], [page, '/servers/world'], [page, '/admin'], [anonymous, '/login']] as const) {
+        const response = await p.goto(`${serving.url}${path}`);
+        expect(response?.status(), path).toBe(200);
+        expect(new URL(p.url()).pathname, path).toBe(path);
+        await p.addScriptTag({ path: AXE_SCRIPT });
+        const results = await p.evaluate<AxeResults>("axe.run(document, { resultTypes: ['violations'] })");
+        for (const v of results.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
+          problems.push(`${colorScheme} ${path}: ${v.id} (${v.impact}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+        }
       }
     }
     expect(problems, problems.join('\n')).toEqual([]);
-  }, 45_000);
+  }, 60_000);
 });

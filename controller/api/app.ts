@@ -14,6 +14,7 @@ import { errorBody, notListedBody } from '../web/pages/errors.js';
 import { layout, type PageContext } from '../web/pages/layout.js';
 import { NotListedError, NotLoggedInError, pageContext, personOf, requirePerson } from '../web/viewer.js';
 import { createWeb, type Web, type WebOptions } from '../web/web.js';
+import { sessionOf } from '../web/session.js';
 import { localAdminLink } from '../web/auth/local-admin.js';
 import { serverJson, type ServerJson } from './server-json.js';
 
@@ -36,6 +37,12 @@ export function createApp(controller: Controller, options: { adminToken: string;
   const app = new Koa({ proxy: controller.config.web.trustProxy });
   const log = options.log.child({ component: 'api' });
   const store = controller.store;
+  // Koa reports errors after a response began (a live page closed mid-stream) with console.error: here
+  // they go to the log instead, and a closed event stream is no error at all.
+  app.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
+    log.error({ err: messageOf(err) }, 'A response failed after it began');
+  });
 
   const dataPaths = { database: controller.store.db.name, dataDir: controller.config.dataDir };
 
@@ -82,7 +89,7 @@ export function createApp(controller: Controller, options: { adminToken: string;
     ctx.type = 'html';
     const body =
       err instanceof NotListedError
-        ? notListedBody(page, err.identity, store.people.get(err.identity)?.name ?? null, store.people.admins().map((a) => a.name ?? a.identity))
+        ? notListedBody(page, err.identity, store.people.get(err.identity)?.name ?? sessionOf(ctx)?.name ?? null, store.people.admins().map((a) => a.name ?? a.identity))
         : errorBody(status, message);
     ctx.body = layout(page, status === 403 ? 'Not allowed' : 'Error', body).text;
   };

@@ -7,6 +7,8 @@ import type { SessionRepo } from '../store/sessions.js';
 export interface WebSession {
   /** Who logged in (`github:583231`); unset before login. */
   identity?: string;
+  /** The name the provider gave at login: shown on the 403 page to someone not on the list (who has no row). */
+  name?: string | null;
   /** The token every form POST must echo (CSRF). */
   csrf?: string;
   /** An invitation opened before logging in, redeemed by the login that follows. */

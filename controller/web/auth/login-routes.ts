@@ -192,6 +192,7 @@ async function finishLogin(ctx: Koa.Context, d: LoginDeps, who: LoginIdentity, v
   d.store.people.loggedIn(who.identity, { name: who.name, avatar: who.avatar }, now);
   d.store.audit.add({ at: now, actor: who.identity, source: ctx.ip || 'unknown', action: 'login', server: null, detail: `with ${via}` });
   session.identity = who.identity;
+  session.name = who.name;
   session.maxAge = d.web.sessionMaxAge;
   // A new CSRF token too: one known before login (a planted session) must not work after it.
   delete session.csrf;
