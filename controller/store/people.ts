@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
 export type Permission = 'start' | 'stop' | 'admin';
@@ -55,11 +56,30 @@ export class NameTakenError extends Error {
 
 /** Who may use the web pages, and for what. */
 export class PeopleRepo {
-  constructor(private readonly db: Db) {}
+  private readonly byIdentity: Statement<[string], PersonRow>;
+  /**
+   * Read on every logged-in request, written rarely and only by this process (the controller owns the
+   * database; the CLI goes through its API): kept in memory, and forgotten on every write.
+   */
+  private readonly known = new Map<string, Person | null>();
+
+  constructor(private readonly db: Db) {
+    this.byIdentity = db.prepare('SELECT * FROM people WHERE identity = ?');
+  }
 
   get(identity: string): Person | undefined {
-    const row = this.db.prepare('SELECT * FROM people WHERE identity = ?').get(identity) as PersonRow | undefined;
-    return row && fromRow(row);
+    let person = this.known.get(identity);
+    if (person === undefined) {
+      const row = this.byIdentity.get(identity);
+      person = row ? Object.freeze(fromRow(row)) : null;
+      if (this.known.size >= 10_000) this.known.clear();
+      this.known.set(identity, person);
+    }
+    return person ?? undefined;
+  }
+
+  private wrote(): void {
+    this.known.clear();
   }
 
   list(): Person[] {
@@ -72,6 +92,7 @@ export class PeopleRepo {
 
   /** Adds a person, or gives an existing one exactly these permissions. */
   put(identity: string, permissions: readonly Permission[], by: string, now: number): Person {
+    this.wrote();
     const flags = { start: +permissions.includes('start'), stop: +permissions.includes('stop'), admin: +permissions.includes('admin') };
     this.db
       .prepare(
@@ -84,17 +105,20 @@ export class PeopleRepo {
 
   /** The admins named in the config: added when missing, made admin when not; never taken away here. */
   ensureAdmins(identities: readonly string[], now: number): void {
+    this.wrote();
     const add = this.db.prepare("INSERT INTO people (identity, is_admin, added_at, added_by) VALUES (?, 1, ?, 'config') ON CONFLICT (identity) DO UPDATE SET is_admin = 1");
     this.db.transaction(() => identities.forEach((identity) => add.run(identity, now)))();
   }
 
   /** Removes a person; their sessions are ended by the caller in the same transaction. */
   remove(identity: string): boolean {
+    this.wrote();
     return this.db.prepare('DELETE FROM people WHERE identity = ?').run(identity).changes === 1;
   }
 
   /** On each login: the provider's current name and avatar, and when. */
   loggedIn(identity: string, profile: { name: string | null; avatar: string | null }, now: number): void {
+    this.wrote();
     this.db.prepare('UPDATE people SET name = COALESCE(?, name), avatar = ?, last_login = ? WHERE identity = ?').run(profile.name, profile.avatar, now, identity);
   }
 
@@ -104,6 +128,7 @@ export class PeopleRepo {
       const holder = this.byMinecraftName(minecraftName);
       if (holder && holder.identity !== identity) throw new NameTakenError(minecraftName, holder.name ?? holder.identity);
     }
+    this.wrote();
     this.db.prepare('UPDATE people SET minecraft_name = ? WHERE identity = ?').run(minecraftName, identity);
   }
 

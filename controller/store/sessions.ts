@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
 /**
@@ -6,29 +7,54 @@ import type { Db } from './db.js';
  */
 export class SessionRepo {
   private writes = 0;
+  private readonly byId: Statement<[string], { data: string; expires_at: number }>;
+  /**
+   * Read on every request that carries a cookie, and written only through this repo: the rows last
+   * read or written are kept (as text, so each reader parses its own copy), at most 10,000.
+   */
+  private readonly recent = new Map<string, { data: string; expiresAt: number }>();
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.byId = db.prepare('SELECT data, expires_at FROM sessions WHERE id = ?');
+  }
 
   get(id: string, now: number): Record<string, unknown> | undefined {
-    const row = this.db.prepare('SELECT data FROM sessions WHERE id = ? AND expires_at > ?').get(id, now) as { data: string } | undefined;
-    return row ? (JSON.parse(row.data) as Record<string, unknown>) : undefined;
+    let row = this.recent.get(id);
+    if (!row) {
+      const found = this.byId.get(id);
+      if (!found) return undefined;
+      row = { data: found.data, expiresAt: found.expires_at };
+      this.remember(id, row);
+    }
+    return row.expiresAt > now ? (JSON.parse(row.data) as Record<string, unknown>) : undefined;
+  }
+
+  private remember(id: string, row: { data: string; expiresAt: number }): void {
+    if (this.recent.size >= 10_000 && !this.recent.has(id)) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(id, row);
   }
 
   set(id: string, data: Record<string, unknown>, expiresAt: number, now: number): void {
     const identity = typeof data.identity === 'string' ? data.identity : null;
+    const text = JSON.stringify(data);
+    // Forgotten first: if the write fails, the next read goes to the database.
+    this.recent.delete(id);
     this.db
       .prepare('INSERT INTO sessions (id, identity, data, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET identity = excluded.identity, data = excluded.data, expires_at = excluded.expires_at')
-      .run(id, identity, JSON.stringify(data), expiresAt);
+      .run(id, identity, text, expiresAt);
+    this.remember(id, { data: text, expiresAt });
     // Expired rows go now and then, not on every write.
     if (++this.writes % 100 === 1) this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
   }
 
   destroy(id: string): void {
+    this.recent.delete(id);
     this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
   }
 
   /** Ends every session of one person. */
   endAllOf(identity: string): number {
+    this.recent.clear();
     return this.db.prepare('DELETE FROM sessions WHERE identity = ?').run(identity).changes;
   }
 }

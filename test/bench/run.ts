@@ -20,6 +20,7 @@ import { freePort, makeOodHome } from '../helpers/ood-home.js';
 import { waitUntil } from '../helpers/wait.js';
 import { cpuWindows, load, writeManyServersConfig } from './scale.js';
 import { digitalOceanCycle } from './digitalocean.js';
+import { webBench } from './web.js';
 
 const RUNS = 5;
 const DEFAULT_TICKS = { fastTick: '200ms', slowTick: '5s', playerProbe: '1s', backoff: '1s', maxBackoff: '1m' };
@@ -243,7 +244,8 @@ async function cliStatus(): Promise<void> {
 
 const only = process.argv[2];
 const digitalOcean = () => digitalOceanCycle(row, BUNDLE);
-for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer, cliStatus, digitalOcean })) {
+const web = () => webBench(row);
+for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer, cliStatus, web, digitalOcean })) {
   if (only && only !== name) continue;
   process.stderr.write(`${name}…\n`);
   await fn();

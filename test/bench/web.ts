@@ -36,7 +36,10 @@ const run = promisify(execFile);
 
 export async function webBench(row: Row): Promise<void> {
   const home = await makeOodHome({ reconcile: TICKS });
-  const controller = await startControllerProcess(home.configPath, {}, BUNDLE);
+  const controller = await startControllerProcess(home.configPath, {}, BUNDLE).catch(async (err: unknown) => {
+    await home.cleanup();
+    throw err;
+  });
   let hello: ChildProcess | undefined;
   try {
     const client = await logIn(controller.url, controller.output);
