@@ -6,6 +6,8 @@ import type { Config } from './config/schema.js';
 import { DriverFactory, type DriverEnv } from './drivers/create.js';
 import type { OrphanWatch } from './drivers/digitalocean/orphans.js';
 import type { Driver } from './drivers/driver.js';
+import { Estimates } from './estimates.js';
+import { LobbyService } from './lobby/lobby-service.js';
 import { acquireLock } from './lock.js';
 import type { Logger } from './log.js';
 import { ServerRunner, type ServerView } from './reconcile/loop.js';
@@ -15,6 +17,8 @@ import { Store } from './store/store.js';
 export interface Request {
   actor: string;
   source: string;
+  /** What the audit log says beside the action (the lobby: "joined the lobby"). */
+  detail?: string;
 }
 
 /**
@@ -22,9 +26,11 @@ export interface Request {
  * Web and CLI requests only change what is wanted and poke the runner; they never act themselves.
  */
 export class Controller {
-  private readonly servers = new Map<string, { runner: ServerRunner; driver: Driver }>();
+  private readonly servers = new Map<string, { runner: ServerRunner; driver: Driver; lobby: LobbyService | undefined }>();
   private readonly orphanWatch: OrphanWatch | undefined;
   private readonly changeListeners = new Set<() => void>();
+  /** How long starts and stops usually take, per server (the web's progress bars, the lobby's "ready in"). */
+  readonly estimates: Estimates;
   private changeQueued = false;
 
   private constructor(
@@ -37,14 +43,28 @@ export class Controller {
     failpoints: Failpoints,
   ) {
     store.servers.ensure(config.servers.map((s) => s.id), clock());
+    this.estimates = new Estimates(store.journal);
     const interrupted = store.journal.closeInterrupted(clock());
     if (interrupted > 0) log.warn({ interrupted }, 'Found steps cut off by a stop of the controller; observing again before acting');
     const drivers = new DriverFactory(config, env, log);
     for (const server of config.servers) {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
+      const lobby =
+        server.lobby.mode === 'off'
+          ? undefined
+          : new LobbyService({
+              server,
+              view: () => this.view(server.id),
+              wake: (who) => this.want(server.id, 'up', who),
+              people: store.people,
+              estimates: this.estimates,
+              log: log.child({ server: server.id }),
+              clock,
+            });
       // A sibling of the loop's logger, not its child: pino would repeat the `component` key.
-      const driver = drivers.create(server, log.child({ component: 'driver', server: server.id }), clock);
-      this.servers.set(server.id, { driver, runner: new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed() }) });
+      const driver = drivers.create(server, log.child({ component: 'driver', server: server.id }), clock, lobby ? { beforeBoot: () => lobby.releasePort() } : {});
+      const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed() });
+      this.servers.set(server.id, { driver, runner, lobby });
     }
     this.orphanWatch = drivers.orphanWatch(new Map([...this.servers].map(([id, s]) => [id, s.driver])), log.child({ component: 'orphans' }));
   }
@@ -64,6 +84,11 @@ export class Controller {
 
   start(): void {
     for (const { runner } of this.servers.values()) runner.start();
+    const lobbies = [...this.servers.values()].flatMap(({ lobby }) => (lobby ? [lobby] : []));
+    if (lobbies.length > 0) {
+      this.onChange(() => lobbies.forEach((lobby) => lobby.sync()));
+      lobbies.forEach((lobby) => lobby.sync());
+    }
     this.orphanWatch?.start();
   }
 
@@ -116,7 +141,7 @@ export class Controller {
     const now = this.clock();
     this.store.db.transaction(() => {
       this.store.servers.setDesired(id, desired, who.actor, now);
-      this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: null });
+      this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: who.detail ?? null });
     })();
     runner.poke();
     this.changed();
@@ -138,8 +163,14 @@ export class Controller {
     return this.server(id).driver.archives();
   }
 
+  /** A server's lobby (undefined when its lobby.mode is off). */
+  lobby(id: string): LobbyService | undefined {
+    return this.server(id).lobby;
+  }
+
   async close(): Promise<void> {
     await this.orphanWatch?.stop();
+    await Promise.all([...this.servers.values()].flatMap(({ lobby }) => (lobby ? [lobby.close()] : [])));
     await Promise.all([...this.servers.values()].map(({ runner }) => runner.stop()));
     await Promise.all([...this.servers.values()].map(({ driver }) => driver.close()));
     this.store.close();

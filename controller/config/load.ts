@@ -53,6 +53,7 @@ export function parseConfig(data: unknown, baseDir: string, source = 'config', l
     servers: config.servers.map((s) => ({
       ...s,
       local: { ...s.local, ...(s.local.template ? { template: abs(s.local.template) } : {}) },
+      lobby: { ...s.lobby, ...(s.lobby.icon ? { icon: abs(s.lobby.icon) } : {}) },
     })),
   };
 }

@@ -62,6 +62,31 @@ const idle = z.strictObject({
   keepAlive: duration.prefault('30m'),
 });
 
+/** A Minecraft player name (offline servers allow the same characters). */
+const playerName = z.string().regex(/^[A-Za-z0-9_]{1,16}$/, 'expected a Minecraft name: 1 to 16 letters, digits and underscores');
+
+const lobby = z.strictObject({
+  /**
+   * `off`: nothing listens while the server sleeps. `wake`: OoD's lobby answers on the game's public
+   * port while the game is not running (the server list shows "asleep — join to wake it"; a join by a
+   * name that may wake it starts the server). `proxy`: the lobby keeps the public port all the time and
+   * forwards to the running game, so the address never changes.
+   */
+  mode: z.enum(['off', 'wake', 'proxy']).default('off'),
+  /** The address the lobby listens on (the game's port is the lobby's port). */
+  host: z.string().min(1).default('0.0.0.0'),
+  /** Minecraft names that may wake this server, besides the names linked to web accounts that may start it. */
+  wakers: z.array(playerName).default([]),
+  /** On the local driver in proxy mode, the port the game itself listens on (the lobby holds game.port). */
+  gamePort: port.optional(),
+  /** A 64×64 PNG shown in the server list (a path relative to the config file). */
+  icon: z.string().min(1).optional(),
+  /** What the server list shows as the version while the lobby answers. */
+  versionName: z.string().min(1).max(40).default('OoD'),
+  /** Wake attempts per minute, per address and per name, beyond which a join is told to wait. */
+  wakesPerMinute: z.number().int().min(1).default(6),
+});
+
 const deadlines = z.strictObject({
   provisioning: duration.prefault('10m'),
   booting: duration.prefault('5m'),
@@ -93,6 +118,8 @@ const server = z.strictObject({
   keepArchives: z.number().int().min(1).default(3),
   local: localDriver.prefault({}),
   digitalocean: digitalOceanDriver.prefault({}),
+  /** Wake on join, and one stable address (see `lobby`). */
+  lobby: lobby.prefault({}),
 });
 
 /** An identity as OoD stores it: `<provider>:<id at that provider>`, like `github:583231`. */
@@ -207,16 +234,27 @@ export const configSchema = z
         // Its ports are on its own droplet, not on this machine.
         return;
       }
-      for (const [key, p] of [['port', s.game.port], ['rconPort', s.game.rconPort]] as const) {
+      if (s.lobby.mode === 'proxy' && s.lobby.gamePort === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['servers', i, 'lobby', 'gamePort'], message: 'lobby.mode proxy on the local driver needs lobby.gamePort: the port the game listens on behind the lobby (game.port stays the public address)' });
+      }
+      const local: [string, number][] = [['port', s.game.port], ['rconPort', s.game.rconPort]];
+      if (s.lobby.mode === 'proxy' && s.lobby.gamePort !== undefined) local.push(['lobby.gamePort', s.lobby.gamePort]);
+      for (const [key, p] of local) {
         const owner = ports.get(p);
-        if (owner) ctx.addIssue({ code: 'custom', path: ['servers', i, 'game', key], message: `port ${p} is already used by ${owner}` });
-        ports.set(p, `servers[${i}].game.${key}`);
+        const path = key.startsWith('lobby.') ? ['servers', i, 'lobby', 'gamePort'] : ['servers', i, 'game', key];
+        if (owner) ctx.addIssue({ code: 'custom', path, message: `port ${p} is already used by ${owner}` });
+        ports.set(p, `servers[${i}].${key.startsWith('lobby.') ? key : `game.${key}`}`);
       }
     });
   });
 
 export type Config = z.infer<typeof configSchema>;
 export type ServerConfig = Config['servers'][number];
+
+/** The port the game itself listens on: behind the lobby in proxy mode (local driver), else the public one. */
+export function gameListenPort(server: Pick<ServerConfig, 'driver' | 'game' | 'lobby'>): number {
+  return server.driver === 'local' && server.lobby.mode === 'proxy' && server.lobby.gamePort !== undefined ? server.lobby.gamePort : server.game.port;
+}
 
 /** The prefix of `server`'s snapshot names (`<prefix>-<unix seconds>`); see `digitalocean.snapshotPrefix`. */
 export function snapshotPrefix(servers: readonly Pick<ServerConfig, 'id' | 'driver' | 'digitalocean'>[], server: Pick<ServerConfig, 'id' | 'digitalocean'>): string {

@@ -8,7 +8,7 @@ import { findOrphans, OrphanWatch } from './digitalocean/orphans.js';
 import { userData } from './digitalocean/keys.js';
 import { StackProcess } from './digitalocean/stack-process.js';
 import type { Driver } from './driver.js';
-import { LocalDriver } from './local/local-driver.js';
+import { LocalDriver, type LocalDriverHooks } from './local/local-driver.js';
 
 /** What the drivers read of the environment (config/env.ts). */
 export type DriverEnv = Pick<OodEnv, 'childEnv' | 'digitalocean' | 'pulumiEnv'>;
@@ -27,8 +27,8 @@ export class DriverFactory {
   ) {}
 
   /** The driver `server.driver` names. */
-  create(server: ServerConfig, log: Logger, clock: () => number): Driver {
-    if (server.driver === 'local') return new LocalDriver(server, this.config.dataDir, this.env.childEnv, log, clock);
+  create(server: ServerConfig, log: Logger, clock: () => number, hooks: LocalDriverHooks = {}): Driver {
+    if (server.driver === 'local') return new LocalDriver(server, this.config.dataDir, this.env.childEnv, log, clock, hooks);
     return createDigitalOceanDriver(server, this.config, this.env, this.api(server.id), log, clock);
   }
 

@@ -1,18 +1,11 @@
-import { journalJson } from '../api/journal-json.js';
 import { serverJson } from '../api/server-json.js';
-import { typicalDuration } from '../cli/eta.js';
 import type { Config } from '../config/schema.js';
 import type { Controller } from '../controller.js';
 import type { ServerView } from '../reconcile/loop.js';
 import type { ServerCard } from './pages/server-card.js';
 
-/**
- * The cards' data: each server's JSON, how long its starts and stops usually take (from the journal,
- * read again only when the server changes phase), and where it runs.
- */
+/** The cards' data: each server's JSON, how long its starts and stops usually take, and where it runs. */
 export class ServerCards {
-  private readonly estimates = new Map<string, { phaseSince: number; start: number | undefined; stop: number | undefined }>();
-
   constructor(
     private readonly controller: Controller,
     private readonly config: Config,
@@ -28,12 +21,7 @@ export class ServerCards {
 
   private card(view: ServerView): ServerCard {
     const { id, phaseSince } = view.state;
-    let estimate = this.estimates.get(id);
-    if (estimate?.phaseSince !== phaseSince) {
-      const journal = this.controller.store.journal.list(id).map(journalJson);
-      estimate = { phaseSince, start: typicalDuration(journal, 'running'), stop: typicalDuration(journal, 'archived') };
-      this.estimates.set(id, estimate);
-    }
+    const estimate = this.controller.estimates.of(id, phaseSince);
     const server = this.config.servers.find((s) => s.id === id)!;
     return {
       json: serverJson(view),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ServerConfig } from '../../config/schema.js';
+import { gameListenPort, type ServerConfig } from '../../config/schema.js';
 import { ArchiveDamagedError, ArchiveError, HostError, messageOf } from '../../errors.js';
 import { fsyncPath, writeFileDurably } from '../../fs/durable.js';
 import type { Logger } from '../../log.js';
@@ -36,6 +36,12 @@ interface ArchivedRecord {
  * The local driver: the "host" is a working directory `<dataDir>/servers/<id>/host` and the game's
  * process; the "snapshot" an archive `ood-<ts>.tar.gz` beside it in `archives/`.
  */
+/** What the local driver tells others about the game's port. */
+export interface LocalDriverHooks {
+  /** Called just before the game is started: whoever holds the game's port (the lobby) lets it go. */
+  beforeBoot?: () => Promise<void>;
+}
+
 export class LocalDriver implements Driver {
   readonly root: string;
   readonly hostDir: string;
@@ -51,6 +57,7 @@ export class LocalDriver implements Driver {
     private readonly env: NodeJS.ProcessEnv,
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
+    private readonly hooks: LocalDriverHooks = {},
   ) {
     this.root = join(dataDir, 'servers', server.id);
     this.hostDir = join(this.root, 'host');
@@ -78,7 +85,7 @@ export class LocalDriver implements Driver {
       this.log.debug({ err: messageOf(err) }, 'Could not list players over RCON; trying a status ping');
     }
     try {
-      const { players } = await statusPing('127.0.0.1', this.server.game.port, 1_000);
+      const { players } = await statusPing('127.0.0.1', gameListenPort(this.server), 1_000);
       // The ping's count stands in; it lacks names past the sample but is a real count.
       return { host, power: 'on', game: 'answering', players };
     } catch (err) {
@@ -97,7 +104,8 @@ export class LocalDriver implements Driver {
     await writeFile(
       propsPath,
       updateProperties(props, {
-        'server-port': String(this.server.game.port),
+        // Behind the lobby in proxy mode, the game listens on a port of its own.
+        'server-port': String(gameListenPort(this.server)),
         'enable-rcon': 'true',
         'rcon.port': String(this.server.game.rconPort),
         // A new RCON password per host; it lives only in the host's own server.properties.
@@ -152,6 +160,7 @@ export class LocalDriver implements Driver {
     // Invariant 7: the game is about to change this host, so a record saying it was saved stops being
     // true now, durably, before the first change (a resume from failed after a failed removal boots here).
     await this.forgetArchived('the game is starting on this host');
+    await this.hooks.beforeBoot?.();
     const pid = await spawnHostProcess({ command: gameCommand(this.server), hostDir: this.hostDir, logFile: join(this.hostDir, LOG_FILE), env: this.env });
     return `Started the game (pid ${pid}); its output goes to ${join(this.hostDir, LOG_FILE)}`;
   }

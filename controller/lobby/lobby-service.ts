@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import type { ServerConfig } from '../config/schema.js';
+import { gameListenPort } from '../config/schema.js';
+import type { Request } from '../controller.js';
+import { messageOf } from '../errors.js';
+import type { Estimates } from '../estimates.js';
+import type { Logger } from '../log.js';
+import { LobbyListener, type LobbyStatus } from '../minecraft/lobby/lobby-listener.js';
+import type { ServerView } from '../reconcile/loop.js';
+import type { Phase } from '../reconcile/types.js';
+import { may } from '../store/people.js';
+import type { PeopleRepo } from '../store/people.js';
+import { motd, readyIn } from './lobby-texts.js';
+import { PerMinuteLimit } from './wake-limits.js';
+
+export interface LobbyDeps {
+  server: ServerConfig;
+  view(): ServerView;
+  /** Wants the server up, on behalf of `who` (recorded in the audit log). */
+  wake(who: Request): ServerView;
+  people: PeopleRepo;
+  estimates: Estimates;
+  log: Logger;
+  clock: () => number;
+}
+
+/** Phases in which the game's process may hold its port on this machine (so the lobby must not). */
+const GAME_OWNS_PORT = new Set<Phase>(['booting', 'running', 'stopping', 'powering_off']);
+/** How soon a failed listen is tried again. */
+const RETRY_MS = 2_000;
+
+/**
+ * One server's lobby: OoD's own Minecraft listener on the server's public game port. In `wake` mode on
+ * the local driver it holds the port only while the game does not (the driver asks for it back just
+ * before it starts the game, and the lobby takes it again once the game has exited); on a droplet the
+ * port is this machine's alone, so it holds it always. In `proxy` mode it holds it always and forwards
+ * connections to the running game.
+ */
+export class LobbyService {
+  private readonly listener: LobbyListener;
+  private readonly byAddress: PerMinuteLimit;
+  private readonly byName: PerMinuteLimit;
+  private readonly favicon: string | undefined;
+  /** Set when the driver took the port for the game; cleared once the game has exited. */
+  private handedToGame = false;
+  private busy: Promise<void> = Promise.resolve();
+  private lastAttempt = -Infinity;
+  private lastWarning = '';
+  private closed = false;
+
+  constructor(private readonly d: LobbyDeps) {
+    const { lobby } = d.server;
+    this.byAddress = new PerMinuteLimit(lobby.wakesPerMinute);
+    this.byName = new PerMinuteLimit(lobby.wakesPerMinute);
+    this.favicon = lobby.icon ? `data:image/png;base64,${readFileSync(lobby.icon).toString('base64')}` : undefined;
+    const log = d.log.child({ component: 'lobby' });
+    this.listener = new LobbyListener(
+      {
+        status: () => this.status(),
+        login: (name, address) => this.login(name, address),
+        ...(lobby.mode === 'proxy' ? { route: () => this.route() } : {}),
+      },
+      { host: lobby.host, port: d.server.game.port },
+      log,
+    );
+  }
+
+  get listening(): boolean {
+    return this.listener.listening;
+  }
+
+  /** Open connections forwarded to the game (proxy mode). */
+  get proxied(): number {
+    return this.listener.proxied;
+  }
+
+  stats() {
+    return this.listener.stats();
+  }
+
+  /** Listens or lets go of the port, as the server's phase says; called after every change. */
+  sync(): void {
+    this.busy = this.busy.then(() => this.apply()).catch((err: unknown) => this.d.log.error({ err: messageOf(err) }, 'The lobby could not follow the server'));
+  }
+
+  /** The local driver is about to start the game on this port: let go of it first. */
+  async releasePort(): Promise<void> {
+    if (this.d.server.lobby.mode !== 'wake') return;
+    this.handedToGame = true;
+    this.busy = this.busy.then(() => this.listener.close());
+    await this.busy;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.busy;
+    await this.listener.closeAll();
+  }
+
+  private wanted(): boolean {
+    const { server } = this.d;
+    if (this.closed || server.lobby.mode === 'off') return false;
+    if (server.lobby.mode === 'proxy' || server.driver !== 'local') return true;
+    const view = this.d.view();
+    const gameMayRun = GAME_OWNS_PORT.has(view.state.phase) || view.observation?.power === 'on';
+    // The game has exited (or never started): the port is the lobby's again.
+    if (!gameMayRun && view.state.phase !== 'provisioning') this.handedToGame = false;
+    return !this.handedToGame && !gameMayRun;
+  }
+
+  private async apply(): Promise<void> {
+    const wanted = this.wanted();
+    if (!wanted && this.listener.listening) await this.listener.close();
+    if (!wanted || this.listener.listening) return;
+    const now = this.d.clock();
+    if (now - this.lastAttempt < RETRY_MS) return;
+    this.lastAttempt = now;
+    try {
+      await this.listener.listen();
+      this.lastWarning = '';
+      this.d.log.info({ host: this.d.server.lobby.host, port: this.d.server.game.port, mode: this.d.server.lobby.mode }, 'The lobby answers on the game port');
+    } catch (err) {
+      const message = messageOf(err);
+      // Said once per reason, then retried quietly: a port held by a game that is still exiting frees up.
+      if (message !== this.lastWarning) this.d.log.warn({ err: message }, 'The lobby could not listen; trying again');
+      this.lastWarning = message;
+    }
+  }
+
+  private status(): LobbyStatus {
+    const view = this.d.view();
+    const players = view.state.phase === 'running' ? view.observation?.players : null;
+    return {
+      motd: motd(this.d.server.id, view, this.d.estimates.of(this.d.server.id, view.state.phaseSince), this.d.clock()),
+      versionName: this.d.server.lobby.versionName,
+      online: players?.online ?? 0,
+      max: players?.max ?? 0,
+      ...(this.favicon ? { favicon: this.favicon } : {}),
+    };
+  }
+
+  private mayWake(name: string): boolean {
+    const lower = name.toLowerCase();
+    if (this.d.server.lobby.wakers.some((w) => w.toLowerCase() === lower)) return true;
+    const person = this.d.people.byMinecraftName(name);
+    return person !== undefined && may(person, 'start');
+  }
+
+  private login(name: string, address: string): string {
+    const { id } = this.d.server;
+    const now = this.d.clock();
+    const view = this.d.view();
+    const estimate = this.d.estimates.of(id, view.state.phaseSince);
+    if (view.state.phase === 'running') return `${id} is up: connect to ${view.state.address ?? 'its address'}`;
+    if (!this.byAddress.take(address, now) || !this.byName.take(name.toLowerCase(), now)) {
+      return `Too many tries; wait a minute before joining ${id} again`;
+    }
+    if (!this.mayWake(name)) {
+      this.d.log.info({ name, address }, 'A join by a name that may not wake this server');
+      return `${name} may not wake ${id}. Ask its admin to link your Minecraft name to your OoD account`;
+    }
+    if (view.state.phase === 'failed') return `${id} needs attention before it can start; ask its admin (see OoD's page)`;
+    if (view.state.desired === 'up') return `${id} is already starting, ready in ${readyIn(view, estimate, now)} — join again then`;
+    if (view.state.phase !== 'archived') return `${id} is going to sleep; try again in a minute`;
+    const woken = this.d.wake({ actor: `minecraft:${name}`, source: address, detail: 'joined the lobby' });
+    this.d.log.info({ name, address }, 'Woken by a join');
+    return `Starting ${id}, ready in ${readyIn(woken, estimate, now)} — join again then`;
+  }
+
+  private route(): { host: string; port: number } | null {
+    const view = this.d.view();
+    if (view.state.phase !== 'running' || view.observation?.game !== 'answering') return null;
+    if (this.d.server.driver === 'local') return { host: '127.0.0.1', port: gameListenPort(this.d.server) };
+    const match = /^(.*):(\d+)$/.exec(view.state.address ?? '');
+    return match ? { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) } : null;
+  }
+}
