@@ -55,6 +55,7 @@ export class Controller {
           : new LobbyService({
               server,
               view: () => this.view(server.id),
+              gameEndpoint: () => this.server(server.id).driver.gameEndpoint(),
               wake: (who) => this.want(server.id, 'up', who),
               people: store.people,
               estimates: this.estimates,

@@ -79,6 +79,11 @@ const lobby = z.strictObject({
   wakers: z.array(playerName).default([]),
   /** On the local driver in proxy mode, the port the game itself listens on (the lobby holds game.port). */
   gamePort: port.optional(),
+  /**
+   * In proxy mode on DigitalOcean: the host name or address of this machine that players connect to
+   * (the lobby's), shown as the server's address instead of the droplet's.
+   */
+  publicHost: z.string().min(1).optional(),
   /** A 64×64 PNG shown in the server list (a path relative to the config file). */
   icon: z.string().min(1).optional(),
   /** What the server list shows as the version while the lobby answers. */
@@ -225,6 +230,9 @@ export const configSchema = z
       }
       seen.set(s.id, i);
       if (s.driver === 'digitalocean') {
+        if (s.lobby.mode === 'proxy' && !s.lobby.publicHost) {
+          ctx.addIssue({ code: 'custom', path: ['servers', i, 'lobby', 'publicHost'], message: "lobby.mode proxy on DigitalOcean needs lobby.publicHost: this machine's name or address, which players keep using" });
+        }
         const prefix = snapshotPrefix(cfg.servers, s);
         const other = prefixes.get(prefix);
         if (other !== undefined) {

@@ -25,6 +25,8 @@ export interface Driver {
   observe(): Promise<Observation>;
   /** The address players connect to, once a host exists. */
   address(): string;
+  /** Where the game itself listens, as this machine reaches it (the lobby's proxy target); null with no host. */
+  gameEndpoint(): { host: string; port: number } | null;
   /** Creates the host from the newest good archive (or a fresh world when there is none). */
   provision(ctx: StepContext): Promise<string>;
   /** Starts the game on the host. */

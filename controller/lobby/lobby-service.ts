@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { ServerConfig } from '../config/schema.js';
-import { gameListenPort } from '../config/schema.js';
 import type { Request } from '../controller.js';
 import { messageOf } from '../errors.js';
 import type { Estimates } from '../estimates.js';
@@ -16,6 +15,8 @@ import { PerMinuteLimit } from './wake-limits.js';
 export interface LobbyDeps {
   server: ServerConfig;
   view(): ServerView;
+  /** Where the running game listens, as this machine reaches it (the driver's answer). */
+  gameEndpoint(): { host: string; port: number } | null;
   /** Wants the server up, on behalf of `who` (recorded in the audit log). */
   wake(who: Request): ServerView;
   people: PeopleRepo;
@@ -170,8 +171,6 @@ export class LobbyService {
   private route(): { host: string; port: number } | null {
     const view = this.d.view();
     if (view.state.phase !== 'running' || view.observation?.game !== 'answering') return null;
-    if (this.d.server.driver === 'local') return { host: '127.0.0.1', port: gameListenPort(this.d.server) };
-    const match = /^(.*):(\d+)$/.exec(view.state.address ?? '');
-    return match ? { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) } : null;
+    return this.d.gameEndpoint();
   }
 }

@@ -76,9 +76,18 @@ export class DigitalOceanDriver implements Driver {
   }
 
   address(): string {
+    const { server } = this.deps;
+    // Behind the lobby's proxy, players keep the lobby's address; the droplet's changes every session.
+    if (server.lobby.mode === 'proxy' && server.lobby.publicHost) return `${server.lobby.publicHost}:${server.game.port}`;
     const droplet = this.current ?? this.watch.peek();
-    const host = this.deps.server.digitalocean.domain ? `${this.deps.server.id}.${this.deps.server.digitalocean.domain}` : droplet && publicIpv4(droplet);
-    return host ? `${host}:${this.deps.server.game.port}` : '';
+    const host = server.digitalocean.domain ? `${server.id}.${server.digitalocean.domain}` : droplet && publicIpv4(droplet);
+    return host ? `${host}:${server.game.port}` : '';
+  }
+
+  gameEndpoint(): { host: string; port: number } | null {
+    const droplet = this.current ?? this.watch.peek();
+    const host = droplet && publicIpv4(droplet);
+    return host ? { host, port: this.deps.server.game.port } : null;
   }
 
   async observe(): Promise<Observation> {

@@ -70,6 +70,10 @@ export class LocalDriver implements Driver {
     return `${this.server.local.publicHost}:${this.server.game.port}`;
   }
 
+  gameEndpoint(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: gameListenPort(this.server) };
+  }
+
   async observe(): Promise<Observation> {
     const host = existsSync(this.hostDir) ? 'present' : 'absent';
     const pids = await observeHostProcesses(this.hostDir, host === 'present');
