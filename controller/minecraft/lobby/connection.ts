@@ -2,10 +2,11 @@ import type { Socket } from 'node:net';
 import { messageOf } from '../../errors.js';
 import { FrameDecoder } from './frames.js';
 import { LEGACY_WAIT_MS, legacyAnswer, probeLegacy } from './legacy.js';
-import { encodePacket, encodeString, PacketReader } from './packet.js';
+import { encodePacket, encodeString } from '../varint.js';
+import { PacketReader } from './packet.js';
 import { disconnectJson, statusJson } from './status-json.js';
 import type { LobbyHandlers, LobbyLog, LobbyStats } from './types.js';
-import { LobbyProtocolError } from './varint.js';
+import { LobbyProtocolError } from '../varint.js';
 
 export interface ConnectionLimits {
   handshakeTimeoutMs: number;

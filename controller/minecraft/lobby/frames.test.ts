@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder } from './frames.js';
-import { encodePacket, encodeString } from './packet.js';
-import { encodeVarInt, LobbyProtocolError } from './varint.js';
+import { encodePacket, encodeString, encodeVarInt, LobbyProtocolError } from '../varint.js';
 
 const handshake = encodePacket(0x00, encodeVarInt(769), encodeString('play.example.org'), Buffer.from([0x63, 0xdd]), encodeVarInt(1));
 const request = encodePacket(0x00);

@@ -1,4 +1,4 @@
-import { decodeVarInt, LobbyProtocolError, MAX_VARINT_BYTES } from './varint.js';
+import { decodeVarInt, LobbyProtocolError, MAX_VARINT_BYTES } from '../varint.js';
 
 const EMPTY = Buffer.alloc(0);
 

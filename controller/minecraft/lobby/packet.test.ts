@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeString, PacketReader } from './packet.js';
-import { encodeVarInt, LobbyProtocolError } from './varint.js';
+import { encodeString, encodeVarInt, LobbyProtocolError } from '../varint.js';
+import { PacketReader } from './packet.js';
 
 describe('PacketReader', () => {
   it('reads fields in order and checks the packet ends', () => {

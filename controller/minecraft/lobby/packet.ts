@@ -1,4 +1,4 @@
-import { decodeVarInt, encodeVarInt, LobbyProtocolError } from './varint.js';
+import { decodeVarInt, LobbyProtocolError } from '../varint.js';
 
 /** Java's UTF-8 for protocol strings: a character takes at most 3 bytes (surrogate pairs 2 × 3). */
 const MAX_BYTES_PER_CHAR = 3;
@@ -54,15 +54,4 @@ export class PacketReader {
   end(what: string): void {
     if (this.remaining !== 0) throw new LobbyProtocolError(`${what} has ${this.remaining} unexpected bytes at its end`);
   }
-}
-
-export function encodeString(text: string): Buffer {
-  const bytes = Buffer.from(text, 'utf8');
-  return Buffer.concat([encodeVarInt(bytes.length), bytes]);
-}
-
-/** A framed packet: VarInt length of (id + data), VarInt id, data. */
-export function encodePacket(id: number, ...fields: Buffer[]): Buffer {
-  const body = Buffer.concat([encodeVarInt(id), ...fields]);
-  return Buffer.concat([encodeVarInt(body.length), body]);
 }
