@@ -5,6 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LobbyListener, type LobbyHandlers, type LobbyOptions, type LobbyStatus } from '../controller/minecraft/lobby/lobby-listener.js';
+import { reasonText } from './helpers/bot.js';
 import { waitUntil } from './helpers/wait.js';
 
 /**
@@ -113,24 +114,6 @@ async function rawStatus(port: number, protocol: number, localAddress?: string) 
   return { id, json, pong: [...pong], expectedPong: [2 + 8 - 1, 0x01, ...payload] };
 }
 
-/** A kick reason as mineflayer reports it (JSON string, chat object, or NBT) reduced to its text. */
-function reasonText(reason: unknown): string {
-  if (typeof reason === 'string') {
-    try {
-      return reasonText(JSON.parse(reason));
-    } catch (err) {
-      if (err instanceof SyntaxError) return reason;
-      throw err;
-    }
-  }
-  if (Array.isArray(reason)) return reason.map(reasonText).join('');
-  if (reason && typeof reason === 'object') {
-    const r = reason as Record<string, unknown>;
-    if ('type' in r && 'value' in r) return reasonText(r.value); // prismarine-nbt's {type, value}
-    return reasonText(r.text ?? '') + reasonText(r.extra ?? '');
-  }
-  return reason === undefined || reason === null ? '' : String(reason);
-}
 
 // --- Status ------------------------------------------------------------------------------------
 
