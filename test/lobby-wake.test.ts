@@ -1,3 +1,5 @@
+import mc from 'minecraft-protocol';
+import { status as utilStatus, statusLegacy as utilStatusLegacy } from 'minecraft-server-util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { statusPing } from '../controller/minecraft/status-ping.js';
@@ -102,5 +104,47 @@ describe('the lobby in proxy mode keeps one address', () => {
     serving.controller.want('world', 'down', { actor: 'test', source: 'test' });
     await waitUntil('archived', () => phase() === 'archived', 60_000, 100);
     expect(await motdOf(home.gamePort)).toContain('asleep');
+  }, 180_000);
+});
+
+describe('the lobby tells the server list how long a start takes', () => {
+  let home: OodHome;
+  let serving: Serving;
+  const phase = () => serving.controller.store.servers.get('world')!.phase;
+
+  beforeAll(async () => {
+    home = await makeOodHome({ server: { lobby: { mode: 'wake', host: '127.0.0.1', wakers: ['Eta_1'], versionName: 'OoD lobby' } } });
+    // Each boot waits 4 s before it runs, so a start stays in the lobby's hands long enough to be pinged.
+    serving = await serveInProcess(home.configPath, { OOD_FAILPOINTS: 'boot:before=4000' });
+  });
+  afterAll(async () => {
+    await serving?.close();
+    await home?.cleanup();
+  });
+
+  it('shows the ETA from past starts to minecraft-protocol, to minecraft-server-util and to a legacy ping', async () => {
+    // One start and stop first, so there is a past start to take the median of.
+    serving.controller.want('world', 'up', { actor: 'test', source: 'test' });
+    await waitUntil('running', () => phase() === 'running', 60_000, 100);
+    serving.controller.want('world', 'down', { actor: 'test', source: 'test' });
+    await waitUntil('archived', () => phase() === 'archived', 60_000, 100);
+    await waitUntil('the lobby to take the port back', () => serving.controller.lobby('world')!.listening, 10_000);
+
+    expect(await joinExpectingKick(home.gamePort, 'Eta_1')).toMatch(/^Starting world, ready in about \d+ s — join again then$/);
+    const starting = /world: starting, ready in about \d+ s/;
+    const viaProtocol = (await mc.ping({ host: '127.0.0.1', port: home.gamePort, version: '1.20.1' })) as mc.NewPingResult;
+    expect(JSON.stringify(viaProtocol.description)).toMatch(starting);
+    expect(viaProtocol.version).toEqual({ name: 'OoD lobby', protocol: 763 });
+    const viaUtil = await utilStatus('127.0.0.1', home.gamePort, { timeout: 3_000, enableSRV: false });
+    expect(viaUtil.motd.clean).toMatch(starting);
+    expect(viaUtil.version.name).toBe('OoD lobby');
+    const legacy = await utilStatusLegacy('127.0.0.1', home.gamePort, { timeout: 3_000, enableSRV: false });
+    expect(legacy.motd.clean).toMatch(starting);
+    // Still in the lobby's hands: the boot has not run yet.
+    expect(phase()).not.toBe('running');
+
+    await waitUntil('running', () => phase() === 'running', 60_000, 100);
+    serving.controller.want('world', 'down', { actor: 'test', source: 'test' });
+    await waitUntil('archived', () => phase() === 'archived', 60_000, 100);
   }, 180_000);
 });
