@@ -31,6 +31,8 @@ export interface OodEnv {
    * data dir) and each login provider's client secret, OOD_OAUTH_<PROVIDER>_SECRET, by provider name.
    */
   web: { sessionKeys: string[] | undefined; oauthSecrets: Record<string, string> };
+  /** Webhook URLs (they carry tokens): OOD_DISCORD_WEBHOOK_URL, OOD_WEBHOOK_URL. */
+  notifications: { discordUrl: string | undefined; webhookUrl: string | undefined };
 }
 
 export const DIGITALOCEAN_API = 'https://api.digitalocean.com';
@@ -77,6 +79,7 @@ export function readEnv(env: NodeJS.ProcessEnv): OodEnv {
           .map(([name, value]) => [name.toLowerCase().replace(/_/g, '-'), value]),
       ),
     },
+    notifications: { discordUrl: env.OOD_DISCORD_WEBHOOK_URL || undefined, webhookUrl: env.OOD_WEBHOOK_URL || undefined },
     pulumiEnv: Object.fromEntries(
       Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && (/^PULUMI_/.test(e[0]) || e[0] === 'PATH' || e[0] === 'HOME')),
     ),

@@ -210,6 +210,30 @@ export const configSchema = z
     orphans: z.strictObject({ remove: z.boolean().default(false) }).prefault({}),
     /** The web pages: who logs in, and how. */
     web: web.prefault({}),
+    /**
+     * Who hears what happens: a Discord webhook and a generic JSON webhook. Their URLs are secrets, from
+     * the environment: OOD_DISCORD_WEBHOOK_URL and OOD_WEBHOOK_URL.
+     */
+    notifications: z
+      .strictObject({
+        events: z.array(z.enum(['starting', 'up', 'empty', 'archived', 'failed'])).default(['starting', 'up', 'empty', 'archived', 'failed']),
+        discord: z.boolean().default(false),
+        webhook: z.boolean().default(false),
+        /** One delivery attempt's time limit. */
+        timeout: duration.prefault('10s'),
+        /** Attempts (with backoff from 2 s doubling to 5 min) before a message is given up. */
+        maxAttempts: z.number().int().min(1).max(20).default(8),
+      })
+      .prefault({}),
+    /** What OoD may spend on DigitalOcean in a calendar month (UTC). */
+    budget: z
+      .strictObject({
+        /** Starts that would go past this are refused (unless an admin overrides); unset: no cap. */
+        monthlyUsd: z.number().positive().optional(),
+        /** A warning when the month's cost passes this share of the cap. */
+        warnAt: z.number().min(0.1).max(1).default(0.8),
+      })
+      .prefault({}),
     servers: z.array(server).min(1, 'expected at least one server'),
   })
   .superRefine((cfg, ctx) => {

@@ -9,6 +9,7 @@ import { asDiskError } from '../store/disk-errors.js';
 import type { Store } from '../store/store.js';
 import { decide, type DecideSettings, type Timing } from './decide.js';
 import { stopsAt, trackPresence } from './idle.js';
+import type { RunnerEvents } from './runner-events.js';
 import type { Decision, Observation, Phase, Progress, ServerState } from './types.js';
 
 export interface ServerView {
@@ -30,6 +31,8 @@ export interface RunnerDeps {
   failpoints?: Failpoints;
   /** Called after every tick: what the runner shows may have changed (live pages compare and send). */
   onTick?: () => void;
+  /** Phase changes and presence, inside their transactions (the cost meter, notifications). */
+  events?: RunnerEvents;
 }
 
 const MAX_BOOTS = 3;
@@ -177,10 +180,15 @@ export class ServerRunner {
     const changed = [...names].filter((n) => !this.seen.has(n)).concat([...this.seen].filter((n) => !names.has(n)));
     this.seen = names;
     if (changed.length > 0 || emptySince !== state.emptySince || progress !== state.progress) {
+      const events = this.deps.events;
       store.db.transaction(() => {
         if (changed.length > 0) store.sightings.saw(this.id, changed, now);
         if (emptySince !== state.emptySince) store.servers.setIdle(this.id, emptySince);
         if (progress !== state.progress) store.servers.setProgress(this.id, state.phase, progress);
+        if (changed.length > 0) events?.presence?.({ server: this.id, online: [...names], at: now });
+        if (emptySince !== null && state.emptySince === null) {
+          events?.emptied?.({ server: this.id, at: now, stopsAt: stopsAt({ ...state, emptySince, progress }, this.settings.idle), afterPlay: progress.joined === true });
+        }
       })();
     }
     return { ...state, emptySince, progress };
@@ -205,6 +213,8 @@ export class ServerRunner {
       }
       store.servers.move(this.id, state.phase, to, now, change);
       store.journal.record(this.id, to, 'phase', `${state.phase} → ${to}: ${reason}`, now);
+      const address = 'address' in change ? (change.address as string | null) : state.address;
+      this.deps.events?.moved?.({ server: this.id, from: state.phase, to, reason, at: now, address });
     })();
     log[to === 'failed' ? 'error' : 'info']({ from: state.phase, to, reason }, `Moved to ${to}`);
   }

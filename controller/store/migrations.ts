@@ -87,4 +87,47 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX sessions_expiry ON sessions (expires_at);
   `,
+  // What it costs and who hears about it. A billing session is a host's life (droplet created →
+  // destroyed); snapshots are billed from their size and life. The outbox holds each notification
+  // once (its key is unique), and what became of it.
+  `
+  CREATE TABLE billing_sessions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    server        TEXT NOT NULL,
+    driver        TEXT NOT NULL,
+    size          TEXT,
+    started_at    INTEGER NOT NULL,
+    ended_at      INTEGER,
+    player_seconds INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX billing_sessions_server ON billing_sessions (server, started_at);
+  CREATE TABLE billing_snapshots (
+    name          TEXT PRIMARY KEY,
+    server        TEXT NOT NULL,
+    size_gb       REAL NOT NULL,
+    created_at    INTEGER NOT NULL,
+    deleted_at    INTEGER
+  );
+  CREATE TABLE prices (
+    size          TEXT PRIMARY KEY,
+    price_hourly  REAL NOT NULL,
+    price_monthly REAL NOT NULL,
+    fetched_at    INTEGER NOT NULL
+  );
+  CREATE TABLE outbox (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_key     TEXT NOT NULL,
+    target        TEXT NOT NULL,
+    payload       TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    next_at       INTEGER NOT NULL,
+    sending_since INTEGER,
+    delivered_at  INTEGER,
+    given_up_at   INTEGER,
+    last_error    TEXT,
+    UNIQUE (event_key, target)
+  );
+  CREATE INDEX outbox_due ON outbox (delivered_at, given_up_at, next_at);
+  `,
 ];

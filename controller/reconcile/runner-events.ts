@@ -1,0 +1,25 @@
+import type { Phase } from './types.js';
+
+/** A phase change, as the loop records it. */
+export interface PhaseMove {
+  server: string;
+  from: Phase;
+  to: Phase;
+  reason: string;
+  at: number;
+  /** The address players use, when the server has one after this move. */
+  address: string | null;
+}
+
+/**
+ * What a runner tells the rest of the controller (the cost meter, notifications), called inside the
+ * same SQLite transaction as the change itself: what a listener writes commits with it, or not at all.
+ * Listeners must be quick and must not throw for reasons of their own.
+ */
+export interface RunnerEvents {
+  moved?(move: PhaseMove): void;
+  /** Who is online changed while running: `online` is everyone now. */
+  presence?(e: { server: string; online: readonly string[]; at: number }): void;
+  /** A running server became empty: the last player left (`afterPlay`), or nobody came. It stops at `stopsAt`. */
+  emptied?(e: { server: string; at: number; stopsAt: number | null; afterPlay: boolean }): void;
+}
