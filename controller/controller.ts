@@ -8,6 +8,8 @@ import type { OrphanWatch } from './drivers/digitalocean/orphans.js';
 import type { Driver } from './drivers/driver.js';
 import { Estimates } from './estimates.js';
 import { LobbyService } from './lobby/lobby-service.js';
+import { CostMeter } from './cost/cost-meter.js';
+import { allOf } from './reconcile/runner-events.js';
 import { acquireLock } from './lock.js';
 import type { Logger } from './log.js';
 import { ServerRunner, type ServerView } from './reconcile/loop.js';
@@ -31,6 +33,8 @@ export class Controller {
   private readonly changeListeners = new Set<() => void>();
   /** How long starts and stops usually take, per server (the web's progress bars, the lobby's "ready in"). */
   readonly estimates: Estimates;
+  /** What hosts and snapshots cost this month, and the budget. */
+  readonly meter: CostMeter;
   private changeQueued = false;
 
   private constructor(
@@ -47,8 +51,7 @@ export class Controller {
     const interrupted = store.journal.closeInterrupted(clock());
     if (interrupted > 0) log.warn({ interrupted }, 'Found steps cut off by a stop of the controller; observing again before acting');
     const drivers = new DriverFactory(config, env, log);
-    for (const server of config.servers) {
-      const serverLog = log.child({ component: 'reconcile', server: server.id });
+    const made = config.servers.map((server) => {
       const lobby =
         server.lobby.mode === 'off'
           ? undefined
@@ -64,7 +67,13 @@ export class Controller {
             });
       // A sibling of the loop's logger, not its child: pino would repeat the `component` key.
       const driver = drivers.create(server, log.child({ component: 'driver', server: server.id }), clock, lobby ? { beforeBoot: () => lobby.releasePort() } : {});
-      const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed() });
+      return { server, driver, lobby };
+    });
+    const fetchPrices = drivers.priceSource();
+    this.meter = new CostMeter({ store, config, drivers: new Map(made.map((m) => [m.server.id, m.driver])), ...(fetchPrices ? { fetchPrices } : {}), log: log.child({ component: 'cost' }), clock });
+    for (const { server, driver, lobby } of made) {
+      const serverLog = log.child({ component: 'reconcile', server: server.id });
+      const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed(), events: allOf(this.meter.events) });
       this.servers.set(server.id, { driver, runner, lobby });
     }
     this.orphanWatch = drivers.orphanWatch(new Map([...this.servers].map(([id, s]) => [id, s.driver])), log.child({ component: 'orphans' }));
@@ -85,6 +94,7 @@ export class Controller {
 
   start(): void {
     for (const { runner } of this.servers.values()) runner.start();
+    void this.meter.refreshPrices();
     const lobbies = [...this.servers.values()].flatMap(({ lobby }) => (lobby ? [lobby] : []));
     if (lobbies.length > 0) {
       this.onChange(() => lobbies.forEach((lobby) => lobby.sync()));
@@ -136,10 +146,18 @@ export class Controller {
     return this.server(id).runner.view();
   }
 
-  /** Records what `who` wants; concurrent identical requests coalesce into one change and one tick. */
-  want(id: string, desired: Desired, who: Request): ServerView {
+  /**
+   * Records what `who` wants; concurrent identical requests coalesce into one change and one tick. A
+   * start that would go past the month's budget throws BudgetError, unless `overrideBudget` (an admin's).
+   */
+  want(id: string, desired: Desired, who: Request, options: { overrideBudget?: boolean } = {}): ServerView {
     const runner = this.server(id).runner;
     const now = this.clock();
+    const current = runner.view();
+    if (desired === 'up' && current.state.desired === 'down') {
+      void this.meter.refreshPrices();
+      if (!options.overrideBudget) this.meter.checkBudget(id);
+    }
     this.store.db.transaction(() => {
       this.store.servers.setDesired(id, desired, who.actor, now);
       this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: who.detail ?? null });

@@ -8,6 +8,7 @@ import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { asDiskError } from '../store/disk-errors.js';
 import { HttpError } from './http-error.js';
+import { costJson } from './cost-json.js';
 import { journalJson } from './journal-json.js';
 import { checkCsrf } from '../web/csrf.js';
 import { errorBody, notListedBody } from '../web/pages/errors.js';
@@ -18,7 +19,13 @@ import { sessionOf } from '../web/session.js';
 import { localAdminLink } from '../web/auth/local-admin.js';
 import { serverJson, type ServerJson } from './server-json.js';
 
-const requestBody = z.strictObject({ reason: z.string().max(200).optional() }).optional();
+const requestBody = z
+  .strictObject({
+    reason: z.string().max(200).optional(),
+    /** A start past the month's budget, by an admin (the bearer token is one). */
+    override: z.boolean().optional(),
+  })
+  .optional();
 
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -147,7 +154,9 @@ export function createApp(controller: Controller, options: { adminToken: string;
     const empty = body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
     const parsed = requestBody.safeParse(empty ? undefined : body);
     if (!parsed.success) throw new HttpError(400, `bad request body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    return parsed.data ?? {};
   };
+  const isAdmin = (ctx: Koa.Context) => ctx.state.actor === 'admin-token' || (personOf(ctx, store)?.permissions.includes('admin') ?? false);
 
   // The list is polled (pages, scripts, `ood status`) far more often than it changes: while every
   // server's JSON object is the one sent last time, send the same text instead of stringifying again.
@@ -164,9 +173,10 @@ export function createApp(controller: Controller, options: { adminToken: string;
   });
   for (const [action, desired] of [['start', 'up'], ['stop', 'down']] as const) {
     api.post(`/servers/:id/${action}`, (ctx) => {
-      parseBody(ctx);
+      const { override } = parseBody(ctx);
+      if (override && !isAdmin(ctx)) throw new HttpError(403, 'only an admin may start a server past the budget');
       ctx.status = 202;
-      ctx.body = serverJson(controller.want(ctx.params.id!, desired, who(ctx)));
+      ctx.body = serverJson(controller.want(ctx.params.id!, desired, { ...who(ctx), ...(override ? { detail: 'past the budget' } : {}) }, { overrideBudget: override === true }));
     });
   }
   api.post('/servers/:id/keepalive', (ctx) => {
@@ -192,6 +202,9 @@ export function createApp(controller: Controller, options: { adminToken: string;
     store.audit.add({ at: now, actor: String(ctx.state.actor), source: ctx.ip || 'unknown', action: 'login link made', server: null, detail: null });
     ctx.status = 201;
     ctx.body = { link: made.link, expiresAt: new Date(made.expiresAt).toISOString() };
+  });
+  api.get('/cost', (ctx) => {
+    ctx.body = costJson(controller.meter.month(), controller.config);
   });
   api.get('/orphans', (ctx) => {
     const seen = controller.orphans();

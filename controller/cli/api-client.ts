@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import type { CostJson } from '../api/cost-json.js';
 import type { ServerJson } from '../api/server-json.js';
 import { OodError } from '../errors.js';
 import type { StackUpdate } from '../drivers/driver.js';
@@ -32,10 +33,10 @@ export class ApiClient {
     private readonly token: string | undefined,
   ) {}
 
-  private async call<T>(method: 'GET' | 'POST', path: string): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<T> {
     let res: { status: number; statusText: string; text: string };
     try {
-      res = await send(method, new URL(path, this.baseUrl), this.token);
+      res = await send(method, new URL(path, this.baseUrl), this.token, payload);
     } catch (err) {
       throw new ApiError(`Could not reach the OoD controller at ${this.baseUrl}: ${(err as Error).message}. Is \`ood serve\` running?`, null, true, { cause: err });
     }
@@ -54,7 +55,9 @@ export class ApiClient {
 
   servers = async () => (await this.call<{ servers: ServerJson[] }>('GET', '/api/servers')).servers;
   server = (id: string) => this.call<ServerJson>('GET', `/api/servers/${encodeURIComponent(id)}`);
-  start = (id: string) => this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/start`);
+  start = (id: string, options: { overrideBudget?: boolean } = {}) =>
+    this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/start`, options.overrideBudget ? { override: true } : undefined);
+  cost = () => this.call<CostJson>('GET', '/api/cost');
   stop = (id: string) => this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/stop`);
   loginLink = () => this.call<{ link: string; expiresAt: string }>('POST', '/api/login-link');
   keepAlive = (id: string) => this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/keepalive`);
@@ -70,9 +73,11 @@ export class ApiClient {
  * first use loads undici and holds the process open about 150 ms after the answer (measured), a third
  * of `ood status`'s budget.
  */
-function send(method: string, url: URL, token: string | undefined): Promise<{ status: number; statusText: string; text: string }> {
+function send(method: string, url: URL, token: string | undefined, body?: unknown): Promise<{ status: number; statusText: string; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: 10_000 }, (res) => {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const req = request(url, { method, headers, timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
@@ -80,6 +85,6 @@ function send(method: string, url: URL, token: string | undefined): Promise<{ st
     });
     req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
     req.on('error', reject);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }

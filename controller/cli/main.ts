@@ -5,6 +5,7 @@ import { formatDuration, parseDuration } from '../config/duration.js';
 import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
 import { snapshotPrefix } from '../config/schema.js';
+import { usd } from '../cost/billing.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { describeGame } from '../game/command.js';
 import { ApiClient } from './api-client.js';
@@ -79,17 +80,18 @@ program
   });
 
 for (const [name, target] of [['start', 'running'], ['stop', 'archived']] as const) {
-  program
+  const command = program
     .command(`${name} <server>`)
     .description(name === 'start' ? 'bring a server up from its newest archive' : 'save, archive and remove a server')
     .option('--wait', `follow progress until it is ${target}`)
-    .addOption(waitOption())
-    .action(async (id: string, opts: { wait?: boolean; timeout: string }) => {
-      const api = client();
-      const server = name === 'start' ? await api.start(id) : await api.stop(id);
-      if (!opts.wait) return void process.stdout.write(`${id}: wanted ${server.desired}, now ${server.phase}\n`);
-      await waitFor(api, id, target, { timeoutMs: timeoutMs(opts.timeout), out: process.stdout, requested: server });
-    });
+    .addOption(waitOption());
+  if (name === 'start') command.option('--override-budget', "start even if it goes past this month's budget (an admin's call)");
+  command.action(async (id: string, opts: { wait?: boolean; timeout: string; overrideBudget?: boolean }) => {
+    const api = client();
+    const server = name === 'start' ? await api.start(id, { overrideBudget: opts.overrideBudget === true }) : await api.stop(id);
+    if (!opts.wait) return void process.stdout.write(`${id}: wanted ${server.desired}, now ${server.phase}\n`);
+    await waitFor(api, id, target, { timeoutMs: timeoutMs(opts.timeout), out: process.stdout, requested: server });
+  });
 }
 
 program
@@ -98,6 +100,24 @@ program
   .action(async (id: string) => {
     const server = await client().keepAlive(id);
     process.stdout.write(`${id}: kept alive until at least ${at(server.idle.stopsAt)}\n`);
+  });
+
+program
+  .command('cost')
+  .description("what this month cost so far, the forecast, the always-on comparison, and each session")
+  .option('--json', 'print as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const cost = await client().cost();
+    if (opts.json) return void process.stdout.write(JSON.stringify(cost, null, 2) + '\n');
+    const money = (v: number | null) => (v === null ? '-' : usd(v));
+    const u = cost.usd;
+    process.stdout.write(`${cost.month}: ${money(u.monthToDate)} so far (droplets ${money(u.droplets)}, snapshots ${money(u.snapshots)}); forecast ${money(u.forecast)}; always on ${money(u.alwaysOn)}\n`);
+    process.stdout.write(`  ${cost.hours} h up, ${cost.playerHours} player-hours${u.perPlayerHour === null ? '' : `, ${money(u.perPlayerHour)} a player-hour`}\n`);
+    if (cost.budget) process.stdout.write(`  budget ${money(cost.budget.monthlyUsd)}: ${Math.round((cost.budget.used ?? 0) * 100)} % used${cost.budget.warning ? ' (past the warning)' : ''}\n`);
+    if (cost.sessions.length) {
+      process.stdout.write('\n');
+      printTable(['SERVER', 'SIZE', 'STARTED', 'ENDED', 'HOURS', 'COST', 'PLAYER-HOURS'], cost.sessions.map((s) => [s.server, s.size ?? 'local', at(s.startedAt), s.endedAt ? at(s.endedAt) : 'running', String(s.hours), s.usd === null ? '-' : money(s.usd), String(s.playerHours)]));
+    }
   });
 
 program

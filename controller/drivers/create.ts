@@ -41,6 +41,14 @@ export class DriverFactory {
     return new OrphanWatch(() => findOrphans(api, servers, { remove: this.config.orphans.remove, log }), log);
   }
 
+  /** DigitalOcean's sizes and their prices, for the cost meter; undefined when no server runs there. */
+  priceSource(): (() => Promise<Map<string, { hourly: number; monthly: number }>>) | undefined {
+    const cloud = this.config.servers.find((s) => s.driver === 'digitalocean');
+    if (!cloud) return undefined;
+    const api = this.api(cloud.id);
+    return async () => new Map((await api.listSizes()).map((size) => [size.slug, { hourly: size.price_hourly, monthly: size.price_monthly }]));
+  }
+
   private api(server: string): DoClient {
     const token = this.env.digitalocean.token;
     if (!token) throw new ConfigError(`Server ${server} uses driver digitalocean, but DIGITALOCEAN_TOKEN is not set: create a token with read and write scope in the DigitalOcean console (API → Tokens) and export it`);

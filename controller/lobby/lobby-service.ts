@@ -9,6 +9,7 @@ import type { ServerView } from '../reconcile/loop.js';
 import type { Phase } from '../reconcile/types.js';
 import { may } from '../store/people.js';
 import type { PeopleRepo } from '../store/people.js';
+import { BudgetError } from '../cost/cost-meter.js';
 import { motd, readyIn } from './lobby-texts.js';
 import { PerMinuteLimit } from './wake-limits.js';
 
@@ -163,7 +164,13 @@ export class LobbyService {
     if (view.state.phase === 'failed') return `${id} needs attention before it can start; ask its admin (see OoD's page)`;
     if (view.state.desired === 'up') return `${id} is already starting, ready in ${readyIn(view, estimate, now)} — join again then`;
     if (view.state.phase !== 'archived') return `${id} is going to sleep; try again in a minute`;
-    const woken = this.d.wake({ actor: `minecraft:${name}`, source: address, detail: 'joined the lobby' });
+    let woken: ServerView;
+    try {
+      woken = this.d.wake({ actor: `minecraft:${name}`, source: address, detail: 'joined the lobby' });
+    } catch (err) {
+      if (err instanceof BudgetError) return `${id} would go past this month's budget; ask its admin`;
+      throw err;
+    }
     this.d.log.info({ name, address }, 'Woken by a join');
     return `Starting ${id}, ready in ${readyIn(woken, estimate, now)} — join again then`;
   }

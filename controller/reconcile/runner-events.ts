@@ -23,3 +23,12 @@ export interface RunnerEvents {
   /** A running server became empty: the last player left (`afterPlay`), or nobody came. It stops at `stopsAt`. */
   emptied?(e: { server: string; at: number; stopsAt: number | null; afterPlay: boolean }): void;
 }
+
+/** Several listeners as one, called in the order given. */
+export function allOf(...listeners: readonly RunnerEvents[]): RunnerEvents {
+  return {
+    moved: (m) => listeners.forEach((l) => l.moved?.(m)),
+    presence: (p) => listeners.forEach((l) => l.presence?.(p)),
+    emptied: (e) => listeners.forEach((l) => l.emptied?.(e)),
+  };
+}

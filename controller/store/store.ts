@@ -1,4 +1,5 @@
 import { AuditRepo } from './audit.js';
+import { BillingRepo } from './billing.js';
 import { openDb, type Db } from './db.js';
 import { JournalRepo } from './journal.js';
 import { OneTimeTokenRepo } from './one-time-tokens.js';
@@ -16,6 +17,7 @@ export class Store {
   readonly people: PeopleRepo;
   readonly tokens: OneTimeTokenRepo;
   readonly sessions: SessionRepo;
+  readonly billing: BillingRepo;
 
   constructor(readonly db: Db) {
     this.servers = new ServerRepo(db);
@@ -25,6 +27,7 @@ export class Store {
     this.people = new PeopleRepo(db);
     this.tokens = new OneTimeTokenRepo(db);
     this.sessions = new SessionRepo(db);
+    this.billing = new BillingRepo(db);
   }
 
   static open(path: string): Store {

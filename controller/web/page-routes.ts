@@ -4,12 +4,14 @@ import { HttpError } from '../api/http-error.js';
 import { serverJson } from '../api/server-json.js';
 import type { Controller } from '../controller.js';
 import { messageOf } from '../errors.js';
-import type { Permission } from '../store/people.js';
+import { BudgetError } from '../cost/cost-meter.js';
+import { may, type Permission } from '../store/people.js';
 import type { ServerCards } from './cards.js';
 import { checkCsrf } from './csrf.js';
 import type { LiveEvents } from './live-events.js';
 import { historyBody } from './pages/history.js';
 import { layout } from './pages/layout.js';
+import { costLine, overBudgetBody } from './pages/cost.js';
 import { overviewBody } from './pages/server-card.js';
 import { rateLimit } from './rate-limit.js';
 import { pageContext, requirePerson } from './viewer.js';
@@ -21,8 +23,9 @@ export interface PageDeps {
   clock: () => number;
 }
 
-const ACTIONS: Record<string, { permission: Permission; run: (c: Controller, id: string, who: { actor: string; source: string }) => unknown }> = {
-  start: { permission: 'start', run: (c, id, who) => c.want(id, 'up', who) },
+type Who = { actor: string; source: string; detail?: string };
+const ACTIONS: Record<string, { permission: Permission; run: (c: Controller, id: string, who: Who, overrideBudget: boolean) => unknown }> = {
+  start: { permission: 'start', run: (c, id, who, overrideBudget) => c.want(id, 'up', overrideBudget ? { ...who, detail: 'past the budget' } : who, { overrideBudget }) },
   stop: { permission: 'stop', run: (c, id, who) => c.want(id, 'down', who) },
   keepalive: {
     permission: 'start',
@@ -56,7 +59,8 @@ export function pageRoutes(d: PageDeps): Router {
     requirePerson(ctx, store);
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = layout(pageContext(ctx, store), 'Servers', overviewBody(pageContext(ctx, store), d.cards.all(), d.clock()), { live: true }).text;
+    const page = pageContext(ctx, store);
+    ctx.body = layout(page, 'Servers', overviewBody(page, d.cards.all(), d.clock(), costLine(d.controller)), { live: true }).text;
   });
 
   router.get('/servers/:id', async (ctx) => {
@@ -82,7 +86,25 @@ export function pageRoutes(d: PageDeps): Router {
     const person = requirePerson(ctx, store, action.permission);
     checkCsrf(ctx);
     const id = ctx.params.id!;
-    action.run(d.controller, id, { actor: person.identity, source: ctx.ip || 'unknown' });
+    const admin = may(person, 'admin');
+    const overrideBudget = admin && (ctx.request.body as Record<string, unknown> | undefined)?.override === '1';
+    try {
+      action.run(d.controller, id, { actor: person.identity, source: ctx.ip || 'unknown' }, overrideBudget);
+    } catch (err) {
+      if (!(err instanceof BudgetError) || !admin || ctx.accepts('html', 'json') === 'json') {
+        if (err instanceof BudgetError && ctx.accepts('html', 'json') === 'json') {
+          ctx.status = 409;
+          ctx.body = { error: err.message, budget: true, overridable: admin };
+          return;
+        }
+        throw err;
+      }
+      // An admin may start it anyway: the page says what it costs and offers the button.
+      ctx.status = 409;
+      ctx.type = 'html';
+      ctx.body = layout(pageContext(ctx, store), 'Over the budget', overBudgetBody(pageContext(ctx, store), id, err.message)).text;
+      return;
+    }
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.status = 202;
       ctx.body = serverJson(d.controller.view(id));

@@ -93,8 +93,9 @@ function buttons(page: PageContext, s: ServerJson): Html | '' {
   return out.length ? html`<div class="actions">${out}</div>` : '';
 }
 
-export function overviewBody(page: PageContext, cards: readonly ServerCard[], now: number): Html {
+export function overviewBody(page: PageContext, cards: readonly ServerCard[], now: number, cost: Html | '' = ''): Html {
   return html`<h1 class="visually-hidden">Servers</h1>
+${cost}
 <div class="servers">${cards.map((card) => serverCard(page, card, now))}</div>
 <noscript><p class="hint">This page updates itself with JavaScript; without it, reload to see changes.</p></noscript>`;
 }

@@ -52,6 +52,8 @@ function enhance(root) {
         });
         if (!response.ok) {
           const body = await response.json().catch(() => ({}));
+          // Over the budget, pressed by an admin: the page that offers "Start anyway" comes from a plain submit.
+          if (body.budget && body.overridable) return form.submit();
           showProblem(form, body.error || 'That did not work (HTTP ' + response.status + ').');
           button.disabled = false;
         }

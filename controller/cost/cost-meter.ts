@@ -1,0 +1,148 @@
+import type { Config } from '../config/schema.js';
+import type { Driver } from '../drivers/driver.js';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { RunnerEvents } from '../reconcile/runner-events.js';
+import type { Store } from '../store/store.js';
+import { monthCost, monthStart, usd, type MonthCost, type Price } from './billing.js';
+
+const DAY = 86_400_000;
+/** A session's length when the server has none yet to go by. */
+const DEFAULT_SESSION_MS = 3 * 3_600_000;
+
+/** Why a start was refused: the month's cost and what one more session would add, against the cap. */
+export class BudgetError extends Error {
+  readonly status = 409;
+  readonly expose = true;
+  constructor(readonly monthToDate: number, readonly nextSession: number, readonly cap: number, server: string) {
+    super(`Starting ${server} would go past this month's budget: ${usd(monthToDate)} spent so far, a session costs about ${usd(nextSession)}, and the cap is ${usd(cap)} (budget.monthlyUsd). An admin can start it anyway.`);
+    this.name = 'BudgetError';
+  }
+}
+
+/**
+ * The cost meter: a billing session per host life (opened when a server leaves archived, closed when it
+ * is archived again, in the same transaction as the phase change), player time while running, the
+ * snapshots that exist after each stop, and DigitalOcean's prices, fetched at most daily and kept.
+ */
+export class CostMeter {
+  readonly events: RunnerEvents;
+  /** Who is online since when, per server (player time is added when they leave or the server stops). */
+  private readonly online = new Map<string, Map<string, number>>();
+  private pricesFetching: Promise<void> | undefined;
+  private warnedMonth = -1;
+
+  constructor(
+    private readonly o: {
+      store: Store;
+      config: Config;
+      drivers: ReadonlyMap<string, Driver>;
+      /** DigitalOcean's sizes and prices; undefined when no server runs there. */
+      fetchPrices?: () => Promise<Map<string, Price>>;
+      log: Logger;
+      clock: () => number;
+    },
+  ) {
+    const billing = o.store.billing;
+    this.events = {
+      moved: (m) => {
+        const server = this.server(m.server);
+        if (m.from === 'archived' && m.to !== 'archived') billing.open(m.server, server.driver, server.driver === 'digitalocean' ? server.digitalocean.size : null, m.at);
+        if (m.from === 'running') this.leaveAll(m.server, m.at);
+        if (m.to === 'archived') {
+          billing.close(m.server, m.at);
+          if (server.driver === 'digitalocean') setImmediate(() => void this.syncSnapshots(m.server));
+        }
+      },
+      presence: (p) => {
+        const since = this.online.get(p.server) ?? new Map<string, number>();
+        this.online.set(p.server, since);
+        const now = new Set(p.online);
+        for (const [name, from] of since) {
+          if (!now.has(name)) {
+            billing.addPlayerSeconds(p.server, (p.at - from) / 1000);
+            since.delete(name);
+          }
+        }
+        for (const name of now) if (!since.has(name)) since.set(name, p.at);
+      },
+    };
+  }
+
+  private server(id: string) {
+    return this.o.config.servers.find((s) => s.id === id)!;
+  }
+
+  private leaveAll(server: string, at: number): void {
+    const since = this.online.get(server);
+    if (!since) return;
+    for (const from of since.values()) this.o.store.billing.addPlayerSeconds(server, (at - from) / 1000);
+    since.clear();
+  }
+
+  /** Records the snapshots a DigitalOcean server has now (after a stop made one and pruned others). */
+  async syncSnapshots(server: string): Promise<void> {
+    try {
+      const archives = await this.o.drivers.get(server)!.archives();
+      this.o.store.billing.syncSnapshots(server, archives.map((a) => ({ name: a.name, sizeGb: a.bytes / 1024 ** 3, createdAt: a.ts * 1000 })), this.o.clock());
+    } catch (err) {
+      this.o.log.warn({ server, err: messageOf(err) }, 'Could not list snapshots for the cost meter; trying at the next stop');
+    }
+  }
+
+  /** Fetches prices when none are kept or they are a day old; failures keep the old ones. */
+  async refreshPrices(): Promise<void> {
+    if (!this.o.fetchPrices) return;
+    const { fetchedAt } = this.o.store.billing.prices();
+    if (fetchedAt !== null && this.o.clock() - fetchedAt < DAY) return;
+    this.pricesFetching ??= this.o
+      .fetchPrices()
+      .then((prices) => this.o.store.billing.savePrices(prices, this.o.clock()))
+      .catch((err: unknown) => this.o.log.warn({ err: messageOf(err) }, 'Could not fetch DigitalOcean prices; using the last ones kept'))
+      .finally(() => (this.pricesFetching = undefined));
+    await this.pricesFetching;
+  }
+
+  /** This month so far, and where it is heading. */
+  month(now = this.o.clock()): MonthCost {
+    const from = monthStart(now);
+    const cloud = this.o.config.servers.filter((s) => s.driver === 'digitalocean');
+    const cost = monthCost({
+      sessions: this.o.store.billing.sessionsSince(from),
+      snapshots: this.o.store.billing.snapshotsSince(from),
+      prices: this.o.store.billing.prices().prices,
+      now,
+      alwaysOnSizes: cloud.map((s) => s.digitalocean.size),
+    });
+    const cap = this.o.config.budget.monthlyUsd;
+    if (cap !== undefined && cost.totalUsd >= cap * this.o.config.budget.warnAt && this.warnedMonth !== from) {
+      this.warnedMonth = from;
+      this.o.log.warn({ spent: cost.totalUsd, cap }, `This month's cost ${usd(cost.totalUsd)} has passed ${Math.round(this.o.config.budget.warnAt * 100)} % of the budget ${usd(cap)}`);
+    }
+    return cost;
+  }
+
+  /** About what one more session of `server` costs: its median session length at its size's price. */
+  nextSession(server: string): number {
+    const config = this.server(server);
+    if (config.driver !== 'digitalocean') return 0;
+    const price = this.o.store.billing.prices().prices.get(config.digitalocean.size);
+    if (!price) return 0;
+    const lengths = this.o.store.billing
+      .sessionsSince(0)
+      .filter((s) => s.server === server && s.endedAt !== null)
+      .map((s) => s.endedAt! - s.startedAt)
+      .sort((a, b) => a - b);
+    const typical = lengths.length ? lengths[Math.floor(lengths.length / 2)]! : DEFAULT_SESSION_MS;
+    return Math.max((typical / 3_600_000) * price.hourly, 0.01);
+  }
+
+  /** Throws BudgetError when starting `server` would go past the month's cap. */
+  checkBudget(server: string): void {
+    const cap = this.o.config.budget.monthlyUsd;
+    if (cap === undefined || this.server(server).driver !== 'digitalocean') return;
+    const spent = this.month().totalUsd;
+    const next = this.nextSession(server);
+    if (spent + next > cap) throw new BudgetError(spent, next, cap, server);
+  }
+}
