@@ -9,6 +9,7 @@ import type { Driver } from './drivers/driver.js';
 import { Estimates } from './estimates.js';
 import { LobbyService } from './lobby/lobby-service.js';
 import { CostMeter } from './cost/cost-meter.js';
+import { Notifier } from './notify/notifier.js';
 import { allOf } from './reconcile/runner-events.js';
 import { acquireLock } from './lock.js';
 import type { Logger } from './log.js';
@@ -35,6 +36,8 @@ export class Controller {
   readonly estimates: Estimates;
   /** What hosts and snapshots cost this month, and the budget. */
   readonly meter: CostMeter;
+  /** Who hears what happens (Discord, a JSON webhook), through an outbox in the store. */
+  readonly notifier: Notifier;
   private changeQueued = false;
 
   private constructor(
@@ -45,6 +48,7 @@ export class Controller {
     env: DriverEnv,
     private readonly clock: () => number,
     failpoints: Failpoints,
+    notifyUrls: { discordUrl?: string; webhookUrl?: string },
   ) {
     store.servers.ensure(config.servers.map((s) => s.id), clock());
     this.estimates = new Estimates(store.journal);
@@ -70,29 +74,43 @@ export class Controller {
       return { server, driver, lobby };
     });
     const fetchPrices = drivers.priceSource();
+    this.notifier = new Notifier({ db: store.db, config: config.notifications, urls: notifyUrls, log, clock });
     this.meter = new CostMeter({ store, config, drivers: new Map(made.map((m) => [m.server.id, m.driver])), ...(fetchPrices ? { fetchPrices } : {}), log: log.child({ component: 'cost' }), clock });
     for (const { server, driver, lobby } of made) {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
-      const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed(), events: allOf(this.meter.events) });
+      const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed(), events: allOf(this.meter.events, this.notifier.events) });
       this.servers.set(server.id, { driver, runner, lobby });
     }
     this.orphanWatch = drivers.orphanWatch(new Map([...this.servers].map(([id, s]) => [id, s.driver])), log.child({ component: 'orphans' }));
   }
 
-  static open(config: Config, options: { log: Logger; childEnv: NodeJS.ProcessEnv; env?: Omit<DriverEnv, 'childEnv'>; clock?: () => number; failpoints?: Failpoints }): Controller {
+  static open(
+    config: Config,
+    options: { log: Logger; childEnv: NodeJS.ProcessEnv; env?: Omit<DriverEnv, 'childEnv'>; clock?: () => number; failpoints?: Failpoints; notifications?: { discordUrl?: string | undefined; webhookUrl?: string | undefined } },
+  ): Controller {
     mkdirSync(config.dataDir, { recursive: true });
     const release = acquireLock(join(config.dataDir, 'controller.lock'));
     try {
       const store = Store.open(join(config.dataDir, 'ood.db'));
       const env: DriverEnv = { childEnv: options.childEnv, digitalocean: { token: undefined, apiUrl: DIGITALOCEAN_API }, pulumiEnv: {}, ...options.env };
-      return new Controller(config, store, release, options.log, env, options.clock ?? Date.now, options.failpoints ?? new Map());
+      const urls = options.notifications ?? {};
+      const notifyUrls = { ...(urls.discordUrl ? { discordUrl: urls.discordUrl } : {}), ...(urls.webhookUrl ? { webhookUrl: urls.webhookUrl } : {}) };
+      return new Controller(config, store, release, options.log, env, options.clock ?? Date.now, options.failpoints ?? new Map(), notifyUrls);
     } catch (err) {
       release();
       throw err;
     }
   }
 
+  /** How a notification names who asked: a person's name, a Minecraft name, or what the actor is. */
+  private displayName(actor: string): string {
+    if (actor === 'admin-token') return 'an admin';
+    if (actor.startsWith('minecraft:')) return actor.slice('minecraft:'.length);
+    return this.store.people.get(actor)?.name ?? actor;
+  }
+
   start(): void {
+    this.notifier.start();
     for (const { runner } of this.servers.values()) runner.start();
     void this.meter.refreshPrices();
     const lobbies = [...this.servers.values()].flatMap(({ lobby }) => (lobby ? [lobby] : []));
@@ -154,13 +172,15 @@ export class Controller {
     const runner = this.server(id).runner;
     const now = this.clock();
     const current = runner.view();
-    if (desired === 'up' && current.state.desired === 'down') {
+    const starting = desired === 'up' && current.state.desired === 'down';
+    if (starting) {
       void this.meter.refreshPrices();
       if (!options.overrideBudget) this.meter.checkBudget(id);
     }
     this.store.db.transaction(() => {
       this.store.servers.setDesired(id, desired, who.actor, now);
       this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: who.detail ?? null });
+      if (starting) this.notifier.starting(id, this.displayName(who.actor), this.estimates.of(id, current.state.phaseSince).start, now);
     })();
     runner.poke();
     this.changed();
@@ -192,6 +212,8 @@ export class Controller {
     await Promise.all([...this.servers.values()].flatMap(({ lobby }) => (lobby ? [lobby.close()] : [])));
     await Promise.all([...this.servers.values()].map(({ runner }) => runner.stop()));
     await Promise.all([...this.servers.values()].map(({ driver }) => driver.close()));
+    // After the runners (their last events may enqueue), before the store closes under it.
+    await this.notifier.close();
     this.store.close();
     this.releaseLock();
   }

@@ -38,7 +38,8 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
   }
   await checkCloudTools(config, env, log);
   // The lock first: a second controller starting at the same moment must not rewrite the token file.
-  const controller = Controller.open(config, { log, childEnv: env.childEnv, env, failpoints: env.failpoints });
+  checkNotificationUrls(config, env);
+  const controller = Controller.open(config, { log, childEnv: env.childEnv, env, failpoints: env.failpoints, notifications: env.notifications });
   let http: Server | undefined;
   let web: Web;
   let url: string;
@@ -102,6 +103,15 @@ function firstAdminLink(controller: Controller, config: LoadedConfig['config'], 
   people.ensureAdmins(config.web.admins, now);
   if (providers > 0 && people.admins().length > 0) return undefined;
   return localAdminLink(controller.store, origin, 'ood serve', now).link;
+}
+
+/** A notification target switched on without its URL is a start-up error, not silence. */
+function checkNotificationUrls(config: LoadedConfig['config'], env: OodEnv): void {
+  const missing = [
+    ...(config.notifications.discord && !env.notifications.discordUrl ? ['notifications.discord is true but OOD_DISCORD_WEBHOOK_URL is not set (a channel\'s webhook URL, from its Integrations settings)'] : []),
+    ...(config.notifications.webhook && !env.notifications.webhookUrl ? ['notifications.webhook is true but OOD_WEBHOOK_URL is not set'] : []),
+  ];
+  if (missing.length > 0) throw new ConfigError(missing.join('; '));
 }
 
 /**

@@ -21,6 +21,8 @@ import { waitUntil } from '../helpers/wait.js';
 import { cpuWindows, load, writeManyServersConfig } from './scale.js';
 import { digitalOceanCycle } from './digitalocean.js';
 import { webBench } from './web.js';
+import { costBench } from './cost.js';
+import { lobbyBench } from './lobby.js';
 
 const RUNS = 5;
 const DEFAULT_TICKS = { fastTick: '200ms', slowTick: '5s', playerProbe: '1s', backoff: '1s', maxBackoff: '1m' };
@@ -245,7 +247,9 @@ async function cliStatus(): Promise<void> {
 const only = process.argv[2];
 const digitalOcean = () => digitalOceanCycle(row, BUNDLE);
 const web = () => webBench(row);
-for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer, cliStatus, web, digitalOcean })) {
+const cost = async () => costBench(row);
+const lobby = () => lobbyBench(row);
+for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer, cliStatus, web, lobby, cost, digitalOcean })) {
   if (only && only !== name) continue;
   process.stderr.write(`${name}…\n`);
   await fn();
