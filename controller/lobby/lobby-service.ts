@@ -49,6 +49,8 @@ export class LobbyService {
   private lastAttempt = -Infinity;
   private lastWarning = '';
   private closed = false;
+  /** The last status answer: server lists ping often, and what they show changes at most each tick. */
+  private lastStatus: { at: number; status: LobbyStatus } | undefined;
 
   constructor(private readonly d: LobbyDeps) {
     const { lobby } = d.server;
@@ -82,6 +84,7 @@ export class LobbyService {
 
   /** Listens or lets go of the port, as the server's phase says; called after every change. */
   sync(): void {
+    this.lastStatus = undefined;
     this.busy = this.busy.then(() => this.apply()).catch((err: unknown) => this.d.log.error({ err: messageOf(err) }, 'The lobby could not follow the server'));
   }
 
@@ -130,10 +133,19 @@ export class LobbyService {
   }
 
   private status(): LobbyStatus {
+    const now = this.d.clock();
+    // Kept a second at most, so "ready in about 70 s" still counts down.
+    if (this.lastStatus && now - this.lastStatus.at < 1_000) return this.lastStatus.status;
+    const status = this.freshStatus(now);
+    this.lastStatus = { at: now, status };
+    return status;
+  }
+
+  private freshStatus(now: number): LobbyStatus {
     const view = this.d.view();
     const players = view.state.phase === 'running' ? view.observation?.players : null;
     return {
-      motd: motd(this.d.server.id, view, this.d.estimates.of(this.d.server.id, view.state.phaseSince), this.d.clock()),
+      motd: motd(this.d.server.id, view, this.d.estimates.of(this.d.server.id, view.state.phaseSince), now),
       versionName: this.d.server.lobby.versionName,
       online: players?.online ?? 0,
       max: players?.max ?? 0,

@@ -2,11 +2,10 @@ import type { Socket } from 'node:net';
 import { messageOf } from '../../errors.js';
 import { FrameDecoder } from './frames.js';
 import { LEGACY_WAIT_MS, legacyAnswer, probeLegacy } from './legacy.js';
-import { encodePacket, encodeString } from '../varint.js';
+import { encodePacket, encodeString, LobbyProtocolError } from '../varint.js';
 import { PacketReader } from './packet.js';
 import { disconnectJson, statusJson } from './status-json.js';
-import type { LobbyHandlers, LobbyLog, LobbyStats } from './types.js';
-import { LobbyProtocolError } from '../varint.js';
+import type { LobbyHandlers, LobbyLog, LobbyStats, LobbyStatus } from './types.js';
 
 export interface ConnectionLimits {
   handshakeTimeoutMs: number;
@@ -136,9 +135,7 @@ export class LobbyConnection {
   }
 
   private answerStatus(): void {
-    const { json, faviconDropped } = statusJson(this.ctx.handlers.status(), this.protocol);
-    if (faviconDropped) this.ctx.log.debug({ address: this.address }, 'Left the favicon out of a status answer: it is over the protocol string limit');
-    this.write(encodePacket(0x00, encodeString(json)));
+    this.write(encodedStatus(this.ctx.handlers.status(), this.protocol, () => this.ctx.log.debug({ address: this.address }, 'Left the favicon out of a status answer: it is over the protocol string limit')));
     this.ctx.stats.statusAnswered++;
     this.answered = true;
     this.phase = 'ping';
@@ -243,4 +240,25 @@ export class LobbyConnection {
     this.frames.clear();
     this.probe = EMPTY;
   }
+}
+
+/**
+ * The encoded Status Response, kept per status object and protocol number: while the handler returns
+ * the same object, a ping costs no JSON or buffer work.
+ */
+const encoded = new WeakMap<object, Map<number, Buffer>>();
+
+function encodedStatus(status: LobbyStatus, protocol: number, faviconDropped: () => void): Buffer {
+  let byProtocol = encoded.get(status);
+  if (!byProtocol) encoded.set(status, (byProtocol = new Map()));
+  let packet = byProtocol.get(protocol);
+  if (!packet) {
+    const answer = statusJson(status, protocol);
+    if (answer.faviconDropped) faviconDropped();
+    packet = encodePacket(0x00, encodeString(answer.json));
+    // Clients send their own protocol number; a few dozen versions at most, but never let it grow.
+    if (byProtocol.size > 64) byProtocol.clear();
+    byProtocol.set(protocol, packet);
+  }
+  return packet;
 }
