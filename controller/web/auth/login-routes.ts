@@ -1,6 +1,5 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import grantModule from 'grant';
 import type Koa from 'koa';
 import { HttpError } from '../../api/http-error.js';
 import type { Config } from '../../config/schema.js';
@@ -57,8 +56,13 @@ export function loginRoutes(d: LoginDeps): Router {
   // state check of OoD's own, because grant skips its check when the session holds no state (a
   // callback replayed after the login finished, or forged in a fresh browser). After grant, on the
   // callback: the identity, from the profile or the verified ID token.
-  // grant is CommonJS whose types declare `export default`: its default is under `.default` for TypeScript (and at run time, too).
-  const grantMiddleware = grantModule.default.koa()(grantConfig(d.providers, d.origin) as never) as unknown as Koa.Middleware;
+  // grant is loaded at the first login through a provider, so an OoD without one never pays for it.
+  // It is CommonJS whose types declare `export default`: its default is under `.default` for TypeScript (and at run time, too).
+  let grantKoa: Koa.Middleware | undefined;
+  const grantMiddleware: Koa.Middleware = async (ctx, next) => {
+    grantKoa ??= (await import('grant')).default.default.koa()(grantConfig(d.providers, d.origin) as never) as unknown as Koa.Middleware;
+    return grantKoa(ctx, next);
+  };
   router.all(
     '/connect/:key{/:override}',
     loginLimit,

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload, createRemoteJWKSet } from 'jose';
 import { z } from 'zod';
 import { messageOf } from '../../errors.js';
 
@@ -66,6 +66,8 @@ export class OidcIssuer {
   /** Verifies an ID token: signature against the issuer's keys, issuer, audience, expiry, and the nonce this login sent. */
   async verify(idToken: string, nonce: string): Promise<JWTPayload & { sub: string }> {
     const { jwks_uri, issuer } = await this.discovery();
+    // Loaded at the first OpenID login: an OoD without such a provider never pays for it (about 10 MB).
+    const { createRemoteJWKSet, jwtVerify } = await import('jose');
     if (this.keys?.uri !== jwks_uri) this.keys = { uri: jwks_uri, set: createRemoteJWKSet(new URL(jwks_uri), { timeoutDuration: 10_000 }) };
     let payload: JWTPayload;
     try {
