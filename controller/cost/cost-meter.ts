@@ -31,6 +31,8 @@ export class CostMeter {
   private readonly online = new Map<string, Map<string, number>>();
   private pricesFetching: Promise<void> | undefined;
   private warnedMonth = -1;
+  /** The last month() answer: the overview shows it on every load; kept a second, dropped on every event. */
+  private recent: { at: number; cost: MonthCost } | undefined;
 
   constructor(
     private readonly o: {
@@ -46,6 +48,7 @@ export class CostMeter {
     const billing = o.store.billing;
     this.events = {
       moved: (m) => {
+        this.recent = undefined;
         const server = this.server(m.server);
         if (m.from === 'archived' && m.to !== 'archived') billing.open(m.server, server.driver, server.driver === 'digitalocean' ? server.digitalocean.size : null, m.at);
         if (m.from === 'running') this.leaveAll(m.server, m.at);
@@ -55,6 +58,7 @@ export class CostMeter {
         }
       },
       presence: (p) => {
+        this.recent = undefined;
         const since = this.online.get(p.server) ?? new Map<string, number>();
         this.online.set(p.server, since);
         const now = new Set(p.online);
@@ -85,6 +89,7 @@ export class CostMeter {
     try {
       const archives = await this.o.drivers.get(server)!.archives();
       this.o.store.billing.syncSnapshots(server, archives.map((a) => ({ name: a.name, sizeGb: a.bytes / 1024 ** 3, createdAt: a.ts * 1000 })), this.o.clock());
+      this.recent = undefined;
     } catch (err) {
       this.o.log.warn({ server, err: messageOf(err) }, 'Could not list snapshots for the cost meter; trying at the next stop');
     }
@@ -97,7 +102,10 @@ export class CostMeter {
     if (fetchedAt !== null && this.o.clock() - fetchedAt < DAY) return;
     this.pricesFetching ??= this.o
       .fetchPrices()
-      .then((prices) => this.o.store.billing.savePrices(prices, this.o.clock()))
+      .then((prices) => {
+        this.o.store.billing.savePrices(prices, this.o.clock());
+        this.recent = undefined;
+      })
       .catch((err: unknown) => this.o.log.warn({ err: messageOf(err) }, 'Could not fetch DigitalOcean prices; using the last ones kept'))
       .finally(() => (this.pricesFetching = undefined));
     await this.pricesFetching;
@@ -105,6 +113,13 @@ export class CostMeter {
 
   /** This month so far, and where it is heading. */
   month(now = this.o.clock()): MonthCost {
+    if (this.recent && now >= this.recent.at && now - this.recent.at < 1_000) return this.recent.cost;
+    const cost = this.compute(now);
+    this.recent = { at: now, cost };
+    return cost;
+  }
+
+  private compute(now: number): MonthCost {
     const from = monthStart(now);
     const cloud = this.o.config.servers.filter((s) => s.driver === 'digitalocean');
     const cost = monthCost({
