@@ -15,6 +15,8 @@ interface Client {
 /** More open streams than this are refused (each holds a socket and a little memory). */
 const MAX_CLIENTS = 2_000;
 const HEARTBEAT_MS = 25_000;
+/** Bytes queued for one page beyond which it counts as gone. */
+const MAX_BUFFERED = 1 << 20;
 
 /**
  * Live updates by server-sent events: when the controller says something changed, each server's card
@@ -87,6 +89,12 @@ export class LiveEvents {
     this.sent = next;
     if (changed.length === 0) return;
     for (const client of this.clients) {
+      // A page that stopped reading is dropped rather than buffered for without end; its script reconnects.
+      if (client.stream.writableLength > MAX_BUFFERED) {
+        this.clients.delete(client);
+        client.stream.destroy();
+        continue;
+      }
       for (const card of changed) client.stream.write(event(card, client.page, now));
     }
     this.log.debug({ servers: changed.map((c) => c.json.id), clients: this.clients.size }, 'Sent live updates');
