@@ -62,7 +62,7 @@ describe('bad input', () => {
     expect(String(extra.body.error)).toContain('colour');
     const none = await fetch(`${serving.url}/api/servers`);
     expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({ error: 'missing Authorization: Bearer <OOD_ADMIN_TOKEN>' });
+    expect(await none.json()).toEqual({ error: 'missing Authorization: Bearer <OOD_ADMIN_TOKEN> (or a web session)' });
     expect((await apiFor(serving.url, 'wrong-token').call('GET', '/api/servers')).status).toBe(401);
     expect((await apiFor(serving.url, TEST_TOKEN + 'x').call('GET', '/api/servers')).status).toBe(401);
     expect((await api.call('POST', '/api/servers/world/keepalive')).status).toBe(409);
