@@ -1,3 +1,4 @@
+import { npmStartNodeArgs } from './scale.js';
 import { readFileSync } from 'node:fs';
 import { apiFor } from '../helpers/api.js';
 import { startControllerProcess } from '../helpers/controller-process.js';
@@ -23,7 +24,7 @@ const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
  */
 export async function digitalOceanCycle(row: Row, bundle: string, runs = 3): Promise<void> {
   const world = await makeDoWorld();
-  const controller = await startControllerProcess(world.configPath, world.env, bundle);
+  const controller = await startControllerProcess(world.configPath, world.env, bundle, [], npmStartNodeArgs());
   try {
     const api = apiFor(controller.url);
     const calls: number[] = [];

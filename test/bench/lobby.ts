@@ -18,7 +18,7 @@ import { startControllerProcess } from '../helpers/controller-process.js';
 import { makeOodHome } from '../helpers/ood-home.js';
 import { waitUntil } from '../helpers/wait.js';
 import type { Row } from './digitalocean.js';
-import { cpuMs } from './scale.js';
+import { cpuMs, npmStartNodeArgs } from './scale.js';
 
 /** The same ticks as run.ts's other benches: what a default ood.yaml runs with. */
 const TICKS = { fastTick: '200ms', slowTick: '5s', playerProbe: '1s', backoff: '1s', maxBackoff: '1m' };
@@ -83,7 +83,7 @@ async function loadAndCpu(port: number, pid: number): Promise<StatusLoad & { cpu
 /** Wake mode: the controller's lobby under 16 connections of status + ping, and the controller's RSS. */
 async function statusUnderLoad(row: Row): Promise<void> {
   const home = await makeOodHome({ reconcile: TICKS, server: { lobby: { mode: 'wake', host: HOST } } });
-  const controller = await startControllerProcess(home.configPath, {}, BUNDLE).catch(async (err: unknown) => {
+  const controller = await startControllerProcess(home.configPath, {}, BUNDLE, [], npmStartNodeArgs()).catch(async (err: unknown) => {
     await home.cleanup();
     throw err;
   });

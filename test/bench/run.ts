@@ -18,7 +18,7 @@ import { startControllerProcess } from '../helpers/controller-process.js';
 import { serveInProcess } from '../helpers/in-process.js';
 import { freePort, makeOodHome } from '../helpers/ood-home.js';
 import { waitUntil } from '../helpers/wait.js';
-import { cpuWindows, load, writeManyServersConfig } from './scale.js';
+import { cpuWindows, load, writeManyServersConfig, npmStartNodeArgs } from './scale.js';
 import { digitalOceanCycle } from './digitalocean.js';
 import { webBench } from './web.js';
 import { costBench } from './cost.js';
@@ -147,7 +147,7 @@ async function archiveSpeed(): Promise<void> {
 async function idleController(): Promise<void> {
   const home = await makeOodHome({ reconcile: DEFAULT_TICKS });
   // `npm start` runs the esbuild bundle (built by `npm run bench` first): no tsx loader thread.
-  const controller = await startControllerProcess(home.configPath, {}, fileURLToPath(new URL('../../dist/ood.mjs', import.meta.url)));
+  const controller = await startControllerProcess(home.configPath, {}, fileURLToPath(new URL('../../dist/ood.mjs', import.meta.url)), [], npmStartNodeArgs());
   try {
     await new Promise((r) => setTimeout(r, 5_000));
     const cpu = () => {
@@ -170,7 +170,7 @@ async function idleController(): Promise<void> {
 /** 200 archived servers: what the controller costs idle, and how fast it lists them over the API. */
 async function manyServers(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ood-bench-many-'));
-  const controller = await startControllerProcess(writeManyServersConfig(dir, 200, DEFAULT_TICKS), {}, BUNDLE);
+  const controller = await startControllerProcess(writeManyServersConfig(dir, 200, DEFAULT_TICKS), {}, BUNDLE, [], npmStartNodeArgs());
   try {
     await sleep(5_000); // every runner has ticked at least once
     const idle = await cpuWindows(controller.pid, 4, 5_000);
@@ -199,7 +199,7 @@ async function manyServers(): Promise<void> {
 /** What one running server (the test game, nobody online) adds to the controller's CPU. */
 async function runningServer(): Promise<void> {
   const home = await makeOodHome({ reconcile: DEFAULT_TICKS });
-  const controller = await startControllerProcess(home.configPath, {}, BUNDLE);
+  const controller = await startControllerProcess(home.configPath, {}, BUNDLE, [], npmStartNodeArgs());
   const api = apiFor(controller.url);
   try {
     await sleep(5_000);
@@ -227,7 +227,7 @@ async function runningServer(): Promise<void> {
 /** Wall time of `ood status` as a user runs it (bin/ood.mjs, the bundle already built), against a running controller. */
 async function cliStatus(): Promise<void> {
   const home = await makeOodHome({ reconcile: DEFAULT_TICKS });
-  const controller = await startControllerProcess(home.configPath, {}, BUNDLE);
+  const controller = await startControllerProcess(home.configPath, {}, BUNDLE, [], npmStartNodeArgs());
   const bin = fileURLToPath(new URL('../../bin/ood.mjs', import.meta.url));
   try {
     const times: number[] = [];

@@ -104,3 +104,14 @@ export async function load(url: string, options: { connections: number; duration
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   return { requests: latencies.length, errors, perSecond: (latencies.length / elapsed) * 1000, p50: at(0.5), p99: at(0.99) };
 }
+
+/**
+ * The Node options `npm start` gives the controller (package.json's start script), so the benches
+ * measure what users run: a 2 MB young generation keeps an idle controller's RSS and GC pauses small.
+ */
+export function npmStartNodeArgs(): string[] {
+  const start = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const match = /^node((?:\s+--\S+)*)\s+bin\/ood\.mjs serve$/.exec(start);
+  if (!match) throw new Error(`package.json's start script is not "node [--flags] bin/ood.mjs serve": ${start}`);
+  return match[1]!.trim().split(/\s+/).filter(Boolean);
+}

@@ -16,6 +16,7 @@ import { startControllerProcess } from '../helpers/controller-process.js';
 import { makeOodHome } from '../helpers/ood-home.js';
 import { waitUntil } from '../helpers/wait.js';
 import { WebClient } from '../helpers/web-client.js';
+import { npmStartNodeArgs } from './scale.js';
 import type { Row } from './digitalocean.js';
 
 /** The same ticks as run.ts's other benches: what a default ood.yaml runs with. */
@@ -36,7 +37,7 @@ const run = promisify(execFile);
 
 export async function webBench(row: Row): Promise<void> {
   const home = await makeOodHome({ reconcile: TICKS });
-  const controller = await startControllerProcess(home.configPath, {}, BUNDLE).catch(async (err: unknown) => {
+  const controller = await startControllerProcess(home.configPath, {}, BUNDLE, [], npmStartNodeArgs()).catch(async (err: unknown) => {
     await home.cleanup();
     throw err;
   });

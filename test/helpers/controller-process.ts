@@ -19,8 +19,8 @@ export interface ControllerProcess {
  * `ood serve` as a separate process, so a test can kill -9 it at any moment. `wrap` is a command that
  * runs the rest of the argv, and must exec it so the pid stays the controller's (see small-disk.ts).
  */
-export async function startControllerProcess(configPath: string, extraEnv: Record<string, string> = {}, bin = BIN, wrap: readonly string[] = []): Promise<ControllerProcess> {
-  const [file, ...args] = [...wrap, process.execPath, bin, 'serve', '--config', configPath];
+export async function startControllerProcess(configPath: string, extraEnv: Record<string, string> = {}, bin = BIN, wrap: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<ControllerProcess> {
+  const [file, ...args] = [...wrap, process.execPath, ...nodeArgs, bin, 'serve', '--config', configPath];
   const child: ChildProcess = spawn(file!, args, {
     env: { ...process.env, OOD_ADMIN_TOKEN: TEST_TOKEN, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
