@@ -9,14 +9,13 @@ import type { Browser, BrowserContext, BrowserContextOptions, Cookie, Page, Resp
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { joinBot, leave } from './helpers/bot.js';
-import { browserAvailable, launchBrowser } from './helpers/browser.js';
+import { launchBrowser } from './helpers/browser.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { startOidcProvider, type RunningProvider } from './helpers/oidc-provider.js';
 import { freePort, makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { waitUntil } from './helpers/wait.js';
 import { loginAs } from './helpers/web-client.js';
 
-if (!browserAvailable) console.log('Skipping the web browser tests: /usr/bin/chromium is not installed (apt install chromium)');
 
 const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const RESULTS_DIR = fileURLToPath(new URL('../test-results/', import.meta.url));
@@ -30,7 +29,7 @@ const id = (account: { sub: string }) => `testid:${account.sub}`;
 /** Every Playwright wait in a test gives up after this, so a stuck page fails the step, not the file. */
 const STEP_MS = 15_000;
 
-describe.skipIf(!browserAvailable)('the web app in Chromium, logging in through a real OpenID provider', () => {
+describe('the web app in Chromium, logging in through a real OpenID provider', () => {
   let provider: RunningProvider;
   let home: OodHome;
   let serving: Serving;

@@ -4,23 +4,12 @@
  * framing and no limits. Prints `listening <port>`. Loopback only.
  */
 import { createServer } from 'node:net';
+import { varInt } from './mc-frame.mjs';
 
 const json = JSON.stringify({ version: { name: 'OoD', protocol: 767 }, players: { max: 0, online: 0, sample: [] }, description: { text: 'world is asleep — join to wake it' } });
 const text = Buffer.from(json);
 const body = Buffer.concat([Buffer.from([0x00]), varInt(text.length), text]);
 const STATUS = Buffer.concat([varInt(body.length), body]);
-
-function varInt(value) {
-  const bytes = [];
-  let v = value >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (v !== 0);
-  return Buffer.from(bytes);
-}
 
 const server = createServer({ allowHalfOpen: true }, (socket) => {
   socket.setNoDelay(true);

@@ -12,6 +12,7 @@
  * connect to pong) and the failures by reason. Loopback only.
  */
 import { connect } from 'node:net';
+import { packet, varInt } from './mc-frame.mjs';
 
 const [port, connections = 16, warmUpMs = 2_000, durationMs = 10_000, sources = connections] = process.argv.slice(2).map(Number);
 if (!Number.isInteger(port)) throw new Error('usage: status-load.mjs <port> [connections] [warmUpMs] [durationMs] [sources]');
@@ -19,22 +20,6 @@ const HOST = '127.0.0.1';
 /** One exchange may take this long before it counts as failed (the lobby's own deadline is 5 s). */
 const EXCHANGE_TIMEOUT_MS = 5_000;
 
-/** A Minecraft VarInt (int32, 7 bits a byte, low group first). */
-function varInt(value) {
-  const bytes = [];
-  let v = value >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (v !== 0);
-  return Buffer.from(bytes);
-}
-const packet = (id, ...fields) => {
-  const body = Buffer.concat([varInt(id), ...fields]);
-  return Buffer.concat([varInt(body.length), body]);
-};
 const portField = Buffer.alloc(2);
 portField.writeUInt16BE(port);
 const address = Buffer.from(HOST);

@@ -4,10 +4,9 @@ import { chromium, type Browser } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-/** False where Chromium is not installed; browser tests skip and say so. */
-export const browserAvailable: boolean = existsSync(CHROMIUM);
-
+/** Debian's Chromium; without it the browser tests fail, saying how to install it (`.ci/run` does). */
 export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed: apt-get install chromium (.ci/run installs it)`);
   return await chromium.launch({
     executablePath: CHROMIUM,
     args: [
