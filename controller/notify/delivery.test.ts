@@ -120,6 +120,17 @@ describe('DeliveryWorker against a local receiver', () => {
     expect(rx.received[1]!.at - rx.received[0]!.at).toBeGreaterThanOrEqual(1_000);
   });
 
+  it('waits at least the backoff step when a 429 says Retry-After: 0', async () => {
+    rx = await receiver((_key, _nth, res) => status(429, { 'retry-after': '0' })(res));
+    run({ webhook: rx.url('/hook') }, { maxAttempts: 4, backoff: { firstMs: 200, maxMs: 1_000 } });
+    enqueue('k1');
+    const row = await settled('k1');
+    expect(row).toMatchObject({ attempts: 4, deliveredAt: null });
+    const gaps = rx.received.slice(1).map((r, i) => r.at - rx!.received[i]!.at);
+    // 200, 400, 800 ms: the backoff's own steps (a few ms of timer slack allowed).
+    expect(gaps.map((gap, i) => gap >= 200 * 2 ** i - 5), `gaps ${gaps.join(', ')} ms`).toEqual([true, true, true]);
+  });
+
   it('gives up at once on a 404 (a wrong URL will not get better)', async () => {
     rx = await receiver((_key, _nth, res) => status(404)(res));
     run({ webhook: rx.url('/gone') });

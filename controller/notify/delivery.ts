@@ -36,7 +36,7 @@ const AFTER_STORE_ERROR = 5_000;
 /**
  * Sends what the outbox holds, beside the reconcile loop and never in its way: one timer, a few sends
  * at a time, each with a time limit. A 2xx is delivered; a 408, 429, 5xx, timeout or network error is
- * tried again later (after Retry-After, or a backoff from 2 s doubling to 5 min) until `maxAttempts`;
+ * tried again later (after a backoff from 2 s doubling to 5 min, or Retry-After when that is longer) until `maxAttempts`;
  * any other answer is given up at once (a wrong URL or a refused body will not get better).
  */
 export class DeliveryWorker {
@@ -164,7 +164,9 @@ export class DeliveryWorker {
       outbox.givenUp(row.id, now, error);
       log.error({ ...at, error }, `Gave up on a notification to ${row.target}`);
     } else {
-      const afterMs = outcome.afterMs ?? Math.min(this.backoff.maxMs, this.backoff.firstMs * 2 ** (row.attempts - 1));
+      // Retry-After may only lengthen the wait: a receiver answering `0` would otherwise burn every attempt in a moment.
+      const step = Math.min(this.backoff.maxMs, this.backoff.firstMs * 2 ** (row.attempts - 1));
+      const afterMs = Math.max(step, outcome.afterMs ?? 0);
       outbox.retryAt(row.id, now + afterMs, outcome.error);
       log.warn({ ...at, error: outcome.error, retryInMs: afterMs }, `Could not deliver a notification to ${row.target}; trying again`);
     }
