@@ -115,7 +115,7 @@ describe('notifications over a whole life cycle (local driver, real game, real c
       'world is empty — archiving in 2 s',
       `world is archived as ${snapshot}`,
     ]);
-    for (const d of discords()) expect(d).toMatchObject({ allowed_mentions: { parse: [] }, username: 'OoD' });
+    for (const d of discords()) expect(d).toMatchObject({ allowed_mentions: { parse: [] }, flags: 4, username: 'OoD' });
 
     // Every distinct message was tried exactly three times: two refusals, one delivery, never a fourth.
     expect([...rx.attempts.values()]).toEqual(Array(8).fill(3));

@@ -41,7 +41,7 @@ describe('notification texts', () => {
 describe('payloads', () => {
   it('Discord gets the text, pings nobody, and names itself OoD', () => {
     const event: NotifyEvent = { kind: 'starting', server: 'survival', by: '@everyone', etaMs: 70_000, at: AT };
-    expect(discordPayload(event)).toEqual({ content: '@everyone is starting survival — ready in about 70 s', allowed_mentions: { parse: [] }, username: 'OoD' });
+    expect(discordPayload(event)).toEqual({ content: '@everyone is starting survival — ready in about 70 s', allowed_mentions: { parse: [] }, flags: 4, username: 'OoD' });
     expect(JSON.parse(payloadFor('discord', event))).toEqual(discordPayload(event));
   });
 
@@ -50,6 +50,23 @@ describe('payloads', () => {
     expect(escapeDiscord('# big')).toBe('\\# big');
     expect(escapeDiscord('- item')).toBe('\\- item');
     expect(discordPayload({ kind: 'starting', server: 'survival', by: 'Alex_1', etaMs: undefined, at: AT }).content).toBe('Alex\\_1 is starting survival');
+  });
+
+  it.each([
+    ['https://evil.example/x', 'https\\://evil.example/x is starting survival'],
+    ['HTTP://EVIL.example', 'HTTP\\://EVIL.example is starting survival'],
+    ['@everyone', '@everyone is starting survival'],
+    ['**bold**', '\\*\\*bold\\*\\* is starting survival'],
+    ['[x](https://e.example)', '\\[x\\](https\\://e.example) is starting survival'],
+    ['<steam://run/1>', '\\<steam\\://run/1\\> is starting survival'],
+  ])('a name like %s reaches Discord as plain text: no link, no preview, no ping', (by, content) => {
+    const payload = discordPayload({ kind: 'starting', server: 'survival', by, etaMs: undefined, at: AT });
+    expect(payload.content).toBe(content);
+    // Discord links a bare URL only where `scheme://` is written as such.
+    expect(payload.content).not.toMatch(/[a-z]:\/\//i);
+    // SUPPRESS_EMBEDS (1 << 2): no preview card for anything left linkable.
+    expect(payload.flags).toBe(1 << 2);
+    expect(payload.allowed_mentions).toEqual({ parse: [] });
   });
 
   it('the generic webhook gets the kind, the text, an ISO time and the fields', () => {

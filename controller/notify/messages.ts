@@ -66,18 +66,27 @@ function sentence(e: NotifyEvent): string {
  * Discord's markdown would read `Alex_1`'s underscore or a `*` in an error as formatting, and `<@…>`
  * as a mention chip; a line starting `#` or `-` as a heading or a list. A backslash makes such a
  * character literal (https://discord.com/developers/docs/reference#message-formatting). The text is
- * one line (see `cut`), so only its start can open a block.
+ * one line (see `cut`), so only its start can open a block. Discord also makes `https://…` (in a
+ * name like `https://evil.example/x`) a clickable link: escaping the scheme's colon (`https\://`)
+ * keeps the text as written but leaves no `scheme://` for the link finder to match.
  */
 export function escapeDiscord(text: string): string {
-  return text.replace(/[\\*_~`|<>[\]]/g, (c) => `\\${c}`).replace(/^([#-])/, '\\$1');
+  return text
+    .replace(/[\\*_~`|<>[\]]/g, (c) => `\\${c}`)
+    .replace(/^([#-])/, '\\$1')
+    .replace(/([a-z][a-z0-9+.-]*):(?=\/\/)/gi, '$1\\:');
 }
 
+/** Discord's message flag SUPPRESS_EMBEDS: no preview card for anything in the text (https://discord.com/developers/docs/resources/message#message-object-message-flags). */
+const SUPPRESS_EMBEDS = 1 << 2;
+
 /**
- * Discord's "execute webhook" body. `allowed_mentions.parse: []` keeps an `@everyone` in a player's
- * name or an error from pinging anyone (https://discord.com/developers/docs/resources/webhook#execute-webhook).
+ * Discord's "execute webhook" body: names and reasons in it are plain text. `allowed_mentions.parse: []`
+ * keeps an `@everyone` in a player's name or an error from pinging anyone, and `flags` asks for no
+ * link previews (https://discord.com/developers/docs/resources/webhook#execute-webhook).
  */
-export function discordPayload(e: NotifyEvent): { content: string; allowed_mentions: { parse: never[] }; username: string } {
-  return { content: cut(escapeDiscord(messageText(e)), TEXT_MAX), allowed_mentions: { parse: [] }, username: 'OoD' };
+export function discordPayload(e: NotifyEvent): { content: string; allowed_mentions: { parse: never[] }; flags: number; username: string } {
+  return { content: cut(escapeDiscord(messageText(e)), TEXT_MAX), allowed_mentions: { parse: [] }, flags: SUPPRESS_EMBEDS, username: 'OoD' };
 }
 
 /** The generic webhook's body: the text, and each field for programs that would rather not parse it. */

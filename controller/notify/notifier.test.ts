@@ -46,7 +46,7 @@ describe('Notifier: what the loop and the controller tell it becomes outbox rows
       ['world:up:5000', 'webhook'],
     ]);
     expect(hook()[0]).toMatchObject({ event: 'up', server: 'world', address: '127.0.0.1:25565', text: 'world is up at 127.0.0.1:25565' });
-    expect(rows()[0]!.body).toEqual({ content: 'world is up at 127.0.0.1:25565', allowed_mentions: { parse: [] }, username: 'OoD' });
+    expect(rows()[0]!.body).toEqual({ content: 'world is up at 127.0.0.1:25565', allowed_mentions: { parse: [] }, flags: 4, username: 'OoD' });
   });
 
   it('archived names the snapshot of the latest ok snapshot step, local or DigitalOcean', () => {
