@@ -71,6 +71,14 @@ export function loginRoutes(d: LoginDeps): Router {
       if (!provider) throw new HttpError(404, `no login provider "${ctx.params.key}"`);
       const session = sessionOf(ctx);
       if (ctx.params.override === 'callback') {
+        // grant takes the provider from the session, not the URL: a callback at another provider's
+        // address would send the started provider's client secret to that provider's token endpoint.
+        // Refused before grant runs, and the pending login stays, so its own callback still works.
+        const startedWith = session.grant?.provider;
+        if (startedWith !== undefined && startedWith !== ctx.params.key) {
+          d.log.warn({ provider: provider.name, startedWith, ip: ctx.ip }, 'Refused a login callback at a provider other than the one this login started with');
+          throw new HttpError(400, `This login was started with ${byKey.get(startedWith)?.label ?? startedWith}, but came back to ${provider.label}: it may be forged. Start again from the login page.`);
+        }
         const started = session.grant?.state;
         if (!started || ctx.query.state !== started) {
           delete session.grant;
@@ -79,6 +87,11 @@ export function loginRoutes(d: LoginDeps): Router {
         }
       } else if (ctx.params.override !== undefined) {
         throw new HttpError(404, `no route ${ctx.path}`);
+      } else {
+        // grant would take a query on a login link as overrides of the provider's settings (with the
+        // OpenID endpoints given below, it fails on them instead). None are wanted: an access_url in a
+        // link would send the code and the client secret elsewhere. A tracking parameter just goes.
+        ctx.querystring = '';
       }
       if (provider.kind === 'oidc') {
         const found = await issuers.get(provider.name)!.discovery().catch((err: unknown) => {
