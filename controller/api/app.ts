@@ -41,7 +41,9 @@ const JSON_PATHS = /^\/(api\/|healthz$)/;
  * what is wanted and read status; they never call drivers themselves.
  */
 export function createApp(controller: Controller, options: { adminToken: string; log: Logger; web: Omit<WebOptions, 'log'> }): { app: Koa; web: Web } {
-  const app = new Koa({ proxy: controller.config.web.trustProxy });
+  // Only the last `trustProxy` entries of X-Forwarded-For are the proxies' own; the rest the client wrote.
+  const hops = controller.config.web.trustProxy;
+  const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
   const log = options.log.child({ component: 'api' });
   const store = controller.store;
   // Koa reports errors after a response began (a live page closed mid-stream) with console.error: here

@@ -71,7 +71,7 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
     log.warn({ host: config.listen.host, providers: providers.map((p) => p.name) }, `OoD listens on ${config.listen.host}, beyond this machine: anyone who can reach it sees the login page`);
   }
   if (config.web.publicUrl?.startsWith('https:') && !config.web.trustProxy) {
-    log.warn('web.publicUrl is https but web.trustProxy is false: behind a proxy that ends TLS, cookies are not marked Secure until trustProxy is true');
+    log.warn('web.publicUrl is https but web.trustProxy is off: behind a proxy that ends TLS, cookies are not marked Secure until trustProxy is the number of proxies (1 for one)');
   }
   // So that `ood status` and friends find this controller even when it listens on a random port.
   const infoPath = controllerInfoPath(config.dataDir);

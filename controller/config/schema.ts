@@ -141,8 +141,15 @@ const web = z.strictObject({
    * redirect URIs are `<publicUrl>/connect/<provider>/callback`. An https URL makes cookies `Secure`.
    */
   publicUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://ood.example.com' }).transform((u) => u.replace(/\/+$/, '')).optional(),
-  /** Behind a reverse proxy that sets X-Forwarded-Proto/-For: trust them (for `Secure` cookies and client addresses). */
-  trustProxy: z.boolean().default(false),
+  /**
+   * Behind reverse proxies that set X-Forwarded-Proto/-For: how many hops to trust (`true` is one),
+   * for `Secure` cookies and client addresses. Each proxy appends the address it saw, so the client's
+   * is that many entries from the right; anything further left the client wrote itself.
+   */
+  trustProxy: z
+    .union([z.boolean(), z.number().int().min(0).max(10)])
+    .default(false)
+    .transform((v) => (v === true ? 1 : v === false ? 0 : v)),
   /** How long a login lasts; a visit in its second half renews it for as long again. */
   sessionMaxAge: duration.prefault('7d'),
   /** People who are admins from the start (identities like github:583231); more are added on the admin page. */
