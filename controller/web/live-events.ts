@@ -3,17 +3,26 @@ import { PassThrough } from 'node:stream';
 import type Koa from 'koa';
 import type { Controller } from '../controller.js';
 import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
 import type { ServerCards } from './cards.js';
 import type { PageContext } from './pages/layout.js';
 import { serverCard, type ServerCard } from './pages/server-card.js';
+import { SESSION_COOKIE, type WebSession } from './session.js';
+import { StreamCaps, type StreamLimits } from './stream-caps.js';
 
 interface Client {
-  page: PageContext;
+  /** Who opened the page, and the session it came with: checked again before every send. */
+  identity: string;
+  sessionId: string;
+  address: string;
+  /** The CSRF token the page was opened with, until the session holds one. */
+  csrf: string;
   stream: PassThrough;
+  res: ServerResponse;
 }
 
-/** More open streams than this are refused (each holds a socket and a little memory). */
-const MAX_CLIENTS = 2_000;
+/** Each stream holds a socket and a little memory; one person or one address gets a few, never all. */
+export const STREAM_LIMITS: StreamLimits = { total: 2_000, perPerson: 8, perAddress: 16 };
 const HEARTBEAT_MS = 25_000;
 /** Bytes queued for one page beyond which it counts as gone. */
 const MAX_BUFFERED = 1 << 20;
@@ -21,11 +30,15 @@ const MAX_BUFFERED = 1 << 20;
 /**
  * Live updates by server-sent events: when the controller says something changed, each server's card
  * data is compared with what was sent last, and a changed card goes to every open page, rendered for
- * that page's person (their buttons, their CSRF token). One comparison per change, not per client.
+ * that page's person as they are now (their buttons, their CSRF token). One comparison per change,
+ * not per client. A page whose session ended (logged out, expired, person removed) is closed at the
+ * next send or heartbeat instead of being sent anything more.
  */
 export class LiveEvents {
   private readonly clients = new Set<Client>();
+  private readonly caps: StreamCaps;
   private sent = new Map<string, string>();
+  private readonly store: Store;
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -34,9 +47,12 @@ export class LiveEvents {
     private readonly cards: ServerCards,
     private readonly clock: () => number,
     private readonly log: Logger,
+    limits: StreamLimits = STREAM_LIMITS,
   ) {
+    this.store = controller.store;
+    this.caps = new StreamCaps(limits);
     this.unsubscribe = controller.onChange(() => this.broadcast());
-    this.heartbeat = setInterval(() => this.each(':\n\n'), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -44,25 +60,25 @@ export class LiveEvents {
     return this.clients.size;
   }
 
-  /** Turns the request into an event stream for `page`. */
-  attach(ctx: Koa.Context, page: PageContext): void {
-    if (this.clients.size >= MAX_CLIENTS) {
-      ctx.status = 503;
+  /** Turns the request of `identity` (already checked to be on the list) into an event stream. */
+  attach(ctx: Koa.Context, identity: string, csrf: string): void {
+    const sessionId = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+    const address = ctx.ip || 'unknown';
+    const refused = sessionId ? this.caps.refusal(identity, address) : { status: 401 as const, message: 'You are not logged in; log in and reload this page.' };
+    if (refused) {
+      ctx.status = refused.status;
       ctx.set('Retry-After', '30');
-      ctx.body = 'Too many live pages are open; this one will try again.';
+      ctx.body = refused.message;
       return;
     }
     const stream = new PassThrough();
-    const client: Client = { page, stream };
+    const client: Client = { identity, sessionId: sessionId!, address, csrf, stream, res: ctx.res };
     this.clients.add(client);
+    this.caps.add(identity, address);
     const socket = ctx.req.socket;
     socket.setTimeout(0);
     socket.setNoDelay(true);
-    const drop = () => {
-      this.clients.delete(client);
-      stream.end();
-    };
-    ctx.req.once('close', drop);
+    ctx.req.once('close', () => this.drop(client));
     ctx.status = 200;
     ctx.type = 'text/event-stream';
     ctx.set('Cache-Control', 'no-cache, no-transform');
@@ -72,8 +88,9 @@ export class LiveEvents {
     // Every card now: the page may have been rendered a while before its script connected.
     const now = this.clock();
     stream.write(`retry: 2000\n\n`);
+    const page: PageContext = { person: this.store.people.get(identity), csrf };
     for (const card of this.cards.all()) stream.write(event(card, page, now));
-    (ctx.res as ServerResponse).flushHeaders();
+    ctx.res.flushHeaders();
   }
 
   private broadcast(): void {
@@ -89,19 +106,43 @@ export class LiveEvents {
     this.sent = next;
     if (changed.length === 0) return;
     for (const client of this.clients) {
-      // A page that stopped reading is dropped rather than buffered for without end; its script reconnects.
-      if (client.stream.writableLength > MAX_BUFFERED) {
-        this.clients.delete(client);
-        client.stream.destroy();
-        continue;
-      }
-      for (const card of changed) client.stream.write(event(card, client.page, now));
+      const page = this.pageOf(client, now);
+      if (!page) continue;
+      for (const card of changed) client.stream.write(event(card, page, now));
     }
     this.log.debug({ servers: changed.map((c) => c.json.id), clients: this.clients.size }, 'Sent live updates');
   }
 
-  private each(text: string): void {
-    for (const client of this.clients) client.stream.write(text);
+  private beat(): void {
+    const now = this.clock();
+    for (const client of this.clients) if (this.pageOf(client, now)) client.stream.write(':\n\n');
+  }
+
+  /**
+   * The client's person and CSRF token as they are now, or undefined after closing a page that may
+   * see nothing more: its session is gone or expired, its person removed, or it stopped reading.
+   */
+  private pageOf(client: Client, now: number): PageContext | undefined {
+    // A page that stopped reading is dropped rather than buffered for without end; its script reconnects.
+    if (client.stream.writableLength > MAX_BUFFERED) {
+      this.drop(client);
+      client.res.destroy();
+      return undefined;
+    }
+    const session = this.store.sessions.get(client.sessionId, now) as Partial<WebSession> | undefined;
+    const person = session?.identity === client.identity ? this.store.people.get(client.identity) : undefined;
+    if (!person) {
+      // Ended, not cut: the page's script reconnects, is refused, and the page says to log in.
+      this.drop(client);
+      return undefined;
+    }
+    return { person, csrf: session?.csrf ?? client.csrf };
+  }
+
+  private drop(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    this.caps.remove(client.identity, client.address);
+    client.stream.end();
   }
 
   close(): void {

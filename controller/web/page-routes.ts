@@ -115,8 +115,8 @@ export function pageRoutes(d: PageDeps): Router {
   });
 
   router.get('/events', (ctx) => {
-    requirePerson(ctx, store);
-    d.events.attach(ctx, pageContext(ctx, store));
+    const person = requirePerson(ctx, store);
+    d.events.attach(ctx, person.identity, pageContext(ctx, store).csrf);
   });
 
   return router;
