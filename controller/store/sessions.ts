@@ -6,8 +6,8 @@ import type { Db } from './db.js';
  * person, ends the session on the server, not merely in one browser.
  */
 export class SessionRepo {
-  private writes = 0;
   private readonly byId: Statement<[string], { data: string; expires_at: number }>;
+  private readonly sweepExpired: Statement<[number, number]>;
   /**
    * Read on every request that carries a cookie, and written only through this repo: the rows last
    * read or written are kept (as text, so each reader parses its own copy), at most 10,000.
@@ -16,6 +16,7 @@ export class SessionRepo {
 
   constructor(private readonly db: Db) {
     this.byId = db.prepare('SELECT data, expires_at FROM sessions WHERE id = ?');
+    this.sweepExpired = db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)');
   }
 
   get(id: string, now: number): Record<string, unknown> | undefined {
@@ -34,7 +35,8 @@ export class SessionRepo {
     this.recent.set(id, row);
   }
 
-  set(id: string, data: Record<string, unknown>, expiresAt: number, now: number): void {
+  /** Writes a session row. (`_now` is no longer needed: expired rows go in `sweep`.) */
+  set(id: string, data: Record<string, unknown>, expiresAt: number, _now?: number): void {
     const identity = typeof data.identity === 'string' ? data.identity : null;
     const text = JSON.stringify(data);
     // Forgotten first: if the write fails, the next read goes to the database.
@@ -43,8 +45,14 @@ export class SessionRepo {
       .prepare('INSERT INTO sessions (id, identity, data, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET identity = excluded.identity, data = excluded.data, expires_at = excluded.expires_at')
       .run(id, identity, text, expiresAt);
     this.remember(id, { data: text, expiresAt });
-    // Expired rows go now and then, not on every write.
-    if (++this.writes % 100 === 1) this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
+  }
+
+  /**
+   * Deletes up to `limit` expired rows (oldest first), so that one sweep is a short write however many
+   * piled up; called now and then by the web app. Returns how many went.
+   */
+  sweep(now: number, limit = 1_000): number {
+    return this.sweepExpired.run(now, limit).changes;
   }
 
   destroy(id: string): void {

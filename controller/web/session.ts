@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import createSession from 'koa-session';
 import type { SessionRepo } from '../store/sessions.js';
+import { preLoginToken } from './pre-login-csrf.js';
 
 /** What a session holds. The cookie holds only its signed id; this lives in SQLite. */
 export interface WebSession {
@@ -9,7 +10,7 @@ export interface WebSession {
   identity?: string;
   /** The name the provider gave at login: shown on the 403 page to someone not on the list (who has no row). */
   name?: string | null;
-  /** The token every form POST must echo (CSRF). */
+  /** The token every form POST must echo once logged in (CSRF); before login it is the pre-login cookie's. */
   csrf?: string;
   /** An invitation opened before logging in, redeemed by the login that follows. */
   invite?: string;
@@ -19,7 +20,7 @@ export interface WebSession {
   maxAge: number;
 }
 
-/** Before login a session exists only for the CSRF token and an OAuth round trip: it lasts an hour. */
+/** Before login a session exists only for an OAuth round trip or an invitation: its row lasts an hour. */
 export const ANONYMOUS_MAX_AGE = 60 * 60_000;
 
 export const SESSION_COOKIE = 'ood.sid';
@@ -33,13 +34,11 @@ export function endSession(ctx: Koa.Context): void {
   (ctx as unknown as { session: WebSession | null }).session = null;
 }
 
-/** The session's CSRF token, made on first use. */
+/** The CSRF token forms carry: the session's once logged in (made on first use), before that the pre-login cookie's. */
 export function csrfToken(ctx: Koa.Context): string {
   const session = sessionOf(ctx);
-  if (!session.csrf) {
-    session.csrf = randomBytes(18).toString('base64url');
-    if (!session.identity) session.maxAge = ANONYMOUS_MAX_AGE;
-  }
+  if (!session?.identity) return preLoginToken(ctx, { mint: true })!;
+  session.csrf ??= randomBytes(18).toString('base64url');
   return session.csrf;
 }
 
@@ -62,7 +61,8 @@ export function sessions(app: Koa, repo: SessionRepo, options: { maxAge: number;
         get: async (id: string) => repo.get(id, options.clock()),
         set: async (id: string, data: Record<string, unknown>, maxAge: number) => {
           const now = options.clock();
-          repo.set(id, data, now + maxAge, now);
+          // Whatever koa-session's lifetime, a row with no login in it lasts at most an hour.
+          repo.set(id, data, now + (typeof data.identity === 'string' ? maxAge : Math.min(maxAge, ANONYMOUS_MAX_AGE)));
         },
         destroy: async (id: string) => repo.destroy(id),
       },

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Controller } from '../controller.js';
+import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { adminRoutes } from './admin-routes.js';
 import { loginRoutes } from './auth/login-routes.js';
@@ -31,6 +32,8 @@ export interface Web {
   close(): void;
 }
 
+const SWEEP_EVERY_MS = 60_000;
+
 /** The web pages on the API's app: sessions, login, the overview and history pages, the admin page, live updates. */
 export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web {
   const clock = o.clock ?? Date.now;
@@ -42,6 +45,16 @@ export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web 
   const events = new LiveEvents(controller, cards, clock, log);
   const statics = new Router();
   staticRoutes(statics);
+  // Expired session rows go a bounded batch a minute (at most 1,000, a short write), not on a request's time.
+  const sweep = setInterval(() => {
+    try {
+      const gone = store.sessions.sweep(clock());
+      if (gone > 0) log.debug({ gone }, 'Deleted expired sessions');
+    } catch (err) {
+      log.warn({ err: messageOf(err) }, 'Could not delete expired sessions; trying again in a minute');
+    }
+  }, SWEEP_EVERY_MS);
+  sweep.unref();
   return {
     middleware: [securityHeaders(), sessions(app, store.sessions, { maxAge: config.web.sessionMaxAge, clock })],
     routers: [
@@ -51,6 +64,9 @@ export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web 
       adminRoutes({ store, origin: o.origin, clock }),
     ],
     events,
-    close: () => events.close(),
+    close: () => {
+      clearInterval(sweep);
+      events.close();
+    },
   };
 }

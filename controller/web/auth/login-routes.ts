@@ -45,8 +45,10 @@ export function loginRoutes(d: LoginDeps): Router {
     ctx.body = layout(pageContext(ctx, d.store), title, body).text;
   };
   const loginLimit = rateLimit({ name: 'login', max: 30, durationMs: 5 * 60_000, key: (ctx) => ctx.ip, message: 'Too many login attempts from your address; wait a few minutes and try again.' });
+  // The pages anyone may open without logging in: plenty for people, and a flood from one address is cut short.
+  const pageLimit = rateLimit({ name: 'login-pages', max: 60, durationMs: 60_000, key: (ctx) => ctx.ip, message: 'Too many page views from your address; wait a minute and try again.' });
 
-  router.get('/login', (ctx) => {
+  router.get('/login', pageLimit, (ctx) => {
     if (personOf(ctx, d.store)) return ctx.redirect('/');
     const notice = ctx.query.bye !== undefined ? 'You are logged out.' : undefined;
     page(ctx, 'Log in', loginBody(choices, notice));
@@ -132,7 +134,7 @@ export function loginRoutes(d: LoginDeps): Router {
     }
   };
 
-  router.get('/login/once', (ctx) => {
+  router.get('/login/once', pageLimit, (ctx) => {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     const found = d.store.tokens.peek('login', token, d.clock());
     if ('refused' in found) throw new HttpError(REFUSALS[found.refused][0], REFUSALS[found.refused][1]);
@@ -148,7 +150,7 @@ export function loginRoutes(d: LoginDeps): Router {
     await finishLogin(ctx, d, { identity: used.payload, name: person?.name ?? null, avatar: null }, 'a one-time link');
   });
 
-  router.get('/invite', async (ctx) => {
+  router.get('/invite', pageLimit, async (ctx) => {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     const found = d.store.tokens.peek('invite', token, d.clock());
     if ('refused' in found) throw new HttpError(REFUSALS[found.refused][0], REFUSALS[found.refused][1]);
