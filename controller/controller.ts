@@ -167,21 +167,24 @@ export class Controller {
   /**
    * Records what `who` wants; concurrent identical requests coalesce into one change and one tick. A
    * start that would go past the month's budget throws BudgetError, unless `overrideBudget` (an admin's).
+   * Every start (API, page, lobby, CLI through the API) comes here: the budget is decided from what the
+   * same write transaction reads, so starts pressed together are counted against each other.
    */
   want(id: string, desired: Desired, who: Request, options: { overrideBudget?: boolean } = {}): ServerView {
     const runner = this.server(id).runner;
     const now = this.clock();
-    const current = runner.view();
-    const starting = desired === 'up' && current.state.desired === 'down';
-    if (starting) {
-      void this.meter.refreshPrices();
-      if (!options.overrideBudget) this.meter.checkBudget(id);
-    }
-    this.store.db.transaction(() => {
-      this.store.servers.setDesired(id, desired, who.actor, now);
-      this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: who.detail ?? null });
-      if (starting) this.notifier.starting(id, this.displayName(who.actor), this.estimates.of(id, current.state.phaseSince).start, now);
-    })();
+    if (desired === 'up') void this.meter.refreshPrices();
+    this.store.db
+      .transaction(() => {
+        const current = this.store.servers.get(id)!;
+        const starting = desired === 'up' && current.desired === 'down';
+        if (starting && !options.overrideBudget) this.meter.checkBudget(id, this.store.servers.list());
+        this.store.servers.setDesired(id, desired, who.actor, now);
+        this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: who.detail ?? null });
+        if (starting) this.notifier.starting(id, this.displayName(who.actor), this.estimates.of(id, current.phaseSince).start, now);
+      })
+      // IMMEDIATE: the write lock is taken before the budget's reads, so no other writer slips between.
+      .immediate();
     runner.poke();
     this.changed();
     return runner.view();

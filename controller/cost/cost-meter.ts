@@ -3,6 +3,7 @@ import type { Driver } from '../drivers/driver.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RunnerEvents } from '../reconcile/runner-events.js';
+import type { ServerState } from '../reconcile/types.js';
 import type { Store } from '../store/store.js';
 import { monthCost, monthStart, usd, type MonthCost, type Price } from './billing.js';
 
@@ -10,14 +11,30 @@ const DAY = 86_400_000;
 /** A session's length when the server has none yet to go by. */
 const DEFAULT_SESSION_MS = 3 * 3_600_000;
 
-/** Why a start was refused: the month's cost and what one more session would add, against the cap. */
+/**
+ * Why a start was refused: the month's cost, what the servers already up will add to it, and what one
+ * more session would add, against the cap.
+ */
 export class BudgetError extends Error {
   readonly status = 409;
   readonly expose = true;
-  constructor(readonly monthToDate: number, readonly nextSession: number, readonly cap: number, server: string) {
-    super(`Starting ${server} would go past this month's budget: ${usd(monthToDate)} spent so far, a session costs about ${usd(nextSession)}, and the cap is ${usd(cap)} (budget.monthlyUsd). An admin can start it anyway.`);
+  constructor(
+    readonly monthToDate: number,
+    readonly nextSession: number,
+    readonly cap: number,
+    server: string,
+    readonly alreadyUp: { servers: readonly string[]; moreUsd: number } = { servers: [], moreUsd: 0 },
+  ) {
+    const up = alreadyUp.servers;
+    const ahead = up.length === 0 ? '' : `; ${listed(up)} ${up.length === 1 ? 'is' : 'are'} already up, counted at about ${usd(alreadyUp.moreUsd)} more`;
+    super(`Starting ${server} would go past this month's budget: ${usd(monthToDate)} spent so far, a session costs about ${usd(nextSession)}, and the cap is ${usd(cap)} (budget.monthlyUsd)${ahead}. An admin can start it anyway.`);
     this.name = 'BudgetError';
   }
+}
+
+/** "a", "a and b", "a, b and c". */
+function listed(names: readonly string[]): string {
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
 }
 
 /**
@@ -152,12 +169,23 @@ export class CostMeter {
     return Math.max((typical / 3_600_000) * price.hourly, 0.01);
   }
 
-  /** Throws BudgetError when starting `server` would go past the month's cap. */
-  checkBudget(server: string): void {
+  /**
+   * Throws BudgetError when starting `server` would go past the month's cap. Every other server already
+   * up (wanted up, or not yet archived) counts at one usual session or its cost so far, whichever is
+   * larger: servers started together would each see only what was spent, and all pass. `servers` and
+   * the costs are read by the caller's transaction, the one that then writes desired=up.
+   */
+  checkBudget(server: string, servers: readonly ServerState[]): void {
     const cap = this.o.config.budget.monthlyUsd;
     if (cap === undefined || this.server(server).driver !== 'digitalocean') return;
-    const spent = this.month().totalUsd;
+    const cost = this.compute(this.o.clock());
+    const soFar = new Map<string, number>();
+    for (const s of cost.sessions) if (s.session.endedAt === null && s.usd !== null) soFar.set(s.session.server, (soFar.get(s.session.server) ?? 0) + s.usd);
+    const more = (id: string) => Math.max(0, this.nextSession(id) - (soFar.get(id) ?? 0));
+    const cloud = new Set(this.o.config.servers.filter((s) => s.driver === 'digitalocean').map((s) => s.id));
+    const up = servers.filter((s) => s.id !== server && cloud.has(s.id) && (s.desired === 'up' || s.phase !== 'archived')).map((s) => s.id);
+    const ahead = up.reduce((sum, id) => sum + more(id), 0);
     const next = this.nextSession(server);
-    if (spent + next > cap) throw new BudgetError(spent, next, cap, server);
+    if (cost.totalUsd + ahead + more(server) > cap) throw new BudgetError(cost.totalUsd, next, cap, server, { servers: up, moreUsd: ahead });
   }
 }

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../controller/api/app.js';
+import { parseConfig } from '../controller/config/load.js';
+import { Controller } from '../controller/controller.js';
+import { BudgetError } from '../controller/cost/cost-meter.js';
+import { silentLogger } from '../controller/log.js';
+
+const TOKEN = 'money-messages-test-token';
+const SERVERS = ['s1', 's2', 's3', 's4'];
+/** $0.10 an hour: a session (3 h when a server has none to go by) costs about $0.30. */
+const PRICE = { hourly: 0.1, monthly: 67.2 };
+
+/**
+ * Four DigitalOcean servers with a budget. The controller is opened but not started: the test is about
+ * what is decided when starts are pressed. A poke still runs a reconcile tick; its DigitalOcean API is
+ * a loopback stand-in that refuses the token, so such a tick ends at once.
+ */
+describe('the budget counts servers already up', () => {
+  let dir: string;
+  let controller: Controller;
+  let http: Server | undefined;
+  let refusingApi: Server;
+  let apiUrl: string;
+
+  const open = (monthlyUsd: number) => {
+    const config = parseConfig(
+      {
+        dataDir: dir,
+        budget: { monthlyUsd },
+        pulumi: { command: '/bin/false' },
+        servers: SERVERS.map((id) => ({ id, driver: 'digitalocean', digitalocean: { region: 'fra1', size: 's-1vcpu-1gb' } })),
+      },
+      dir,
+    );
+    controller = Controller.open(config, {
+      log: silentLogger,
+      childEnv: {},
+      env: { digitalocean: { token: 'test-token', apiUrl }, pulumiEnv: {} },
+    });
+    controller.store.billing.savePrices(new Map([['s-1vcpu-1gb', PRICE]]), Date.now());
+    return controller;
+  };
+
+  const listen = async (): Promise<string> => {
+    const { app } = createApp(controller, { adminToken: TOKEN, log: silentLogger, web: { providers: [], origin: 'http://127.0.0.1', sessionKeys: ['k'.repeat(32)] } });
+    const server = (http = createServer(app.callback()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ood-money-'));
+    refusingApi = createServer((_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"id":"unauthorized","message":"Unable to authenticate you"}'));
+    await new Promise<void>((resolve) => refusingApi.listen(0, '127.0.0.1', resolve));
+    apiUrl = `http://127.0.0.1:${(refusingApi.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+    http = undefined;
+    await controller?.close();
+    refusingApi.closeAllConnections();
+    await new Promise<void>((resolve) => refusingApi.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('four servers pressed at once with room for one session: exactly one starts, the others are told the numbers', async () => {
+    open(0.4);
+    const url = await listen();
+    const answers = await Promise.all(
+      SERVERS.map(async (id) => {
+        const res = await fetch(`${url}/api/servers/${id}/start`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+        return { id, status: res.status, body: (await res.json()) as { error?: string } };
+      }),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409, 409]);
+    const started = answers.find((a) => a.status === 202)!.id;
+    expect(controller.store.servers.list().filter((s) => s.desired === 'up').map((s) => s.id)).toEqual([started]);
+    for (const refused of answers.filter((a) => a.status === 409)) {
+      expect(refused.body.error).toBe(
+        `Starting ${refused.id} would go past this month's budget: $0.00 spent so far, a session costs about $0.30, and the cap is $0.40 (budget.monthlyUsd); ${started} is already up, counted at about $0.30 more. An admin can start it anyway.`,
+      );
+    }
+  });
+
+  it('a server up longer than a usual session counts at its cost so far', () => {
+    open(1);
+    const now = Date.now();
+    // s1 has been up 5 h ($0.50 so far), past its usual 3 h session.
+    controller.store.billing.open('s1', 'digitalocean', 's-1vcpu-1gb', now - 5 * 3_600_000);
+    controller.want('s1', 'up', { actor: 'test', source: 'test' }, { overrideBudget: true });
+    // $0.50 spent + s1 nothing more + s2 $0.30 = $0.80: within $1.
+    controller.want('s2', 'up', { actor: 'test', source: 'test' });
+    // + s3 $0.30 = $1.10: over.
+    const refused = (() => {
+      try {
+        controller.want('s3', 'up', { actor: 'test', source: 'test' });
+        return undefined;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refused).toBeInstanceOf(BudgetError);
+    expect((refused as Error).message).toContain('$0.50 spent so far, a session costs about $0.30, and the cap is $1.00 (budget.monthlyUsd); s1 and s2 are already up, counted at about $0.30 more.');
+    expect(controller.view('s3').state.desired).toBe('down');
+  });
+});
