@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Store } from './store.js';
-import { may } from './people.js';
+import { LastAdminError, may } from './people.js';
 
 describe('people and one-time tokens', () => {
   it('keeps permissions, makes config admins without taking anything away, and links a Minecraft name to one person', () => {
@@ -27,6 +27,20 @@ describe('people and one-time tokens', () => {
     expect(store.tokens.use('invite', late, 'github:5', 61_000)).toEqual({ refused: 'expired' });
     const rows = store.db.prepare('SELECT token_hash FROM one_time_tokens').all() as { token_hash: string }[];
     expect(rows.map((r) => r.token_hash)).not.toContain(token);
+  });
+
+  it('refuses any change that would leave no admin', () => {
+    const store = Store.open(':memory:');
+    store.people.put('github:1', ['admin'], 'test', 1);
+    store.people.put('github:2', ['start'], 'test', 1);
+    expect(() => store.people.put('github:1', ['start'], 'test', 2)).toThrow(LastAdminError);
+    expect(() => store.people.remove('github:1')).toThrow(/last admin/);
+    expect(store.people.admins().map((p) => p.identity)).toEqual(['github:1']);
+    store.people.put('github:2', ['admin'], 'github:1', 3);
+    store.people.put('github:1', ['stop'], 'github:2', 4);
+    expect(() => store.people.remove('github:2')).toThrow(LastAdminError);
+    expect(store.people.remove('github:1')).toBe(true);
+    expect(store.people.admins().map((p) => p.identity)).toEqual(['github:2']);
   });
 
   it('ends every session of a person', () => {

@@ -54,6 +54,14 @@ export class NameTakenError extends Error {
   }
 }
 
+/** A change that would leave nobody able to manage people (the People page, invites). */
+export class LastAdminError extends Error {
+  constructor(readonly identity: string) {
+    super(`${identity} is the last admin; make someone else an admin first`);
+    this.name = 'LastAdminError';
+  }
+}
+
 /** Who may use the web pages, and for what. */
 export class PeopleRepo {
   private readonly byIdentity: Statement<[string], PersonRow>;
@@ -90,17 +98,26 @@ export class PeopleRepo {
     return this.list().filter((p) => p.permissions.includes('admin'));
   }
 
-  /** Adds a person, or gives an existing one exactly these permissions. */
+  /** Adds a person, or gives an existing one exactly these permissions; never takes admin from the last admin. */
   put(identity: string, permissions: readonly Permission[], by: string, now: number): Person {
-    this.wrote();
     const flags = { start: +permissions.includes('start'), stop: +permissions.includes('stop'), admin: +permissions.includes('admin') };
-    this.db
-      .prepare(
-        `INSERT INTO people (identity, can_start, can_stop, is_admin, added_at, added_by) VALUES (@identity, @start, @stop, @admin, @now, @by)
-         ON CONFLICT (identity) DO UPDATE SET can_start = @start, can_stop = @stop, is_admin = @admin`,
-      )
-      .run({ identity, ...flags, now, by });
+    this.db.transaction(() => {
+      if (!flags.admin) this.keepAnAdminBesides(identity);
+      this.wrote();
+      this.db
+        .prepare(
+          `INSERT INTO people (identity, can_start, can_stop, is_admin, added_at, added_by) VALUES (@identity, @start, @stop, @admin, @now, @by)
+           ON CONFLICT (identity) DO UPDATE SET can_start = @start, can_stop = @stop, is_admin = @admin`,
+        )
+        .run({ identity, ...flags, now, by });
+    })();
     return this.get(identity)!;
+  }
+
+  /** Throws LastAdminError when `identity` is an admin and nobody else is (checked inside the caller's transaction). */
+  private keepAnAdminBesides(identity: string): void {
+    const isAdmin = this.db.prepare('SELECT 1 FROM people WHERE identity = ? AND is_admin = 1').get(identity) !== undefined;
+    if (isAdmin && this.db.prepare('SELECT 1 FROM people WHERE is_admin = 1 AND identity <> ? LIMIT 1').get(identity) === undefined) throw new LastAdminError(identity);
   }
 
   /** The admins named in the config: added when missing, made admin when not; never taken away here. */
@@ -110,10 +127,13 @@ export class PeopleRepo {
     this.db.transaction(() => identities.forEach((identity) => add.run(identity, now)))();
   }
 
-  /** Removes a person; their sessions are ended by the caller in the same transaction. */
+  /** Removes a person (never the last admin); their sessions are ended by the caller in the same transaction. */
   remove(identity: string): boolean {
-    this.wrote();
-    return this.db.prepare('DELETE FROM people WHERE identity = ?').run(identity).changes === 1;
+    return this.db.transaction(() => {
+      this.keepAnAdminBesides(identity);
+      this.wrote();
+      return this.db.prepare('DELETE FROM people WHERE identity = ?').run(identity).changes === 1;
+    })();
   }
 
   /** On each login: the provider's current name and avatar, and when. */

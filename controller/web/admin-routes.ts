@@ -4,7 +4,7 @@ import type Koa from 'koa';
 import { HttpError } from '../api/http-error.js';
 import { identity as identitySchema } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
-import { NameTakenError, PERMISSIONS, type Permission } from '../store/people.js';
+import { LastAdminError, NameTakenError, PERMISSIONS, type Permission } from '../store/people.js';
 import type { Store } from '../store/store.js';
 import { checkCsrf } from './csrf.js';
 import { PLAYER_NAME } from './heads.js';
@@ -32,6 +32,16 @@ function field(body: Record<string, unknown>, name: string): string {
   const value = body[name];
   if (typeof value !== 'string') throw new HttpError(400, `The form has no field "${name}".`);
   return value.trim();
+}
+
+/** Runs a change to the list; one that would leave no admin is a 409 that says what to do. */
+function lastAdminIs409<T>(change: () => T): T {
+  try {
+    return change();
+  } catch (err) {
+    if (err instanceof LastAdminError) throw new HttpError(409, `${err.identity} is the last admin; make someone else an admin first.`);
+    throw err;
+  }
 }
 
 /** The admin page: people and their permissions, invite links, Minecraft names, the audit log. */
@@ -81,7 +91,10 @@ export function adminRoutes(d: AdminDeps): Router {
     const parsed = identitySchema.safeParse(field(body, 'identity'));
     if (!parsed.success) throw new HttpError(400, `"${field(body, 'identity')}" is not an identity: ${parsed.error.issues[0]!.message}.`);
     const permissions = permissionsOf(body);
-    d.store.people.put(parsed.data, permissions, who(ctx).actor, d.clock());
+    const actor = who(ctx).actor;
+    // As with removing yourself: another admin must do it, so someone who can manage people always remains.
+    if (parsed.data === actor && !permissions.includes('admin')) throw new HttpError(409, 'You cannot take admin away from yourself; ask another admin.');
+    lastAdminIs409(() => d.store.people.put(parsed.data, permissions, actor, d.clock()));
     audit(ctx, 'person added', `${parsed.data}: ${permissions.join(',') || 'nothing'}`);
     back(ctx, `${parsed.data} may now ${permissions.join(', ') || 'only look'}.`);
   });
@@ -89,12 +102,12 @@ export function adminRoutes(d: AdminDeps): Router {
   router.post('/people/remove', (ctx) => {
     const identity = field(ctx.request.body as Record<string, unknown>, 'identity');
     if (identity === who(ctx).actor) throw new HttpError(409, 'You cannot remove yourself; ask another admin.');
-    const removed = d.store.db.transaction(() => {
+    const removed = lastAdminIs409(() => d.store.db.transaction(() => {
       const gone = d.store.people.remove(identity);
       // Their open sessions end with them: a removed person is out now, not at their next login.
       if (gone) d.store.sessions.endAllOf(identity);
       return gone;
-    })();
+    })());
     if (!removed) throw new HttpError(404, `${identity} is not on the list.`);
     audit(ctx, 'person removed', identity);
     back(ctx, `${identity} was removed and logged out.`);
