@@ -9,6 +9,12 @@ import { parseConfig } from '../controller/config/load.js';
 import { Controller } from '../controller/controller.js';
 import { BudgetError } from '../controller/cost/cost-meter.js';
 import { silentLogger } from '../controller/log.js';
+import type { Serving } from '../controller/cli/serve.js';
+import { apiFor } from './helpers/api.js';
+import { joinBot, leave } from './helpers/bot.js';
+import { serveInProcess } from './helpers/in-process.js';
+import { makeOodHome, type OodHome } from './helpers/ood-home.js';
+import { waitUntil } from './helpers/wait.js';
 
 const TOKEN = 'money-messages-test-token';
 const SERVERS = ['s1', 's2', 's3', 's4'];
@@ -108,4 +114,38 @@ describe('the budget counts servers already up', () => {
     expect((refused as Error).message).toContain('$0.50 spent so far, a session costs about $0.30, and the cap is $1.00 (budget.monthlyUsd); s1 and s2 are already up, counted at about $0.30 more.');
     expect(controller.view('s3').state.desired).toBe('down');
   });
+});
+
+/** The bundled game (offline mode) takes any name a client sends; OoD counts players from RCON `list`. */
+describe('a player whose name holds commas', () => {
+  let home: OodHome;
+  let serving: Serving;
+  afterEach(async () => {
+    await serving?.close();
+    await home?.cleanup();
+  });
+
+  it("is one player on the page and in the month's player-hours", async () => {
+    home = await makeOodHome({ server: { idle: { emptyAfter: '1h', neverJoined: '1h' } } });
+    serving = await serveInProcess(home.configPath);
+    const api = apiFor(serving.url);
+    await api.start();
+    await waitUntil('running', async () => (await api.server()).phase === 'running', 60_000);
+    const bot = await joinBot(home.gamePort, 'Ann,Bob,Cy,Dee');
+    const seen = await waitUntil('the API to count the player', async () => {
+      const s = await api.server();
+      return s.players.online > 0 && s.players;
+    });
+    expect(seen).toMatchObject({ online: 1, names: ['Ann,Bob,Cy,Dee'] });
+    const joined = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await leave(bot);
+    await waitUntil('the player to be seen leaving', async () => (await api.server()).players.online === 0, 10_000);
+    const stayed = (Date.now() - joined) / 1000;
+    // One player's time, not four players' (each probe is at most a second late, so allow a little).
+    const [session] = serving.controller.store.billing.sessionsSince(0);
+    expect(session!.playerSeconds, `player-seconds for a stay of ${stayed.toFixed(1)} s`).toBeGreaterThanOrEqual(1);
+    expect(session!.playerSeconds, `player-seconds for a stay of ${stayed.toFixed(1)} s`).toBeLessThanOrEqual(stayed + 2);
+    expect(serving.controller.store.sightings.list('world').map((x) => x.player)).toEqual(['Ann,Bob,Cy,Dee']);
+  }, 120_000);
 });

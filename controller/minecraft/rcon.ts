@@ -1,7 +1,6 @@
 import { Rcon } from 'rcon-client';
 import { RconError } from '../errors.js';
-import type { Players } from '../reconcile/types.js';
-import { parsePlayerList } from './player-list.js';
+import { parsePlayerList, type PlayerList } from './player-list.js';
 
 export interface RconTarget {
   host: string;
@@ -30,7 +29,8 @@ export class RconSession {
     }
   }
 
-  async list(target: RconTarget): Promise<Players> {
+  /** The players `list` counts; see `namesFromSample` for names it leaves unsplit. */
+  async list(target: RconTarget): Promise<PlayerList> {
     const reply = await this.send(target, 'list');
     const players = parsePlayerList(reply);
     if (!players) throw new RconError(`RCON "list" at ${target.host}:${target.port} answered in an unknown wording: ${JSON.stringify(reply.slice(0, 200))}`);

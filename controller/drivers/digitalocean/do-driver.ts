@@ -6,6 +6,7 @@ import type { ServerConfig } from '../../config/schema.js';
 import { CloudError, messageOf } from '../../errors.js';
 import { writeFileDurably } from '../../fs/durable.js';
 import type { Logger } from '../../log.js';
+import { namesFromSample } from '../../minecraft/player-list.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import type { Observation } from '../../reconcile/types.js';
@@ -112,7 +113,8 @@ export class DigitalOceanDriver implements Driver {
     if (await this.record.forget(droplet.id)) this.deps.log.warn({ droplet: droplet.id }, 'Forgot the snapshot record: the game runs on the droplet again');
     if (!ping) return { host: 'present', machine: 'on', power, game: 'silent', players: null };
     try {
-      return { host: 'present', machine: 'on', power, game: 'answering', players: await this.rcon.list(await this.rconTarget(droplet)) };
+      // Names that do not split by the count are told apart by the ping's sample, or not at all.
+      return { host: 'present', machine: 'on', power, game: 'answering', players: namesFromSample(await this.rcon.list(await this.rconTarget(droplet)), ping.players.names) };
     } catch (err) {
       this.debug('Could not list players over RCON; counting from the status ping', err);
       return { host: 'present', machine: 'on', power, game: 'answering', players: ping.players };

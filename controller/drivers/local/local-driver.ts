@@ -7,6 +7,7 @@ import { ArchiveDamagedError, ArchiveError, HostError, messageOf } from '../../e
 import { fsyncPath, writeFileDurably } from '../../fs/durable.js';
 import type { Logger } from '../../log.js';
 import { updateProperties, parseProperties } from '../../minecraft/properties.js';
+import { namesFromSample } from '../../minecraft/player-list.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import { gameCommand } from '../../game/command.js';
@@ -84,7 +85,14 @@ export class LocalDriver implements Driver {
     // (vanilla and the bundled game open RCON only once they are ready). The status ping, a new
     // connection each time, is the fallback that still counts players when RCON is broken.
     try {
-      return { host, power: 'on', game: 'answering', players: await this.rcon.list(await this.rconTarget()) };
+      const list = await this.rcon.list(await this.rconTarget());
+      if (list.unsplit === null) return { host, power: 'on', game: 'answering', players: list.players };
+      // Names that do not split by the count: the status ping's sample may tell them apart.
+      const sample = await statusPing('127.0.0.1', gameListenPort(this.server), 1_000).then(
+        (status) => status.players.names,
+        (err: unknown) => (this.log.debug({ err: messageOf(err) }, 'Game did not answer a status ping; counting players without names'), []),
+      );
+      return { host, power: 'on', game: 'answering', players: namesFromSample(list, sample) };
     } catch (err) {
       this.log.debug({ err: messageOf(err) }, 'Could not list players over RCON; trying a status ping');
     }
