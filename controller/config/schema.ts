@@ -90,6 +90,19 @@ const lobby = z.strictObject({
   versionName: z.string().min(1).max(40).default('OoD'),
   /** Wake attempts per minute, per address and per name, beyond which a join is told to wait. */
   wakesPerMinute: z.number().int().min(1).default(6),
+  /**
+   * Proxy mode: send the PROXY protocol v2 header to the game, so it sees each player's own address.
+   * Only for a game set up to expect it (Paper's proxy-protocol, Velocity's haproxy-protocol); others
+   * refuse every connection.
+   */
+  proxyProtocol: z.boolean().default(false),
+  /** After a wake that ended with nobody joining, that name and that address may not wake it for this long. */
+  wakeCooldown: duration.prefault('30m'),
+  /**
+   * `anyone`: a join by a name that may wake it wakes it from any address. `web-addresses`: only from
+   * an address that logged into the web pages within `web.sessionMaxAge`.
+   */
+  wakeFrom: z.enum(['anyone', 'web-addresses']).default('anyone'),
 });
 
 const deadlines = z.strictObject({

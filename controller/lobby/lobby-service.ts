@@ -64,7 +64,7 @@ export class LobbyService {
         login: (name, address) => this.login(name, address),
         ...(lobby.mode === 'proxy' ? { route: () => this.route() } : {}),
       },
-      { host: lobby.host, port: d.server.game.port },
+      { host: lobby.host, port: d.server.game.port, proxyProtocol: lobby.proxyProtocol },
       log,
     );
   }

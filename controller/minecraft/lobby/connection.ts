@@ -45,6 +45,8 @@ export class LobbyConnection {
   private answered = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private legacyTimer: NodeJS.Timeout | undefined;
+  /** When the client last sent a byte (accepted, until then): the caps drop the idlest first. */
+  lastActive = Date.now();
 
   constructor(
     private readonly socket: Socket,
@@ -65,6 +67,7 @@ export class LobbyConnection {
   }
 
   private onData(chunk: Buffer): void {
+    this.lastActive = Date.now();
     if (this.readDone()) return; // read and dropped: nothing more is needed
     if (this.phase === 'legacy-probe') {
       const first = this.probe.length === 0 ? chunk : Buffer.concat([this.probe, chunk]);

@@ -1,7 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { messageOf, OodError } from '../../errors.js';
+import { addressKey } from './address-key.js';
 import { LobbyConnection, type ConnectionContext } from './connection.js';
+import { ConnectionTable, type Held } from './connection-table.js';
+import { processDescriptors } from './descriptor-budget.js';
 import { proxyConnection, type ProxiedPair } from './proxy.js';
+import { proxyV2Header } from './proxy-header.js';
 import type { LobbyHandlers, LobbyLog, LobbyOptions, LobbyStats } from './types.js';
 
 export type { LobbyHandlers, LobbyLog, LobbyOptions, LobbyStats, LobbyStatus } from './types.js';
@@ -32,9 +36,9 @@ export class LobbyListener {
   private server: Server | undefined;
   private readonly lobby = new Set<Socket>();
   private readonly forwarded = new Set<ProxiedPair>();
-  /** Open lobby connections per IP; an entry is removed when its count drops to 0. */
-  private readonly perAddress = new Map<string, number>();
-  private readonly counters: LobbyStats = { accepted: 0, statusAnswered: 0, logins: 0, legacy: 0, refused: 0, closedOnError: 0 };
+  /** Every open connection, lobby and proxied, per address: the caps and who is dropped when full. */
+  private readonly table: ConnectionTable;
+  private readonly counters: LobbyStats = { accepted: 0, statusAnswered: 0, logins: 0, legacy: 0, refused: 0, dropped: 0, closedOnError: 0 };
   private readonly limits: typeof DEFAULTS;
   private readonly ctx: ConnectionContext;
 
@@ -51,6 +55,7 @@ export class LobbyListener {
       limits[key] = value;
     }
     this.limits = limits;
+    this.table = new ConnectionTable(limits.maxConnectionsPerAddress, limits.maxConnections, options.descriptors ?? processDescriptors);
     this.ctx = { handlers, limits, log, stats: this.counters };
   }
 
@@ -129,25 +134,29 @@ export class LobbyListener {
   private accept(socket: Socket): void {
     const address = plainAddress(socket.remoteAddress);
     if (!address) return void socket.destroy(); // already gone
+    const key = addressKey(address);
     const target = this.route();
-    if (target) return this.forward(socket, target);
-
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    if (fromAddress >= this.limits.maxConnectionsPerAddress || this.lobby.size >= this.limits.maxConnections) {
+    const admission = this.table.admit(key, target ? 2 : 1);
+    if (!admission.ok) {
       this.counters.refused++;
-      this.log.debug({ address, fromAddress, open: this.lobby.size }, 'Refused a lobby connection over the connection cap');
+      this.log.debug({ address, held: this.table.heldBy(key), open: this.table.size, reason: admission.reason }, 'Refused a lobby connection over the connection cap');
       return void socket.destroy();
     }
+    if (admission.dropped) {
+      this.counters.dropped++;
+      this.log.debug({ address, from: admission.dropped.key, open: this.table.size }, 'Dropped the idlest connection of the address holding the most to make room');
+    }
     this.counters.accepted++;
-    this.perAddress.set(address, fromAddress + 1);
+    if (target) return this.forward(socket, target, key);
+
     this.lobby.add(socket);
+    const connection = new LobbyConnection(socket, address, this.ctx);
+    const held: Held = { key, cost: 1, since: Date.now(), lastActive: () => connection.lastActive, drop: () => socket.destroy() };
+    this.table.add(held);
     socket.once('close', () => {
       this.lobby.delete(socket);
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(address, left);
-      else this.perAddress.delete(address);
+      this.table.remove(held);
     });
-    new LobbyConnection(socket, address, this.ctx);
   }
 
   /** route() failing must not cost the connection: it is then answered as the lobby. */
@@ -161,13 +170,29 @@ export class LobbyListener {
     }
   }
 
-  private forward(socket: Socket, target: { host: string; port: number }): void {
-    this.counters.accepted++;
-    const pair = proxyConnection(socket, target, this.limits.handshakeTimeoutMs, this.log, (failed) => {
-      this.forwarded.delete(pair);
-      if (failed) this.counters.closedOnError++;
-    });
+  private forward(socket: Socket, target: { host: string; port: number }, key: string): void {
+    const header = this.options.proxyProtocol ? this.proxyHeader(socket) : undefined;
+    const pair = proxyConnection(
+      socket,
+      target,
+      this.limits.handshakeTimeoutMs,
+      this.log,
+      (failed) => {
+        this.forwarded.delete(pair);
+        this.table.remove(held); // never called before the next lines have run: it follows a socket's close
+        if (failed) this.counters.closedOnError++;
+      },
+      header,
+    );
+    const held: Held = { key, cost: 2, since: Date.now(), lastActive: () => pair.lastActive(), drop: () => pair.destroy() };
     this.forwarded.add(pair);
+    this.table.add(held);
+  }
+
+  private proxyHeader(socket: Socket): Buffer | undefined {
+    const { remoteAddress, remotePort, localAddress, localPort } = socket;
+    if (!remoteAddress || !remotePort || !localAddress || !localPort) return undefined; // already gone: it fails at connect
+    return proxyV2Header({ address: remoteAddress, port: remotePort }, { address: localAddress, port: localPort });
   }
 
   private where(): string {

@@ -7,6 +7,8 @@ const DRAIN_MS = 5_000;
 export interface ProxiedPair {
   /** Ends both sides at once. */
   destroy(): void;
+  /** When a byte last went either way (the connection's start until then). */
+  lastActive(): number;
 }
 
 /**
@@ -14,6 +16,7 @@ export interface ProxiedPair {
  * accepts with pauseOnConnect) until the upstream is connected, so nothing it sends is lost or read by
  * the lobby. If the upstream cannot be reached within `connectTimeoutMs`, the client is destroyed: a
  * predictable failure the client retries, rather than a lobby answer on a connection meant for the game.
+ * `header`, when given, is sent to the game before the client's first byte (the PROXY protocol header).
  * `onClose(failed)` is called once, after both sockets have closed.
  */
 export function proxyConnection(
@@ -22,12 +25,14 @@ export function proxyConnection(
   connectTimeoutMs: number,
   log: LobbyLog,
   onClose: (failed: boolean) => void,
+  header?: Buffer,
 ): ProxiedPair {
   const where = `${target.host}:${target.port}`;
   const upstream = connect({ host: target.host, port: target.port });
   let connected = false;
   let failed = false;
   let open = 2;
+  let active = Date.now();
   const closed = () => {
     if (--open === 0) onClose(failed);
   };
@@ -45,11 +50,15 @@ export function proxyConnection(
   upstream.once('connect', () => {
     clearTimeout(timer);
     connected = true;
+    if (header) upstream.write(header);
     // pipe() relays each side's end (FIN) to the other; the server accepts with allowHalfOpen, so a
     // client that half-closes still receives the rest of the game server's answer.
     client.pipe(upstream);
     upstream.pipe(client);
     client.resume();
+    // Beside pipe(), only to note activity: the caps drop the idlest connections first.
+    client.on('data', () => (active = Date.now()));
+    upstream.on('data', () => (active = Date.now()));
   });
   upstream.on('error', (err) => {
     if (!connected) fail(err.message);
@@ -76,6 +85,7 @@ export function proxyConnection(
       client.destroy();
       upstream.destroy();
     },
+    lastActive: () => active,
   };
 }
 

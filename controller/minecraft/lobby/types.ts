@@ -1,3 +1,5 @@
+import type { DescriptorBudget } from './descriptor-budget.js';
+
 /** What a status ping shows. `favicon` is a data URL of a 64×64 PNG: `data:image/png;base64,…`. */
 export interface LobbyStatus {
   motd: string;
@@ -25,7 +27,10 @@ export interface LobbyHandlers {
 export interface LobbyOptions {
   host: string;
   port: number;
-  /** Concurrent lobby connections from one IP; more are destroyed at once. Default 8. */
+  /**
+   * Concurrent connections from one IPv4 address or IPv6 /64, lobby and proxied alike; more are
+   * destroyed at once. Default 8.
+   */
   maxConnectionsPerAddress?: number;
   /** A client must finish its handshake and first request within this. Default 5000 ms. */
   handshakeTimeoutMs?: number;
@@ -33,8 +38,16 @@ export interface LobbyOptions {
   connectionTimeoutMs?: number;
   /** Largest packet a client may send to the lobby. Default 2048 bytes. */
   maxPacketBytes?: number;
-  /** Concurrent lobby connections in all; more are destroyed at once. Default 1024. */
+  /**
+   * Concurrent connections in all, lobby and proxied alike. When full, a newcomer holding fewer than
+   * the address holding the most replaces that address's idlest connection; else it is destroyed.
+   * Default 1024.
+   */
   maxConnections?: number;
+  /** Send the PROXY protocol v2 header to the game before a proxied client's bytes. Default false. */
+  proxyProtocol?: boolean;
+  /** The descriptors all lobbies of the process share (tests inject a small one). Default: sized from RLIMIT_NOFILE. */
+  descriptors?: DescriptorBudget;
 }
 
 /** pino's Logger fits this; so does a stub in tests. */
@@ -53,6 +66,8 @@ export interface LobbyStats {
   legacy: number;
   /** Destroyed at once: over the per-address or total cap. */
   refused: number;
+  /** Open connections dropped to make room for an address that held fewer (the global cap was full). */
+  dropped: number;
   /** Closed for bad input, a missed deadline, a failed handler, or an upstream that could not be reached. */
   closedOnError: number;
 }

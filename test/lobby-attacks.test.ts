@@ -1,0 +1,185 @@
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { DescriptorBudget } from '../controller/minecraft/lobby/descriptor-budget.js';
+import { LobbyListener, type LobbyOptions } from '../controller/minecraft/lobby/lobby-listener.js';
+import { waitUntil } from './helpers/wait.js';
+
+/**
+ * Attacks on the lobby by one client or a few hundred loopback addresses (127.0.0.x bound as the local
+ * address of client sockets): the caps in proxy mode, fairness under a full global cap, and the PROXY
+ * protocol header the game sees. Every count and wait is bounded.
+ */
+
+const opened: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((o) => o.close()));
+});
+
+const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(n >>> 7)]);
+const frame = (...body: number[]) => Buffer.from([...varint(body.length), ...body]);
+const statusRequest = (port: number) => Buffer.concat([frame(0x00, ...varint(763), 9, ...Buffer.from('localhost'), port >> 8, port & 0xff, 1), frame(0x00)]);
+
+async function startLobby(options: Partial<LobbyOptions>, route?: () => { host: string; port: number } | null, host = '127.0.0.1') {
+  const lobby = new LobbyListener(
+    {
+      status: () => ({ motd: 'asleep', versionName: 'OoD', online: 0, max: 20 }),
+      login: () => 'no',
+      ...(route ? { route } : {}),
+    },
+    { host, port: 0, ...options },
+  );
+  await lobby.listen();
+  opened.push({ close: () => lobby.closeAll() });
+  return { lobby, port: lobby.address!.port };
+}
+
+/** A raw TCP "game": keeps what each connection sent. */
+async function rawGame(host = '127.0.0.1') {
+  const conns: { socket: Socket; received: Buffer[] }[] = [];
+  const server: Server = createServer((socket) => {
+    const received: Buffer[] = [];
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk) => received.push(chunk));
+    conns.push({ socket, received });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  opened.push({
+    close: () =>
+      new Promise<void>((resolve) => {
+        conns.forEach((c) => c.socket.destroy());
+        server.close(() => resolve());
+      }),
+  });
+  return { conns, target: { host, port: (server.address() as AddressInfo).port } };
+}
+
+/** Opens a connection and leaves it silent; resolves once it is connected (or refused). */
+function silent(port: number, localAddress: string | undefined, host = '127.0.0.1'): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, localAddress }, () => resolve(socket));
+    socket.on('error', () => resolve(socket));
+    opened.push({ close: async () => void socket.destroy() });
+  });
+}
+
+/** One status ping from `localAddress`: 'answered' when any byte came back, 'refused' when closed without one. */
+function ping(port: number, localAddress: string): Promise<'answered' | 'refused'> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, localAddress }, () => socket.write(statusRequest(port)));
+    const timer = setTimeout(() => socket.destroy(), 3_000);
+    let got = false;
+    socket.on('data', () => {
+      got = true;
+      socket.destroy();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(got ? 'answered' : 'refused');
+    });
+  });
+}
+
+describe('caps in proxy mode', () => {
+  it('counts proxied connections against the per-address and global caps; another address is still served', async () => {
+    const game = await rawGame();
+    const { lobby, port } = await startLobby({ maxConnectionsPerAddress: 8, maxConnections: 64 }, () => game.target);
+    const flood = await Promise.all(Array.from({ length: 300 }, () => silent(port, '127.0.0.1')));
+    // Refused ones are closed by the lobby; the rest stay open at the game.
+    await waitUntil('the flood to settle', () => lobby.stats().accepted + lobby.stats().refused >= 300, 10_000);
+    await waitUntil('the game to see the accepted ones', () => game.conns.length === lobby.proxied, 5_000);
+    expect({ proxied: lobby.proxied, atGame: game.conns.length }).toEqual({ proxied: 8, atGame: 8 });
+    expect(flood.filter((s) => !s.destroyed).length).toBeLessThanOrEqual(8 + 5); // closing the rest may still be under way
+    // Another address still reaches the game.
+    await silent(port, '127.0.0.2');
+    await waitUntil('the other address at the game', () => game.conns.length === 9, 5_000);
+    expect(lobby.proxied).toBe(9);
+  }, 30_000);
+
+  it('keeps what all lobbies hold within the descriptor budget, leaving the rest of the process its reserve', async () => {
+    const game = await rawGame();
+    const descriptors = new DescriptorBudget(60);
+    const lobbies = await Promise.all([0, 1].map(() => startLobby({ maxConnectionsPerAddress: 8, descriptors }, () => game.target)));
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    // 20 addresses × 8 connections to each of two lobbies: 320 attempts, 640 descriptors if all were held.
+    for (let a = 0; a < 20; a++) for (const { port } of lobbies) await Promise.all(Array.from({ length: 8 }, () => silent(port, `127.0.1.${a + 1}`)));
+    await waitUntil('the flood to settle', () => lobbies.reduce((n, { lobby }) => n + lobby.stats().accepted + lobby.stats().refused, 0) >= 320, 10_000);
+    // Connections dropped to make room for a newer address are closed at the game too.
+    await waitUntil('the game to hold what the lobbies hold', () => game.conns.filter((c) => !c.socket.destroyed).length === lobbies.reduce((n, { lobby }) => n + lobby.proxied, 0), 5_000);
+    const held = lobbies.reduce((n, { lobby }) => n + lobby.proxied, 0);
+    // The lobby's side of the flood: what the lobbies hold (client + game socket each); the rest of the
+    // growth is this test's own client sockets and the raw game's.
+    console.log(`descriptors: budget 60, lobbies hold ${descriptors.used} (${held} proxied), process went from ${before} to ${openFds()} open`);
+    expect(descriptors.used).toBeLessThanOrEqual(60);
+    expect(held * 2).toBe(descriptors.used);
+  }, 30_000);
+});
+
+describe('PROXY protocol v2 to the game', () => {
+  const SIGNATURE = Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1');
+
+  /** Parses the header by hand, as a game would: who the client is. */
+  function parse(first: Buffer) {
+    expect(first.subarray(0, 12).equals(SIGNATURE)).toBe(true);
+    expect(first[12]).toBe(0x21); // version 2, PROXY
+    const family = first[13];
+    const length = first.readUInt16BE(14);
+    const body = first.subarray(16, 16 + length);
+    if (family === 0x11) return { family, length, address: [...body.subarray(0, 4)].join('.'), port: body.readUInt16BE(8), rest: first.subarray(16 + length) };
+    expect(family).toBe(0x21);
+    const groups = Array.from({ length: 8 }, (_, i) => body.readUInt16BE(i * 2).toString(16));
+    return { family, length, address: groups.join(':'), port: body.readUInt16BE(32), rest: first.subarray(16 + length) };
+  }
+
+  async function firstBytesAtGame(options: Partial<LobbyOptions>, host: string, localAddress: string | undefined) {
+    const game = await rawGame();
+    const { port } = await startLobby(options, () => game.target, host);
+    const client = await silent(port, localAddress, host);
+    client.write('hello game');
+    await waitUntil('the game to get bytes', () => game.conns.length === 1, 5_000);
+    // The header and the client's bytes may arrive in one read or two.
+    const first = await waitUntil('the client\'s bytes at the game', () => {
+      const bytes = Buffer.concat(game.conns[0]!.received);
+      return bytes.toString('latin1').endsWith('hello game') && bytes;
+    }, 5_000);
+    return { first, client };
+  }
+
+  it('tells the game the real IPv4 address and port of the client', async () => {
+    const { first, client } = await firstBytesAtGame({ proxyProtocol: true }, '127.0.0.1', '127.0.0.5');
+    const header = parse(first);
+    expect(header).toMatchObject({ family: 0x11, length: 12, address: '127.0.0.5', port: client.localPort });
+    expect(header.rest.toString()).toBe('hello game');
+  });
+
+  it('tells the game the real IPv6 address and port of the client', async () => {
+    const { first, client } = await firstBytesAtGame({ proxyProtocol: true }, '::1', undefined);
+    const header = parse(first);
+    expect(header).toMatchObject({ family: 0x21, length: 36, address: '0:0:0:0:0:0:0:1', port: client.localPort });
+    expect(header.rest.toString()).toBe('hello game');
+  });
+
+  it('sends no header when it is off (the default)', async () => {
+    const { first } = await firstBytesAtGame({}, '127.0.0.1', '127.0.0.5');
+    expect(first.toString()).toBe('hello game');
+  });
+});
+
+describe('fairness under a full global cap', () => {
+  it('still answers a new address while 6 addresses hold 8 silent connections each', async () => {
+    const { lobby, port } = await startLobby({ maxConnectionsPerAddress: 8, maxConnections: 40, handshakeTimeoutMs: 30_000, connectionTimeoutMs: 30_000 });
+    const addresses = Array.from({ length: 6 }, (_, i) => `127.0.0.${10 + i}`);
+    for (const address of addresses) await Promise.all(Array.from({ length: 8 }, () => silent(port, address)));
+    await waitUntil('the flood to settle', () => lobby.stats().accepted + lobby.stats().refused >= 48, 5_000);
+    expect(lobby.connections).toBe(40);
+    const results: string[] = [];
+    for (let i = 0; i < 10; i++) results.push(await ping(port, '127.0.0.2'));
+    const answered = results.filter((r) => r === 'answered').length;
+    console.log(`fairness: a real client under the flood got ${answered} status answers and ${10 - answered} refusals of 10`);
+    expect(answered).toBe(10);
+    // The flood still holds no more than the cap.
+    expect(lobby.connections).toBeLessThanOrEqual(40);
+  }, 30_000);
+});
