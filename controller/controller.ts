@@ -5,7 +5,8 @@ import { DIGITALOCEAN_API } from './config/env.js';
 import type { Config } from './config/schema.js';
 import { DriverFactory, type DriverEnv } from './drivers/create.js';
 import type { OrphanWatch } from './drivers/digitalocean/orphans.js';
-import type { Driver } from './drivers/driver.js';
+import type { Driver, StackUpdate } from './drivers/driver.js';
+import { STACK_HISTORY_WAIT_MS, within } from './drivers/stack-history.js';
 import { Estimates } from './estimates.js';
 import { LobbyService } from './lobby/lobby-service.js';
 import { CostMeter } from './cost/cost-meter.js';
@@ -144,9 +145,13 @@ export class Controller {
     return this.orphanWatch?.latest() ?? null;
   }
 
-  /** A server's Pulumi stack history (null for drivers without a stack). */
-  stackHistory(id: string) {
-    return this.server(id).driver.stackHistory();
+  /**
+   * A server's Pulumi stack history (null for drivers without a stack). Reading it takes a process and
+   * seconds: past `waitMs` the answer is `loading` while the read goes on for the next view.
+   */
+  async stackHistory(id: string, waitMs = STACK_HISTORY_WAIT_MS): Promise<{ stack: StackUpdate[] | null; loading: boolean }> {
+    const read = await within(this.server(id).driver.stackHistory(), waitMs);
+    return 'value' in read ? { stack: read.value, loading: false } : { stack: null, loading: true };
   }
 
   has(id: string): boolean {

@@ -72,7 +72,11 @@ describe('kill -9 on the DigitalOcean driver', () => {
     const cut = (await api().journal()).filter((e) => e.outcome === 'interrupted').map((e) => e.step);
     expect(cut).toEqual(['provision', 'snapshot', 'destroy']);
     // The update cut off by the first kill is in the stack's history as failed, the retry after it succeeded.
-    const history = (await api().call('GET', '/api/servers/world/history')).body as { stack: { kind: string; result: string }[] };
+    // The API waits 2 s at most for Pulumi to read the stack; it says `stackLoading` until the read is done.
+    const history = await waitUntil('the stack history', async () => {
+      const body = (await api().call('GET', '/api/servers/world/history')).body as { stack: { kind: string; result: string }[]; stackLoading: boolean };
+      return !body.stackLoading && body;
+    }, 60_000, 500);
     expect(history.stack.map((u) => `${u.kind} ${u.result}`).reverse().slice(0, 2)).toEqual(['update failed', 'update succeeded']);
   }, 600_000);
 });

@@ -59,7 +59,11 @@ describe('a droplet per session', () => {
     expect((await api.server()).lastError).toBeNull();
 
     // Every start and stop is an update in the stack's history, with who and why.
-    const history = (await api.call('GET', '/api/servers/world/history')).body as { stack: { kind: string; result: string; message: string }[] };
+    // The API waits 2 s at most for Pulumi to read the stack; it says `stackLoading` until the read is done.
+    const history = await waitUntil('the stack history', async () => {
+      const body = (await api.call('GET', '/api/servers/world/history')).body as { stack: { kind: string; result: string; message: string }[]; stackLoading: boolean };
+      return !body.stackLoading && body;
+    }, 60_000, 500);
     // Newest first, as `pulumi stack history` lists them.
     expect(history.stack.map((u) => [u.kind, u.result, u.message])).toEqual([
       ['destroy', 'succeeded', 'ood: idle 3s'],

@@ -1,8 +1,13 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { LOCAL_ADMIN } from '../controller/web/auth/local-admin.js';
 import type { Permission } from '../controller/store/people.js';
+import { apiFor } from './helpers/api.js';
+import { makeDoWorld, PULUMI_STANDIN, type DoWorld } from './helpers/do-world.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { waitUntil } from './helpers/wait.js';
@@ -151,4 +156,58 @@ describe('live pages under attack', () => {
     expect(statuses.filter((s) => s === 200).length).toBe(16);
     expect(statuses.slice(16)).toEqual(Array(8).fill(429));
   });
+});
+
+/**
+ * A DigitalOcean server's history page: the stack's history comes from a worker process and the
+ * `pulumi` CLI (here the stand-in, behind a wrapper that counts history reads and can make them slow).
+ */
+describe('the history page of a DigitalOcean server under load', () => {
+  let world: DoWorld;
+  let serving: Serving;
+  let admin: WebClient;
+  const reads = () => (existsSync(join(world.dir, 'history-reads')) ? readFileSync(join(world.dir, 'history-reads'), 'utf8').split('\n').filter(Boolean).length : 0);
+
+  beforeAll(async () => {
+    world = await makeDoWorld();
+    const wrapper = join(world.dir, 'pulumi');
+    const count = join(world.dir, 'history-reads');
+    const slow = join(world.dir, 'slow');
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nfor a in "$@"; do if [ "$a" = history ]; then echo read >> '${count}'; if [ -f '${slow}' ]; then sleep 4; fi; break; fi; done\nexec '${PULUMI_STANDIN}' "$@"\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    const config = parse(readFileSync(world.configPath, 'utf8')) as { pulumi: { command: string } };
+    config.pulumi.command = wrapper;
+    writeFileSync(world.configPath, stringify(config));
+    serving = await serveInProcess(world.configPath, world.env);
+    admin = await loginAs(serving, LOCAL_ADMIN);
+  });
+  afterAll(async () => {
+    await serving?.close();
+    await world?.cleanup();
+  });
+
+  it('reads the stack history once for 8 parallel views, and no view waits on a slow read past the bound', async () => {
+    writeFileSync(join(world.dir, 'slow'), '');
+    const started = Date.now();
+    const [apiAnswer, ...pages] = await Promise.all([apiFor(serving.url).call('GET', '/api/servers/world/history'), ...Array.from({ length: 8 }, () => admin.get('/servers/world'))]);
+    // The bound is 2 s; the slack is for a loaded 2-core machine.
+    expect(Date.now() - started).toBeLessThan(3_500);
+    expect(pages.map((p) => p.status)).toEqual(Array(8).fill(200));
+    for (const page of pages) expect(page.text).toContain('The stack history is loading');
+    expect(apiAnswer.body).toMatchObject({ stack: null, stackLoading: true });
+    const done = await waitUntil('the stack history to be read', async () => {
+      const page = await admin.get('/servers/world');
+      return !page.text.includes('is loading') && page;
+    }, 90_000, 500);
+    expect(done.text).toContain('Pulumi stack updates');
+    expect(reads()).toBe(1);
+    // Read once per change: more views, and the API, answer from what was read.
+    const again = await Promise.all(Array.from({ length: 8 }, () => admin.get('/servers/world')));
+    for (const page of again) expect(page.text).toContain('Pulumi stack updates');
+    expect((await apiFor(serving.url).call('GET', '/api/servers/world/history')).body).toMatchObject({ stack: [], stackLoading: false });
+    expect(reads()).toBe(1);
+  }, 180_000);
 });

@@ -192,9 +192,10 @@ export function createApp(controller: Controller, options: { adminToken: string;
     ctx.body = { journal: controller.store.journal.list(ctx.params.id!).map(journalJson) };
   });
   api.get('/servers/:id/history', async (ctx) => {
-    // The stack's side comes from the `pulumi` CLI; the journal is OoD's own, newest last.
-    const stack = await controller.stackHistory(ctx.params.id!);
-    ctx.body = { stack, journal: controller.store.journal.list(ctx.params.id!).map(journalJson) };
+    // The stack's side comes from the `pulumi` CLI (read once per change, waited on at most 2 s:
+    // `stackLoading` says to ask again); the journal is OoD's own, newest last.
+    const { stack, loading } = await controller.stackHistory(ctx.params.id!);
+    ctx.body = { stack, stackLoading: loading, journal: controller.store.journal.list(ctx.params.id!).map(journalJson) };
   });
   // A new one-time login link for the admin at this machine (`ood login-link`): bearer token or an admin's session.
   api.post('/login-link', (ctx) => {

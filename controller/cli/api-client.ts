@@ -62,7 +62,14 @@ export class ApiClient {
   loginLink = () => this.call<{ link: string; expiresAt: string }>('POST', '/api/login-link');
   keepAlive = (id: string) => this.call<ServerJson>('POST', `/api/servers/${encodeURIComponent(id)}/keepalive`);
   journal = async (id: string) => (await this.call<{ journal: JournalJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/journal`)).journal;
-  history = (id: string) => this.call<{ stack: StackUpdate[] | null; journal: JournalJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/history`);
+  /** The API answers `stackLoading` while Pulumi reads the stack (past 2 s): asked again each second, for a minute at most. */
+  history = async (id: string) => {
+    for (let tries = 1; ; tries++) {
+      const answer = await this.call<{ stack: StackUpdate[] | null; stackLoading: boolean; journal: JournalJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/history`);
+      if (!answer.stackLoading || tries >= 60) return answer;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  };
   orphans = () => this.call<{ checkedAt: string | null; orphans: { kind: string; server: string | null; dropletId: number; message: string; removed: boolean }[] }>('GET', '/api/orphans');
   archives = async (id: string) =>
     (await this.call<{ archives: { name: string; createdAt: string; bytes: number }[] }>('GET', `/api/servers/${encodeURIComponent(id)}/archives`)).archives;

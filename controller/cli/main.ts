@@ -143,9 +143,11 @@ program
   .description("show a server's Pulumi stack history (DigitalOcean) beside OoD's own journal")
   .option('--json', 'print as JSON')
   .action(async (id: string, opts: { json?: boolean }) => {
-    const { stack, journal } = await client().history(id);
-    if (opts.json) return void process.stdout.write(JSON.stringify({ stack, journal }, null, 2) + '\n');
-    if (stack === null) {
+    const { stack, stackLoading, journal } = await client().history(id);
+    if (opts.json) return void process.stdout.write(JSON.stringify({ stack, stackLoading, journal }, null, 2) + '\n');
+    if (stackLoading) {
+      process.stdout.write(`Pulumi is still reading the history of stack ood-${id}; run \`ood history ${id}\` again in a minute\n\n`);
+    } else if (stack === null) {
       process.stdout.write(`${id} runs on the local driver: it has no Pulumi stack, only its journal\n\n`);
     } else {
       process.stdout.write(`Pulumi stack ood-${id} (as \`pulumi stack history --stack ood-${id}\` shows it; secrets hidden)\n`);

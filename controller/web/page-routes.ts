@@ -9,7 +9,7 @@ import { may, type Permission } from '../store/people.js';
 import type { ServerCards } from './cards.js';
 import { checkCsrf } from './csrf.js';
 import type { LiveEvents } from './live-events.js';
-import { historyBody } from './pages/history.js';
+import { historyBody, type StackView } from './pages/history.js';
 import { layout } from './pages/layout.js';
 import { costLine, overBudgetBody } from './pages/cost.js';
 import { overviewBody } from './pages/server-card.js';
@@ -66,15 +66,14 @@ export function pageRoutes(d: PageDeps): Router {
   router.get('/servers/:id', async (ctx) => {
     requirePerson(ctx, store);
     const id = ctx.params.id!;
-    let stack = null;
-    let stackError: string | null = null;
+    let stack: StackView;
     try {
-      stack = await d.controller.stackHistory(id);
+      stack = { ...(await d.controller.stackHistory(id)), error: null };
     } catch (err) {
-      stackError = messageOf(err);
+      stack = { stack: null, loading: false, error: messageOf(err) };
     }
     ctx.type = 'html';
-    ctx.body = layout(pageContext(ctx, store), `History of ${id}`, historyBody(id, store.journal.list(id), store.audit.forServer(id), stack, stackError)).text;
+    ctx.body = layout(pageContext(ctx, store), `History of ${id}`, historyBody(id, store.journal.list(id), store.audit.forServer(id), stack)).text;
   });
 
   router.post('/servers/:id/:action', form, (ctx, next) => {

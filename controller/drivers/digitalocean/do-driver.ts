@@ -11,6 +11,8 @@ import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import type { Observation } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver, StackUpdate, StepContext } from '../driver.js';
+import { StackHistoryCache } from '../stack-history.js';
+import { changesHistory } from './stack-changes.js';
 import type { DoClient } from './api/client.js';
 import { publicIpv4, type Droplet } from './api/types.js';
 import { DropletStop, type ServerStackLike } from './droplet-stop.js';
@@ -52,6 +54,8 @@ export class DigitalOceanDriver implements Driver {
   private readonly stopper: DropletStop;
   private keys: ServerKeys | undefined;
   private stack: Promise<ServerStackLike> | undefined;
+  /** Each read spawns the worker and the CLI: read once per change of the stack, for every view. */
+  private readonly history = new StackHistoryCache(async () => (await this.openStack()).history());
   /** The RCON password read from (or written to) the droplet's server.properties, per droplet. */
   private rconPassword: { dropletId: number; password: string; address: string } | undefined;
   private current: Droplet | null = null;
@@ -230,8 +234,8 @@ export class DigitalOceanDriver implements Driver {
     return own.map((s) => ({ name: s.name, ts: s.ts, bytes: Math.round(s.sizeGigabytes * 1024 ** 3) }));
   }
 
-  async stackHistory(): Promise<StackUpdate[]> {
-    return (await this.openStack()).history();
+  stackHistory(): Promise<StackUpdate[]> {
+    return this.history.get();
   }
 
   /** The droplet the stack's state records, or null: for the orphan watch and finishing a cut-off update. */
@@ -270,7 +274,7 @@ export class DigitalOceanDriver implements Driver {
   }
 
   private openStack(): Promise<ServerStackLike> {
-    this.stack ??= this.serverKeys().then((keys) => this.deps.openStack(keys));
+    this.stack ??= this.serverKeys().then(async (keys) => changesHistory(await this.deps.openStack(keys), this.history));
     this.stack.catch(() => (this.stack = undefined));
     return this.stack;
   }

@@ -6,18 +6,26 @@ import { iso } from './format.js';
 
 const when = (ms: number) => html`<time datetime="${iso(ms)}">${iso(ms).replace('T', ' ').slice(0, 19)} UTC</time>`;
 
+/** What the page knows of the stack's history: its updates (null without a stack), still loading, or why it could not be read. */
+export interface StackView {
+  stack: readonly StackUpdate[] | null;
+  loading: boolean;
+  error: string | null;
+}
+
 /** A server's history: OoD's journal, who asked for what, and the Pulumi stack's updates when it has a stack. */
-export function historyBody(server: string, journal: readonly JournalEntry[], audit: readonly AuditEntry[], stack: readonly StackUpdate[] | null, stackError: string | null): Html {
+export function historyBody(server: string, journal: readonly JournalEntry[], audit: readonly AuditEntry[], { stack, loading, error: stackError }: StackView): Html {
   return html`<h1>History of ${server}</h1>
 <p><a href="/">Back to the servers</a></p>
 <section aria-labelledby="audit-title">
 <h2 id="audit-title">Who asked for what</h2>
 ${audit.length === 0 ? html`<p>Nobody has asked for anything yet.</p>` : auditTable(audit, false)}
 </section>
-${stack !== null || stackError !== null
+${stack !== null || stackError !== null || loading
   ? html`<section aria-labelledby="stack-title">
 <h2 id="stack-title">Pulumi stack updates</h2>
 ${stackError ? html`<p class="error">Could not read the stack history: ${stackError}</p>` : ''}
+${loading ? html`<p role="status">The stack history is loading (Pulumi takes a few seconds to read it); <a href="/servers/${server}">reload</a> in a moment.</p>` : ''}
 ${stack && stack.length > 0
   ? html`<div class="table-wrap"><table><caption class="visually-hidden">Stack updates, newest first</caption>
 <thead><tr><th scope="col">#</th><th scope="col">Kind</th><th scope="col">Result</th><th scope="col">Started</th><th scope="col">Message</th></tr></thead>
