@@ -33,11 +33,12 @@ describe('the budget counts servers already up', () => {
   let refusingApi: Server;
   let apiUrl: string;
 
-  const open = (monthlyUsd: number) => {
+  const open = (monthlyUsd: number, discordUrl?: string) => {
     const config = parseConfig(
       {
         dataDir: dir,
         budget: { monthlyUsd },
+        notifications: { discord: discordUrl !== undefined, events: ['starting'] },
         pulumi: { command: '/bin/false' },
         servers: SERVERS.map((id) => ({ id, driver: 'digitalocean', digitalocean: { region: 'fra1', size: 's-1vcpu-1gb' } })),
       },
@@ -47,6 +48,7 @@ describe('the budget counts servers already up', () => {
       log: silentLogger,
       childEnv: {},
       env: { digitalocean: { token: 'test-token', apiUrl }, pulumiEnv: {} },
+      ...(discordUrl ? { notifications: { discordUrl } } : {}),
     });
     controller.store.billing.savePrices(new Map([['s-1vcpu-1gb', PRICE]]), Date.now());
     return controller;
@@ -90,6 +92,36 @@ describe('the budget counts servers already up', () => {
       expect(refused.body.error).toBe(
         `Starting ${refused.id} would go past this month's budget: $0.00 spent so far, a session costs about $0.30, and the cap is $0.40 (budget.monthlyUsd); ${started} is already up, counted at about $0.30 more. An admin can start it anyway.`,
       );
+    }
+  });
+
+  it('names in Discord messages are plain text: no link, no preview, no ping', async () => {
+    const bodies: { content: string; flags?: number; allowed_mentions?: unknown }[] = [];
+    const discord = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(body) as (typeof bodies)[number]);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => discord.listen(0, '127.0.0.1', resolve));
+    try {
+      open(100, `http://127.0.0.1:${(discord.address() as AddressInfo).port}/api/webhooks/1/token`).notifier.start();
+      const names = ['https://evil.example/x', '@everyone', '**bold**', '[x](https://e.example)'];
+      // As the lobby wakes a server: the Minecraft name is the one the message shows.
+      names.forEach((name, i) => controller.want(SERVERS[i]!, 'up', { actor: `minecraft:${name}`, source: '127.0.0.1' }));
+      await waitUntil('four messages', () => bodies.length === 4, 10_000);
+      expect(bodies.map((b) => b.content.replace(/ — ready in about .*$/, '')).sort()).toEqual(
+        ['https\\://evil.example/x', '@everyone', '\\*\\*bold\\*\\*', '\\[x\\](https\\://e.example)'].map((n, i) => `${n} is starting ${SERVERS[i]}`).sort(),
+      );
+      for (const body of bodies) {
+        expect(body.content).not.toMatch(/[a-z]:\/\//i);
+        expect(body).toMatchObject({ flags: 1 << 2, allowed_mentions: { parse: [] } });
+      }
+    } finally {
+      discord.closeAllConnections();
+      await new Promise<void>((resolve) => discord.close(() => resolve()));
     }
   });
 
