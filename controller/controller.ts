@@ -66,6 +66,8 @@ export class Controller {
               gameEndpoint: () => this.server(server.id).driver.gameEndpoint(),
               wake: (who) => this.want(server.id, 'up', who),
               people: store.people,
+              audit: store.audit,
+              webSessionMs: config.web.sessionMaxAge,
               estimates: this.estimates,
               log: log.child({ server: server.id }),
               clock,

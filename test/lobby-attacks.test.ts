@@ -1,9 +1,14 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Serving } from '../controller/cli/serve.js';
 import { readdirSync } from 'node:fs';
 import { DescriptorBudget } from '../controller/minecraft/lobby/descriptor-budget.js';
 import { LobbyListener, type LobbyOptions } from '../controller/minecraft/lobby/lobby-listener.js';
+import { joinBot, joinExpectingKick, leave } from './helpers/bot.js';
+import { serveInProcess } from './helpers/in-process.js';
+import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { waitUntil } from './helpers/wait.js';
+import { loginAs } from './helpers/web-client.js';
 
 /**
  * Attacks on the lobby by one client or a few hundred loopback addresses (127.0.0.x bound as the local
@@ -182,4 +187,82 @@ describe('fairness under a full global cap', () => {
     // The flood still holds no more than the cap.
     expect(lobby.connections).toBeLessThanOrEqual(40);
   }, 30_000);
+});
+
+describe('wake protections: a cool-down after a wake nobody joined, and wakes only from web addresses', () => {
+  let home: OodHome;
+  let serving: Serving | undefined;
+  const phase = () => serving!.controller.store.servers.get('world')!.phase;
+  const outcomes = () => serving!.controller.store.audit.forServer('world').filter((a) => a.action === 'wake outcome');
+  const upAndDown = async () => {
+    await waitUntil('running', () => phase() === 'running', 60_000, 100);
+    serving!.controller.want('world', 'down', { actor: 'test', source: 'test' });
+    await waitUntil('archived', () => phase() === 'archived', 60_000, 100);
+    await waitUntil('the lobby to take the port back', () => serving!.controller.lobby('world')!.listening, 10_000);
+  };
+
+  beforeAll(async () => {
+    home = await makeOodHome({ server: { lobby: { mode: 'wake', host: '127.0.0.1', wakers: ['Alex_1', 'Bea_2'] } } });
+    serving = await serveInProcess(home.configPath);
+    await waitUntil('the lobby to listen', () => serving!.controller.lobby('world')!.listening, 10_000);
+  });
+  afterAll(async () => {
+    await serving?.close();
+    await home?.cleanup();
+  });
+
+  it('records that nobody joined, then refuses wakes by that name and from that address, across a restart', async () => {
+    expect(await joinExpectingKick(home.gamePort, 'Alex_1')).toMatch(/^Starting world/);
+    await upAndDown();
+    await waitUntil('the outcome row', () => outcomes().length === 1, 5_000);
+    expect(outcomes()[0]).toMatchObject({ actor: 'minecraft:Alex_1', source: '127.0.0.1', detail: 'nobody joined' });
+
+    const coolDown = /^A wake of world by this name or address ended 1 min ago with nobody joining; it can be woken again in 30 min, or started on OoD's web page$/;
+    expect(await joinExpectingKick(home.gamePort, 'Alex_1')).toMatch(coolDown);
+    // Another name from the same address: the address cools down too.
+    expect(await joinExpectingKick(home.gamePort, 'Bea_2')).toMatch(coolDown);
+    expect(serving!.controller.store.servers.get('world')!.desired).toBe('down');
+
+    // The cool-down is read from the store: a restarted controller keeps it.
+    await serving!.close();
+    serving = await serveInProcess(home.configPath);
+    await waitUntil('the lobby to listen again', () => serving!.controller.lobby('world')!.listening, 10_000);
+    expect(await joinExpectingKick(home.gamePort, 'Alex_1')).toMatch(coolDown);
+    expect(serving.controller.store.servers.get('world')!.desired).toBe('down');
+  }, 180_000);
+});
+
+describe('wakeFrom: web-addresses', () => {
+  let home: OodHome;
+  let serving: Serving;
+  const phase = () => serving.controller.store.servers.get('world')!.phase;
+
+  beforeAll(async () => {
+    home = await makeOodHome({ server: { lobby: { mode: 'wake', host: '127.0.0.1', wakers: ['Cleo_3'], wakeFrom: 'web-addresses' } } });
+    serving = await serveInProcess(home.configPath);
+    await waitUntil('the lobby to listen', () => serving.controller.lobby('world')!.listening, 10_000);
+  });
+  afterAll(async () => {
+    await serving?.close();
+    await home?.cleanup();
+  });
+
+  it('wakes only from an address that logged into the web pages, and records who joined', async () => {
+    expect(await joinExpectingKick(home.gamePort, 'Cleo_3')).toMatch(/^world wakes only from addresses that logged into OoD's web pages/);
+    expect(serving.controller.store.servers.get('world')!.desired).toBe('down');
+
+    await loginAs(serving, 'github:77'); // from 127.0.0.1: a login row in the audit table
+    expect(await joinExpectingKick(home.gamePort, 'Cleo_3')).toMatch(/^Starting world/);
+    await waitUntil('running', () => phase() === 'running', 60_000, 100);
+    const bot = await joinBot(home.gamePort, 'Cleo_3');
+    const outcome = await waitUntil('the outcome row', () => serving.controller.store.audit.forServer('world').find((a) => a.action === 'wake outcome'), 15_000);
+    expect(outcome).toMatchObject({ actor: 'minecraft:Cleo_3', source: '127.0.0.1', detail: 'players joined: Cleo_3' });
+    await leave(bot);
+    serving.controller.want('world', 'down', { actor: 'test', source: 'test' });
+    await waitUntil('archived', () => phase() === 'archived', 60_000, 100);
+    await waitUntil('the lobby to take the port back', () => serving.controller.lobby('world')!.listening, 10_000);
+    // Somebody joined: no cool-down.
+    expect(await joinExpectingKick(home.gamePort, 'Cleo_3')).toMatch(/^Starting world/);
+    expect(serving.controller.store.audit.forServer('world').filter((a) => a.action === 'wake outcome')).toHaveLength(1);
+  }, 180_000);
 });

@@ -12,6 +12,8 @@ import type { PeopleRepo } from '../store/people.js';
 import { BudgetError } from '../cost/cost-meter.js';
 import { motd, readyIn } from './lobby-texts.js';
 import { PerMinuteLimit } from './wake-limits.js';
+import type { AuditRepo } from '../store/audit.js';
+import { LOBBY_WAKE, WakeGuard } from './wake-guard.js';
 
 export interface LobbyDeps {
   server: ServerConfig;
@@ -21,6 +23,10 @@ export interface LobbyDeps {
   /** Wants the server up, on behalf of `who` (recorded in the audit log). */
   wake(who: Request): ServerView;
   people: PeopleRepo;
+  /** Web logins (wakeFrom), and each lobby wake's outcome (the cool-down). */
+  audit: AuditRepo;
+  /** web.sessionMaxAge: a web login this recent lets its address wake (wakeFrom: web-addresses). */
+  webSessionMs: number;
   estimates: Estimates;
   log: Logger;
   clock: () => number;
@@ -42,6 +48,7 @@ export class LobbyService {
   private readonly listener: LobbyListener;
   private readonly byAddress: PerMinuteLimit;
   private readonly byName: PerMinuteLimit;
+  private readonly guard: WakeGuard;
   private readonly favicon: string | undefined;
   /** Set when the driver took the port for the game; cleared once the game has exited. */
   private handedToGame = false;
@@ -56,6 +63,7 @@ export class LobbyService {
     const { lobby } = d.server;
     this.byAddress = new PerMinuteLimit(lobby.wakesPerMinute);
     this.byName = new PerMinuteLimit(lobby.wakesPerMinute);
+    this.guard = new WakeGuard(d.server, d.audit, d.webSessionMs);
     this.favicon = lobby.icon ? `data:image/png;base64,${readFileSync(lobby.icon).toString('base64')}` : undefined;
     const log = d.log.child({ component: 'lobby' });
     this.listener = new LobbyListener(
@@ -85,6 +93,11 @@ export class LobbyService {
   /** Listens or lets go of the port, as the server's phase says; called after every change. */
   sync(): void {
     this.lastStatus = undefined;
+    try {
+      this.guard.follow(this.d.view(), this.d.clock());
+    } catch (err) {
+      this.d.log.error({ err: messageOf(err) }, 'Could not record how a lobby wake ended');
+    }
     this.busy = this.busy.then(() => this.apply()).catch((err: unknown) => this.d.log.error({ err: messageOf(err) }, 'The lobby could not follow the server'));
   }
 
@@ -176,9 +189,15 @@ export class LobbyService {
     if (view.state.phase === 'failed') return `${id} needs attention before it can start; ask its admin (see OoD's page)`;
     if (view.state.desired === 'up') return `${id} is already starting, ready in ${readyIn(view, estimate, now)} — join again then`;
     if (view.state.phase !== 'archived') return `${id} is going to sleep; try again in a minute`;
+    const refusal = this.guard.refusal(name, address, now);
+    if (refusal) {
+      this.d.log.info({ name, address }, 'Refused a wake by join: wakeFrom or wakeCooldown');
+      return refusal;
+    }
     let woken: ServerView;
     try {
-      woken = this.d.wake({ actor: `minecraft:${name}`, source: address, detail: 'joined the lobby' });
+      woken = this.d.wake({ actor: `minecraft:${name}`, source: address, detail: LOBBY_WAKE });
+      this.guard.woke(`minecraft:${name}`, address, now);
     } catch (err) {
       if (err instanceof BudgetError) return `${id} would go past this month's budget; ask its admin`;
       throw err;

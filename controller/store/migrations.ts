@@ -130,4 +130,8 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX outbox_due ON outbox (delivered_at, given_up_at, next_at);
   `,
+  // The lobby asks the audit log on each wake attempt: who logged in from where, how recent wakes ended.
+  `
+  CREATE INDEX audit_action ON audit (action, at);
+  `,
 ];
