@@ -6,7 +6,7 @@ import { DescriptorBudget } from '../controller/minecraft/lobby/descriptor-budge
 import { LobbyListener, type LobbyOptions } from '../controller/minecraft/lobby/lobby-listener.js';
 import { joinBot, joinExpectingKick, leave } from './helpers/bot.js';
 import { serveInProcess } from './helpers/in-process.js';
-import { makeOodHome, type OodHome } from './helpers/ood-home.js';
+import { freePort, makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { waitUntil } from './helpers/wait.js';
 import { loginAs } from './helpers/web-client.js';
 
@@ -265,4 +265,31 @@ describe('wakeFrom: web-addresses', () => {
     expect(await joinExpectingKick(home.gamePort, 'Cleo_3')).toMatch(/^Starting world/);
     expect(serving.controller.store.audit.forServer('world').filter((a) => a.action === 'wake outcome')).toHaveLength(1);
   }, 180_000);
+});
+
+describe('a proxied flood against the whole controller', () => {
+  let home: OodHome;
+  let serving: Serving;
+
+  beforeAll(async () => {
+    home = await makeOodHome({ server: { lobby: { mode: 'proxy', host: '127.0.0.1', gamePort: await freePort() } } });
+    serving = await serveInProcess(home.configPath);
+  });
+  afterAll(async () => {
+    await serving?.close();
+    await home?.cleanup();
+  });
+
+  it('holds 8 connections of one address, while another address and /healthz are still served', async () => {
+    serving.controller.want('world', 'up', { actor: 'test', source: 'test' });
+    await waitUntil('running', () => serving.controller.view('world').observation?.game === 'answering' && serving.controller.store.servers.get('world')!.phase === 'running', 60_000, 100);
+    const lobby = serving.controller.lobby('world')!;
+    await Promise.all(Array.from({ length: 300 }, () => silent(home.gamePort, '127.0.0.1')));
+    await waitUntil('the flood to settle', () => lobby.stats().accepted + lobby.stats().refused >= 300, 10_000);
+    expect(lobby.proxied).toBe(8);
+    expect(lobby.stats().refused).toBe(292);
+    expect(await ping(home.gamePort, '127.0.0.2')).toBe('answered'); // the game's own status answer
+    const health = await fetch(`${serving.url}/healthz`, { signal: AbortSignal.timeout(3_000) });
+    expect(health.status).toBe(200);
+  }, 120_000);
 });
