@@ -75,6 +75,7 @@ describe('config errors', () => {
     [{ servers: [{ id: 'a', driver: 'digitalocean', digitalocean: { snapshotPrefix: 'ood' } }, { id: 'b', driver: 'digitalocean', digitalocean: { snapshotPrefix: 'ood' } }] }, `servers[1].digitalocean.snapshotPrefix: snapshot prefix "ood" is also servers[0]'s`],
     [{ servers: [{ id: 'a', driver: 'digitalocean', digitalocean: { sshSources: ['everyone'] } }] }, 'servers[0].digitalocean.sshSources[0]: expected an IPv4 or IPv6 address or CIDR block'],
     [{ servers: [{ id: 'a', driver: 'droplet' }] }, 'servers[0].driver:'],
+    [{ servers: [{ id: 'a', lobby: { mode: 'wake', proxyProtocol: true } }] }, 'servers[0].lobby.proxyProtocol: lobby.proxyProtocol needs lobby.mode proxy'],
   ])('%j → %s', (data, message) => {
     expect(() => parseConfig(data, '/base')).toThrow(ConfigError);
     expect(() => parseConfig(data, '/base')).toThrow(message);

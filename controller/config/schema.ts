@@ -273,6 +273,9 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['servers', i, 'id'], message: `duplicate server id "${s.id}" (also servers[${first}])` });
       }
       seen.set(s.id, i);
+      if (s.lobby.proxyProtocol && s.lobby.mode !== 'proxy') {
+        ctx.addIssue({ code: 'custom', path: ['servers', i, 'lobby', 'proxyProtocol'], message: `lobby.proxyProtocol needs lobby.mode proxy: in ${s.lobby.mode} mode players reach the game without the lobby, and a game that expects the header refuses them` });
+      }
       if (s.driver === 'digitalocean') {
         if (s.lobby.mode === 'proxy' && !s.lobby.publicHost) {
           ctx.addIssue({ code: 'custom', path: ['servers', i, 'lobby', 'publicHost'], message: "lobby.mode proxy on DigitalOcean needs lobby.publicHost: this machine's name or address, which players keep using" });
@@ -306,6 +309,11 @@ export type ServerConfig = Config['servers'][number];
 /** The port the game itself listens on: behind the lobby in proxy mode (local driver), else the public one. */
 export function gameListenPort(server: Pick<ServerConfig, 'driver' | 'game' | 'lobby'>): number {
   return server.driver === 'local' && server.lobby.mode === 'proxy' && server.lobby.gamePort !== undefined ? server.lobby.gamePort : server.game.port;
+}
+
+/** The game expects a PROXY protocol v2 header on every connection: OoD's own probes send one too. */
+export function gameExpectsProxyHeader(server: Pick<ServerConfig, 'lobby'>): boolean {
+  return server.lobby.mode === 'proxy' && server.lobby.proxyProtocol;
 }
 
 /** The prefix of `server`'s snapshot names (`<prefix>-<unix seconds>`); see `digitalocean.snapshotPrefix`. */

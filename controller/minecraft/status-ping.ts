@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { StatusPingError } from '../errors.js';
 import type { Players } from '../reconcile/types.js';
+import { proxyV2LocalHeader } from './lobby/proxy-header.js';
 import { decodeVarInt, encodePacket, encodeString, encodeVarInt } from './varint.js';
 
 /**
@@ -16,7 +17,15 @@ export interface ServerStatus {
 
 const MAX_RESPONSE = 1 << 20;
 
-export function statusPing(host: string, port: number, timeoutMs = 2_000): Promise<ServerStatus> {
+export interface StatusPingOptions {
+  /**
+   * The game expects a PROXY protocol v2 header on every connection (`lobby.proxyProtocol`): OoD's own
+   * probe sends the LOCAL form ("no client behind me"), which such games accept as a health check.
+   */
+  proxyProtocol?: boolean;
+}
+
+export function statusPing(host: string, port: number, timeoutMs = 2_000, options: StatusPingOptions = {}): Promise<ServerStatus> {
   return new Promise((resolve, reject) => {
     const where = `${host}:${port}`;
     const socket = connect({ host, port });
@@ -32,7 +41,8 @@ export function statusPing(host: string, port: number, timeoutMs = 2_000): Promi
       const portBuf = Buffer.alloc(2);
       portBuf.writeUInt16BE(port);
       // Protocol -1: "whatever you speak", which vanilla accepts for status.
-      socket.write(Buffer.concat([encodePacket(0x00, encodeVarInt(-1), encodeString(host), portBuf, encodeVarInt(1)), encodePacket(0x00)]));
+      const header = options.proxyProtocol ? [proxyV2LocalHeader()] : [];
+      socket.write(Buffer.concat([...header, encodePacket(0x00, encodeVarInt(-1), encodeString(host), portBuf, encodeVarInt(1)), encodePacket(0x00)]));
     });
     socket.on('data', (chunk) => {
       received = Buffer.concat([received, chunk]);

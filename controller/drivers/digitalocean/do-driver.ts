@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ServerConfig } from '../../config/schema.js';
+import { gameExpectsProxyHeader, type ServerConfig } from '../../config/schema.js';
 import { CloudError, messageOf } from '../../errors.js';
 import { writeFileDurably } from '../../fs/durable.js';
 import type { Logger } from '../../log.js';
@@ -108,7 +108,7 @@ export class DigitalOceanDriver implements Driver {
     if (!ip) return { host: 'present', machine: 'on', power: 'off', game: 'silent', players: null };
     const [process, ping] = await Promise.all([
       this.game.status().catch((err: unknown) => this.debug('Could not ask supervisord over SSH', err)),
-      statusPing(ip, this.deps.server.game.port, 1_000).catch((err: unknown) => this.debug('Game did not answer a status ping', err)),
+      statusPing(ip, this.deps.server.game.port, 1_000, { proxyProtocol: gameExpectsProxyHeader(this.deps.server) }).catch((err: unknown) => this.debug('Game did not answer a status ping', err)),
     ]);
     // Without SSH (a droplet still booting, a dropped connection) the status ping alone tells.
     const power = process ? (PROCESS_UP.has(process) ? 'on' : 'off') : ping ? 'on' : 'off';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gameListenPort, type ServerConfig } from '../../config/schema.js';
+import { gameExpectsProxyHeader, gameListenPort, type ServerConfig } from '../../config/schema.js';
 import { ArchiveDamagedError, ArchiveError, HostError, messageOf } from '../../errors.js';
 import { fsyncPath, writeFileDurably } from '../../fs/durable.js';
 import type { Logger } from '../../log.js';
@@ -88,7 +88,7 @@ export class LocalDriver implements Driver {
       const list = await this.rcon.list(await this.rconTarget());
       if (list.unsplit === null) return { host, power: 'on', game: 'answering', players: list.players };
       // Names that do not split by the count: the status ping's sample may tell them apart.
-      const sample = await statusPing('127.0.0.1', gameListenPort(this.server), 1_000).then(
+      const sample = await statusPing('127.0.0.1', gameListenPort(this.server), 1_000, { proxyProtocol: gameExpectsProxyHeader(this.server) }).then(
         (status) => status.players.names,
         (err: unknown) => (this.log.debug({ err: messageOf(err) }, 'Game did not answer a status ping; counting players without names'), []),
       );
@@ -97,7 +97,7 @@ export class LocalDriver implements Driver {
       this.log.debug({ err: messageOf(err) }, 'Could not list players over RCON; trying a status ping');
     }
     try {
-      const { players } = await statusPing('127.0.0.1', gameListenPort(this.server), 1_000);
+      const { players } = await statusPing('127.0.0.1', gameListenPort(this.server), 1_000, { proxyProtocol: gameExpectsProxyHeader(this.server) });
       // The ping's count stands in; it lacks names past the sample but is a real count.
       return { host, power: 'on', game: 'answering', players };
     } catch (err) {

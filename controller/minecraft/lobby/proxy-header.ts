@@ -1,5 +1,5 @@
 import { isIPv4 } from 'node:net';
-import { Command, IPv4Address, IPv4ProxyAddress, IPv6Address, IPv6ProxyAddress, TransportProtocol, V2ProxyProtocol } from 'proxy-protocol-js';
+import { Command, IPv4Address, IPv4ProxyAddress, IPv6Address, IPv6ProxyAddress, TransportProtocol, UnspecProxyAddress, V2ProxyProtocol } from 'proxy-protocol-js';
 import { ipBytes } from './address-key.js';
 
 export interface Endpoint {
@@ -26,3 +26,11 @@ export function proxyV2Header(client: Endpoint, lobby: Endpoint): Buffer {
 
 /** An IPv4 address beside an IPv6 one is sent in its IPv4-mapped form. */
 const v6 = (address: string) => (isIPv4(address) ? `::ffff:${address}` : address);
+
+/**
+ * The v2 header of a connection the proxy makes on its own behalf (section 2.2: command LOCAL, family
+ * UNSPEC, no addresses): OoD's status probe of a game that expects the header on every connection.
+ */
+export function proxyV2LocalHeader(): Buffer {
+  return Buffer.from(new V2ProxyProtocol(Command.LOCAL, TransportProtocol.UNSPEC, UnspecProxyAddress.from(new Uint8Array(0))).build());
+}
