@@ -14,7 +14,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 t0=$(date +%s)
 log() { echo "pulumi-build: [$(($(date +%s) - t0))s] $*" >&2; }
 
-command -v go >/dev/null || { log "go not found on PATH"; exit 1; }
+# The go machine kind has Go in /usr/local/go; a shell that did not put it on PATH still finds it.
+command -v go >/dev/null || [ ! -x /usr/local/go/bin/go ] || PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || { log "go not found on PATH (nor in /usr/local/go/bin): install Go 1.24 or newer"; exit 1; }
 
 mods=(cli)
 [ -f "$here/provider/go.mod" ] && mods+=(provider)
