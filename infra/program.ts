@@ -12,8 +12,13 @@ export interface ServerSpec {
   server: string;
   region: string;
   size: string;
-  /** The Minecraft (Java edition, TCP only) port, open to everyone. */
+  /** The Minecraft (Java edition, TCP only) port. */
   gamePort: number;
+  /**
+   * CIDRs allowed to reach the game port; default everyone. Behind the lobby's proxy only OoD's own
+   * address: players then come through the lobby (its caps, its PROXY header), never around it.
+   */
+  gameSources?: string[];
   /**
    * CIDRs allowed to reach port 22. Must not be empty: the controller itself drives the droplet over
    * SSH (stop Minecraft, RCON tunnel), so a droplet without an SSH rule could never be stopped safely.
@@ -126,7 +131,7 @@ export function serverProgram(spec: ServerSpec): () => Promise<ServerProgramOutp
       dropletIds: [droplet.id.apply(Number)],
       // RCON is never opened: OoD reaches it through an SSH tunnel to the droplet's loopback.
       inboundRules: [
-        { protocol: 'tcp', portRange: String(spec.gamePort), sourceAddresses: ANYWHERE },
+        { protocol: 'tcp', portRange: String(spec.gamePort), sourceAddresses: [...(spec.gameSources ?? ANYWHERE)] },
         { protocol: 'tcp', portRange: '22', sourceAddresses: [...spec.sshSources] },
       ],
       // A DO firewall denies all egress unless listed; the droplet needs apt, DNS, NTP and DO's metadata.

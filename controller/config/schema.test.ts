@@ -76,6 +76,7 @@ describe('config errors', () => {
     [{ servers: [{ id: 'a', driver: 'digitalocean', digitalocean: { sshSources: ['everyone'] } }] }, 'servers[0].digitalocean.sshSources[0]: expected an IPv4 or IPv6 address or CIDR block'],
     [{ servers: [{ id: 'a', driver: 'droplet' }] }, 'servers[0].driver:'],
     [{ servers: [{ id: 'a', lobby: { mode: 'wake', proxyProtocol: true } }] }, 'servers[0].lobby.proxyProtocol: lobby.proxyProtocol needs lobby.mode proxy'],
+    [{ servers: [{ id: 'a', driver: 'digitalocean', lobby: { mode: 'proxy', publicHost: 'mc.example.com', proxyProtocol: true } }] }, 'servers[0].digitalocean.sshSources: with lobby.proxyProtocol the game trusts the header from whoever reaches its port'],
   ])('%j → %s', (data, message) => {
     expect(() => parseConfig(data, '/base')).toThrow(ConfigError);
     expect(() => parseConfig(data, '/base')).toThrow(message);

@@ -277,6 +277,9 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['servers', i, 'lobby', 'proxyProtocol'], message: `lobby.proxyProtocol needs lobby.mode proxy: in ${s.lobby.mode} mode players reach the game without the lobby, and a game that expects the header refuses them` });
       }
       if (s.driver === 'digitalocean') {
+        if (s.lobby.proxyProtocol && s.digitalocean.sshSources.some((c) => c === '0.0.0.0/0' || c === '::/0')) {
+          ctx.addIssue({ code: 'custom', path: ['servers', i, 'digitalocean', 'sshSources'], message: "with lobby.proxyProtocol the game trusts the header from whoever reaches its port, which behind the lobby is opened to sshSources only: set them to this machine's own address (e.g. 203.0.113.7/32), not everyone" });
+        }
         if (s.lobby.mode === 'proxy' && !s.lobby.publicHost) {
           ctx.addIssue({ code: 'custom', path: ['servers', i, 'lobby', 'publicHost'], message: "lobby.mode proxy on DigitalOcean needs lobby.publicHost: this machine's name or address, which players keep using" });
         }

@@ -75,6 +75,8 @@ function createDigitalOceanDriver(server: ServerConfig, config: Config, env: Dri
           size: cloud.size,
           gamePort: game.port,
           sshSources: cloud.sshSources,
+          // Behind the lobby's proxy the game port is OoD's alone (the same sources as SSH: this machine).
+          ...(server.lobby.mode === 'proxy' ? { gameSources: cloud.sshSources } : {}),
           sshPublicKey: keys.clientPublic,
           ...(cloud.sshKeyId ? { sshKeyId: cloud.sshKeyId } : {}),
           userData: userData(keys),

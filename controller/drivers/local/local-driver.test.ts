@@ -59,3 +59,26 @@ describe('LocalDriver snapshot and destroy', () => {
     expect((await listArchives(driver.archiveDir)).map((a) => a.name)).toEqual(['ood-1800000002.tar.gz', 'ood-1800000001.tar.gz']);
   });
 });
+
+/** Behind the lobby's proxy, the game must be reachable only through the lobby, never straight from outside. */
+describe('LocalDriver provision behind the lobby', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['proxy', '127.0.0.1'],
+    ['wake', undefined],
+  ] as const)('in %s mode the game listens on %s', async (mode, address) => {
+    dir = mkdtempSync(join(tmpdir(), 'ood-driver-'));
+    const lobby = mode === 'proxy' ? { mode, gamePort: 25590 } : { mode };
+    const config = parseConfig({ servers: [{ id: 'world', lobby }] }, dir);
+    const driver = new LocalDriver(config.servers[0]!, join(dir, 'data'), {}, silentLogger, () => 1_800_000_000_000);
+    try {
+      await driver.provision();
+      const props = readFileSync(join(driver.hostDir, 'server.properties'), 'utf8');
+      expect(props.match(/^server-ip=(.*)$/m)?.[1]).toBe(address);
+    } finally {
+      await driver.close();
+    }
+  });
+});

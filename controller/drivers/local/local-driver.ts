@@ -118,6 +118,8 @@ export class LocalDriver implements Driver {
       updateProperties(props, {
         // Behind the lobby in proxy mode, the game listens on a port of its own.
         'server-port': String(gameListenPort(this.server)),
+        // and only on loopback, so nobody reaches it around the lobby (its caps, its PROXY header).
+        ...(this.server.lobby.mode === 'proxy' ? { 'server-ip': '127.0.0.1' } : {}),
         'enable-rcon': 'true',
         'rcon.port': String(this.server.game.rconPort),
         // A new RCON password per host; it lives only in the host's own server.properties.
