@@ -116,7 +116,7 @@ describe('serverProgram', () => {
 
   it('opens the game port only to the given sources when the lobby proxies it', async () => {
     await run(baseSpec({ gamePort: 25570, sshSources: ['198.51.100.4/32'], gameSources: ['198.51.100.4/32'] }));
-    expect(only('firewall:Firewall').inputs.inboundRules[0]).toEqual({ protocol: 'tcp', portRange: '25570', sourceAddresses: ['198.51.100.4/32'] });
+    expect((only('firewall:Firewall').inputs.inboundRules as unknown[])[0]).toEqual({ protocol: 'tcp', portRange: '25570', sourceAddresses: ['198.51.100.4/32'] });
   });
 
   it('turns monitoring off only when asked', async () => {
