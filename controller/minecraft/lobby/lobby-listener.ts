@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { messageOf, OodError } from '../../errors.js';
-import { addressKey } from './address-key.js';
+import { addressKey } from '../../net/address-key.js';
 import { LobbyConnection, type ConnectionContext } from './connection.js';
 import { ConnectionTable, type Held } from './connection-table.js';
 import { processDescriptors } from './descriptor-budget.js';

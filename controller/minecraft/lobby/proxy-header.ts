@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { Command, IPv4Address, IPv4ProxyAddress, IPv6Address, IPv6ProxyAddress, TransportProtocol, UnspecProxyAddress, V2ProxyProtocol } from 'proxy-protocol-js';
-import { ipBytes } from './address-key.js';
+import { ipBytes } from '../../net/address-key.js';
 
 export interface Endpoint {
   address: string;

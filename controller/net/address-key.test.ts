@@ -4,6 +4,7 @@ import { addressKey, ipBytes } from './address-key.js';
 describe('address keys', () => {
   it('counts IPv4 addresses one by one and IPv6 addresses by their /64', () => {
     expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
     expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
     expect(addressKey('2001:db8:1:2:ffff:ffff:ffff:fffe')).toBe('2001:db8:1:2::/64');
     expect(addressKey('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
