@@ -134,4 +134,8 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX audit_action ON audit (action, at);
   `,
+  // A new login start counts the logins in progress (rows with nobody logged in yet) against a cap.
+  `
+  CREATE INDEX sessions_anonymous ON sessions (expires_at) WHERE identity IS NULL;
+  `,
 ];

@@ -60,6 +60,14 @@ export class SessionRepo {
     this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
   }
 
+  /**
+   * How many unexpired rows hold nobody logged in yet (logins in progress, invitations being opened),
+   * counted up to `atMost`: a cheap look at a partial index, however many rows a flood wrote.
+   */
+  anonymous(now: number, atMost: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM sessions WHERE identity IS NULL AND expires_at > ? LIMIT ?)').get(now, atMost) as { n: number }).n;
+  }
+
   /** Ends every session of one person. */
   endAllOf(identity: string): number {
     this.recent.clear();

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { ServerCards } from './cards.js';
 import type { PageContext } from './pages/layout.js';
 import { serverCard, type ServerCard } from './pages/server-card.js';
+import { clientAddressKey } from './rate-limit.js';
 import { SESSION_COOKIE, type WebSession } from './session.js';
 import { StreamCaps, type StreamLimits } from './stream-caps.js';
 
@@ -63,7 +64,8 @@ export class LiveEvents {
   /** Turns the request of `identity` (already checked to be on the list) into an event stream. */
   attach(ctx: Koa.Context, identity: string, csrf: string): void {
     const sessionId = ctx.cookies.get(SESSION_COOKIE, { signed: true });
-    const address = ctx.ip || 'unknown';
+    // Counted like every web limit: an IPv6 client by its /64.
+    const address = clientAddressKey(ctx);
     const refused = sessionId ? this.caps.refusal(identity, address) : { status: 401 as const, message: 'You are not logged in; log in and reload this page.' };
     if (refused) {
       ctx.status = refused.status;

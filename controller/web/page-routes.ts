@@ -13,7 +13,7 @@ import { historyBody, type StackView } from './pages/history.js';
 import { layout } from './pages/layout.js';
 import { costLine, overBudgetBody } from './pages/cost.js';
 import { overviewBody } from './pages/server-card.js';
-import { rateLimit } from './rate-limit.js';
+import { clientAddressKey, rateLimit } from './rate-limit.js';
 import { pageContext, requirePerson } from './viewer.js';
 
 export interface PageDeps {
@@ -46,7 +46,7 @@ export function pageRoutes(d: PageDeps): Router {
     name: 'actions',
     max: 20,
     durationMs: 60_000,
-    key: (ctx) => String((ctx.state.person as { identity?: string } | undefined)?.identity ?? ctx.ip),
+    key: (ctx) => String((ctx.state.person as { identity?: string } | undefined)?.identity ?? clientAddressKey(ctx)),
     message: 'Too many Start and Stop presses in a minute; wait a moment and try again.',
   });
 

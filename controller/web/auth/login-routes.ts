@@ -10,7 +10,7 @@ import type { Store } from '../../store/store.js';
 import { checkCsrf } from '../csrf.js';
 import { inviteBody, loginBody, oneTimeBody, type LoginChoice } from '../pages/login.js';
 import { layout } from '../pages/layout.js';
-import { rateLimit } from '../rate-limit.js';
+import { clientAddressKey, rateLimit } from '../rate-limit.js';
 import { endSession, sessionOf } from '../session.js';
 import { pageContext, personOf } from '../viewer.js';
 import { oauth2Identity, oidcIdentity, type LoginIdentity } from './identity.js';
@@ -26,6 +26,9 @@ export interface LoginDeps {
   log: Logger;
   clock: () => number;
 }
+
+/** How many logins may be in progress at once (session rows with nobody logged in yet, an hour each). */
+export const LOGINS_IN_PROGRESS = 5_000;
 
 const REFUSALS = {
   unknown: [404, 'This link is not known here. Ask for a new one.'],
@@ -44,9 +47,9 @@ export function loginRoutes(d: LoginDeps): Router {
     ctx.type = 'html';
     ctx.body = layout(pageContext(ctx, d.store), title, body).text;
   };
-  const loginLimit = rateLimit({ name: 'login', max: 30, durationMs: 5 * 60_000, key: (ctx) => ctx.ip, message: 'Too many login attempts from your address; wait a few minutes and try again.' });
+  const loginLimit = rateLimit({ name: 'login', max: 30, durationMs: 5 * 60_000, key: clientAddressKey, message: 'Too many login attempts from your address; wait a few minutes and try again.' });
   // The pages anyone may open without logging in: plenty for people, and a flood from one address is cut short.
-  const pageLimit = rateLimit({ name: 'login-pages', max: 60, durationMs: 60_000, key: (ctx) => ctx.ip, message: 'Too many page views from your address; wait a minute and try again.' });
+  const pageLimit = rateLimit({ name: 'login-pages', max: 60, durationMs: 60_000, key: clientAddressKey, message: 'Too many page views from your address; wait a minute and try again.' });
 
   router.get('/login', pageLimit, (ctx) => {
     if (personOf(ctx, d.store)) return ctx.redirect('/');
@@ -90,6 +93,12 @@ export function loginRoutes(d: LoginDeps): Router {
       } else if (ctx.params.override !== undefined) {
         throw new HttpError(404, `no route ${ctx.path}`);
       } else {
+        // Each start writes a session row (grant's state). However many addresses a flood comes from,
+        // the rows of logins in progress stay below a cap, so the table (and the sweep) keep up.
+        if (d.store.sessions.anonymous(d.clock(), LOGINS_IN_PROGRESS + 1) > LOGINS_IN_PROGRESS) {
+          d.log.warn({ cap: LOGINS_IN_PROGRESS }, 'Refused a login start: too many logins in progress');
+          throw Object.assign(new HttpError(503, 'There are too many logins in progress, try again in a minute.'), { headers: { 'Retry-After': '60' } });
+        }
         // grant would take a query on a login link as overrides of the provider's settings (with the
         // OpenID endpoints given below, it fails on them instead). None are wanted: an access_url in a
         // link would send the code and the client secret elsewhere. A tracking parameter just goes.
