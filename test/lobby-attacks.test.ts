@@ -211,15 +211,16 @@ describe('wake protections: a cool-down after a wake nobody joined, and wakes on
     await home?.cleanup();
   });
 
-  it('records that nobody joined, then refuses wakes by that name and from that address, across a restart', async () => {
+  it('records that nobody joined, then refuses wakes from that address, by any name, across a restart', async () => {
     expect(await joinExpectingKick(home.gamePort, 'Alex_1')).toMatch(/^Starting world/);
     await upAndDown();
     await waitUntil('the outcome row', () => outcomes().length === 1, 5_000);
     expect(outcomes()[0]).toMatchObject({ actor: 'minecraft:Alex_1', source: '127.0.0.1', detail: 'nobody joined' });
 
-    const coolDown = /^A wake of world by this name or address ended 1 min ago with nobody joining; it can be woken again in 30 min, or started on OoD's web page$/;
+    const coolDown = /^A wake of world from this address ended 1 min ago with nobody joining; it can be woken again in 30 min, or started on OoD's web page$/;
     expect(await joinExpectingKick(home.gamePort, 'Alex_1')).toMatch(coolDown);
-    // Another name from the same address: the address cools down too.
+    // Another name, or the name in other letters, from the same address: the address cools down.
+    expect(await joinExpectingKick(home.gamePort, 'ALEX_1')).toMatch(coolDown);
     expect(await joinExpectingKick(home.gamePort, 'Bea_2')).toMatch(coolDown);
     expect(serving!.controller.store.servers.get('world')!.desired).toBe('down');
 
@@ -247,10 +248,22 @@ describe('wakeFrom: web-addresses', () => {
     await home?.cleanup();
   });
 
-  it('wakes only from an address that logged into the web pages, and records who joined', async () => {
-    expect(await joinExpectingKick(home.gamePort, 'Cleo_3')).toMatch(/^world wakes only from addresses that logged into OoD's web pages/);
+  const refused = /^world wakes only from addresses where someone who may start it logged into OoD's web pages/;
+
+  it('does not open for a login by a stranger who is not on the list, nor by a listed person who may not start', async () => {
+    await loginAs(serving, 'github:99'); // any account at a configured provider can finish a login
+    expect(await joinExpectingKick(home.gamePort, 'Cleo_3')).toMatch(refused);
+    serving.controller.store.people.put('github:98', ['stop'], 'test', Date.now());
+    await loginAs(serving, 'github:98');
+    expect(await joinExpectingKick(home.gamePort, 'Cleo_3')).toMatch(refused);
+    expect(serving.controller.store.servers.get('world')!.desired).toBe('down');
+  }, 60_000);
+
+  it('wakes only from an address where a listed person who may start logged into the web pages, and records who joined', async () => {
+    expect(await joinExpectingKick(home.gamePort, 'Cleo_3')).toMatch(refused);
     expect(serving.controller.store.servers.get('world')!.desired).toBe('down');
 
+    serving.controller.store.people.put('github:77', ['start'], 'test', Date.now());
     await loginAs(serving, 'github:77'); // from 127.0.0.1: a login row in the audit table
     expect(await joinExpectingKick(home.gamePort, 'Cleo_3')).toMatch(/^Starting world/);
     await waitUntil('running', () => phase() === 'running', 60_000, 100);

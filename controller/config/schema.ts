@@ -96,11 +96,12 @@ const lobby = z.strictObject({
    * refuse every connection.
    */
   proxyProtocol: z.boolean().default(false),
-  /** After a wake that ended with nobody joining, that name and that address may not wake it for this long. */
+  /** After a wake that ended with nobody joining, the address it came from (IPv4, IPv6 /64) may not wake it for this long, by any name. */
   wakeCooldown: duration.prefault('30m'),
   /**
    * `anyone`: a join by a name that may wake it wakes it from any address. `web-addresses`: only from
-   * an address that logged into the web pages within `web.sessionMaxAge`.
+   * an address (IPv4, IPv6 /64) where a listed person who may start logged into the web pages within
+   * `web.sessionMaxAge`.
    */
   wakeFrom: z.enum(['anyone', 'web-addresses']).default('anyone'),
 });

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { LobbyListener, type LobbyStatus } from '../minecraft/lobby/lobby-listener.js';
 import type { ServerView } from '../reconcile/loop.js';
 import type { Phase } from '../reconcile/types.js';
+import { addressKey } from '../net/address-key.js';
 import { may } from '../store/people.js';
 import type { PeopleRepo } from '../store/people.js';
 import { BudgetError } from '../cost/cost-meter.js';
@@ -179,7 +180,8 @@ export class LobbyService {
     const view = this.d.view();
     const estimate = this.d.estimates.of(id, view.state.phaseSince);
     if (view.state.phase === 'running') return `${id} is up: connect to ${view.state.address ?? 'its address'}`;
-    if (!this.byAddress.take(address, now) || !this.byName.take(name.toLowerCase(), now)) {
+    // Per address key (an IPv6 client holds a whole /64) and per name in any spelling.
+    if (!this.byAddress.take(addressKey(address), now) || !this.byName.take(name.toLowerCase(), now)) {
       return `Too many tries; wait a minute before joining ${id} again`;
     }
     if (!this.mayWake(name)) {

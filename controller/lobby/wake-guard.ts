@@ -2,15 +2,16 @@ import type { ServerConfig } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import type { ServerView } from '../reconcile/loop.js';
 import type { AuditEntry, AuditRepo } from '../store/audit.js';
+import { addressKey } from '../net/address-key.js';
 
 /** The audit detail of a lobby wake, and of its outcome when nobody came (the cool-down looks for it). */
 export const LOBBY_WAKE = 'joined the lobby';
 const NOBODY_JOINED = 'nobody joined';
 
 /**
- * What stands between a join and a wake besides the name: `wakeFrom` (only addresses that logged into
- * the web pages within a web session's life) and `wakeCooldown` (a wake that ended with nobody joining
- * holds off that name and that address). Each lobby wake gets an outcome row in the audit log: who
+ * What stands between a join and a wake besides the name: `wakeFrom` (only addresses where a listed
+ * person who may start servers logged into the web pages within a web session's life) and
+ * `wakeCooldown` (a wake that ended with nobody joining holds off the address it came from). Each lobby wake gets an outcome row in the audit log: who
  * joined, or that nobody did. The audit table is the whole state, so a restart keeps the cool-down and
  * nothing grows in memory.
  */
@@ -25,16 +26,21 @@ export class WakeGuard {
     private readonly webSessionMs: number,
   ) {}
 
-  /** Why `name` from `address` may not wake the server now, as the player reads it; undefined if it may. */
+  /**
+   * Why `name` from `address` may not wake the server now, as the player reads it; undefined if it may.
+   * Both checks go by the address's key (IPv4 as it is, IPv6 by /64), never by the name: a name is
+   * not authenticated in the lobby, so a stranger using it must not lock its owner out.
+   */
   refusal(name: string, address: string, now: number): string | undefined {
     const { id, lobby } = this.server;
-    if (lobby.wakeFrom === 'web-addresses' && !this.audit.loggedInFrom([address, `::ffff:${address}`], now - this.webSessionMs)) {
-      return `${id} wakes only from addresses that logged into OoD's web pages in the last ${formatDuration(this.webSessionMs)}; log in there from this network, then join again`;
+    const key = addressKey(address);
+    if (lobby.wakeFrom === 'web-addresses' && !this.audit.starterLoginSources(now - this.webSessionMs).some((s) => addressKey(s) === key)) {
+      return `${id} wakes only from addresses where someone who may start it logged into OoD's web pages in the last ${formatDuration(this.webSessionMs)}; log in there from this network, then join again`;
     }
-    const last = this.audit.lastWakeOutcome(id, `minecraft:${name}`, address, now - lobby.wakeCooldown);
+    const last = this.audit.wakeOutcomesSince(id, now - lobby.wakeCooldown).find((w) => addressKey(w.source) === key);
     if (last?.detail !== NOBODY_JOINED) return undefined;
     const minutes = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
-    return `A wake of ${id} by this name or address ended ${minutes(now - last.at)} min ago with nobody joining; it can be woken again in ${minutes(last.at + lobby.wakeCooldown - now)} min, or started on OoD's web page`;
+    return `A wake of ${id} from this address ended ${minutes(now - last.at)} min ago with nobody joining; it can be woken again in ${minutes(last.at + lobby.wakeCooldown - now)} min, or started on OoD's web page`;
   }
 
   woke(actor: string, source: string, at: number): void {

@@ -24,17 +24,26 @@ export class AuditRepo {
     return this.db.prepare('SELECT at, actor, source, action, server, detail FROM audit WHERE server = ? ORDER BY id DESC LIMIT ?').all(server, limit) as AuditEntry[];
   }
 
-  /** Whether any of `sources` logged into the web pages at or after `since` (the lobby's wakeFrom). */
-  loggedInFrom(sources: readonly string[], since: number): boolean {
-    const marks = sources.map(() => '?').join(', ');
-    return this.db.prepare(`SELECT 1 FROM audit WHERE action = 'login' AND at >= ? AND source IN (${marks}) LIMIT 1`).get(since, ...sources) !== undefined;
+  /**
+   * The addresses (distinct) that people on the list who may start servers now (can_start or admin)
+   * logged into the web pages from at or after `since`: the lobby's wakeFrom. A login by anyone else,
+   * such as a stranger with an account at a configured provider, does not count.
+   */
+  starterLoginSources(since: number): string[] {
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT a.source FROM audit a JOIN people p ON p.identity = a.actor
+         WHERE a.action = 'login' AND a.at >= ? AND (p.can_start = 1 OR p.is_admin = 1)`,
+      )
+      .all(since) as { source: string }[];
+    return rows.map((r) => r.source);
   }
 
-  /** The newest outcome `detail` of a lobby wake on `server` by `actor` or from `source`, at or after `since`. */
-  lastWakeOutcome(server: string, actor: string, source: string, since: number): AuditEntry | undefined {
+  /** The outcome rows of lobby wakes on `server` at or after `since`, newest first (the cool-down). */
+  wakeOutcomesSince(server: string, since: number): AuditEntry[] {
     return this.db
-      .prepare(`SELECT at, actor, source, action, server, detail FROM audit WHERE action = 'wake outcome' AND at >= ? AND server = ? AND (actor = ? OR source = ?) ORDER BY id DESC LIMIT 1`)
-      .get(since, server, actor, source) as AuditEntry | undefined;
+      .prepare(`SELECT at, actor, source, action, server, detail FROM audit WHERE action = 'wake outcome' AND at >= ? AND server = ? ORDER BY id DESC`)
+      .all(since, server) as AuditEntry[];
   }
 
   /** The newest lobby wake of `server` that has no outcome row yet (one that was under way when the controller stopped). */

@@ -48,6 +48,11 @@ export class LobbyConnection {
   /** When the client last sent a byte (accepted, until then): the caps drop the idlest first. */
   lastActive = Date.now();
 
+  /** Whether the caps may drop it for a newcomer: not while a login is being answered. */
+  get evictable(): boolean {
+    return this.phase !== 'login' && this.phase !== 'answering';
+  }
+
   constructor(
     private readonly socket: Socket,
     private readonly address: string,

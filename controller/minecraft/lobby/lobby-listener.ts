@@ -3,7 +3,7 @@ import { messageOf, OodError } from '../../errors.js';
 import { addressKey } from '../../net/address-key.js';
 import { LobbyConnection, type ConnectionContext } from './connection.js';
 import { ConnectionTable, type Held } from './connection-table.js';
-import { processDescriptors } from './descriptor-budget.js';
+import { processDescriptors, type DescriptorBudget } from './descriptor-budget.js';
 import { proxyConnection, type ProxiedPair } from './proxy.js';
 import { proxyV2Header } from './proxy-header.js';
 import type { LobbyHandlers, LobbyLog, LobbyOptions, LobbyStats } from './types.js';
@@ -41,6 +41,7 @@ export class LobbyListener {
   private readonly counters: LobbyStats = { accepted: 0, statusAnswered: 0, logins: 0, legacy: 0, refused: 0, dropped: 0, closedOnError: 0 };
   private readonly limits: typeof DEFAULTS;
   private readonly ctx: ConnectionContext;
+  private readonly descriptors: DescriptorBudget;
 
   constructor(
     private readonly handlers: LobbyHandlers,
@@ -55,7 +56,8 @@ export class LobbyListener {
       limits[key] = value;
     }
     this.limits = limits;
-    this.table = new ConnectionTable(limits.maxConnectionsPerAddress, limits.maxConnections, options.descriptors ?? processDescriptors);
+    this.descriptors = options.descriptors ?? processDescriptors;
+    this.table = new ConnectionTable(limits.maxConnectionsPerAddress, limits.maxConnections, this.descriptors);
     this.ctx = { handlers, limits, log, stats: this.counters };
   }
 
@@ -74,6 +76,7 @@ export class LobbyListener {
       server.once('error', onListenError);
       server.listen({ host: this.options.host, port: this.options.port }, () => {
         server.off('error', onListenError);
+        this.descriptors.join(this.table); // a listening lobby is guaranteed its share of the budget
         // After binding, errors are about single accepts (EMFILE…): log them, keep listening.
         server.on('error', (err) => this.log.warn({ err: err.message }, 'Lobby listener reported an error'));
         this.log.info({ address: this.address }, 'Lobby started listening');
@@ -89,6 +92,7 @@ export class LobbyListener {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.descriptors.leave(this.table);
     // Not awaiting the server's 'close': Node emits it only after forwarded connections end too.
     if (server) server.close();
     await Promise.all(
@@ -151,7 +155,7 @@ export class LobbyListener {
 
     this.lobby.add(socket);
     const connection = new LobbyConnection(socket, address, this.ctx);
-    const held: Held = { key, cost: 1, since: Date.now(), lastActive: () => connection.lastActive, drop: () => socket.destroy() };
+    const held: Held = { key, cost: 1, since: Date.now(), lastActive: () => connection.lastActive, evictable: () => connection.evictable, drop: () => socket.destroy() };
     this.table.add(held);
     socket.once('close', () => {
       this.lobby.delete(socket);
@@ -184,7 +188,7 @@ export class LobbyListener {
       },
       header,
     );
-    const held: Held = { key, cost: 2, since: Date.now(), lastActive: () => pair.lastActive(), drop: () => pair.destroy() };
+    const held: Held = { key, cost: 2, since: Date.now(), lastActive: () => pair.lastActive(), evictable: () => !pair.established(), drop: () => pair.destroy() };
     this.forwarded.add(pair);
     this.table.add(held);
   }

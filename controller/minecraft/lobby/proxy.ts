@@ -9,6 +9,8 @@ export interface ProxiedPair {
   destroy(): void;
   /** When a byte last went either way (the connection's start until then). */
   lastActive(): number;
+  /** Whether bytes have gone both ways: a game session (or status answer) under way, never dropped for a newcomer. */
+  established(): boolean;
 }
 
 /**
@@ -33,6 +35,8 @@ export function proxyConnection(
   let failed = false;
   let open = 2;
   let active = Date.now();
+  let fromClient = false;
+  let fromGame = false;
   const closed = () => {
     if (--open === 0) onClose(failed);
   };
@@ -57,8 +61,14 @@ export function proxyConnection(
     upstream.pipe(client);
     client.resume();
     // Beside pipe(), only to note activity: the caps drop the idlest connections first.
-    client.on('data', () => (active = Date.now()));
-    upstream.on('data', () => (active = Date.now()));
+    client.on('data', () => {
+      active = Date.now();
+      fromClient = true;
+    });
+    upstream.on('data', () => {
+      active = Date.now();
+      fromGame = true;
+    });
   });
   upstream.on('error', (err) => {
     if (!connected) fail(err.message);
@@ -86,6 +96,7 @@ export function proxyConnection(
       upstream.destroy();
     },
     lastActive: () => active,
+    established: () => fromClient && fromGame,
   };
 }
 
