@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DoApi, type DoSettings } from '../providers/do-api.js';
+import { DoApi, type DoSettings } from '../../pulumi/provider/do-api.js';
 import { changedKeys, handlers } from '../providers/do-resources.js';
 import type { PassphraseSecrets } from '../secrets.js';
 import type { Deployment as DeploymentJson, PendingOperation, PropertyMap, ResourceState } from '../types.js';

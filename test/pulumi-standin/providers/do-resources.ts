@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { compact, deepEqual } from '../engine/properties.js';
 import type { PropertyMap, PropertyValue } from '../types.js';
-import type { DoApi } from './do-api.js';
+import type { DoApi } from '../../pulumi/provider/do-api.js';
 
 /**
- * The DigitalOcean resources the stand-in can manage, with the real provider's replace/update rules
- * for the properties OoD uses. Handlers see plain values (secrets unwrapped by the engine).
+ * The DigitalOcean resources the stand-in can manage, with simplified replace/update rules and request
+ * bodies. The faithful version (godo's bodies, the Terraform provider's waits, graceful shutdown,
+ * resize) is the real engine's plugin in test/pulumi/provider/; these stay as they were so the tests
+ * still on the stand-in see the requests they assert, until the stand-in is removed.
+ * Handlers see plain values (secrets unwrapped by the engine).
  */
 export interface Created {
   id: string;
