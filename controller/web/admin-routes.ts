@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import { HttpError } from '../api/http-error.js';
 import { identity as identitySchema } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
+import { adminAudit } from '../store/audit-retention.js';
 import { LastAdminError, NameTakenError, PERMISSIONS, type Permission } from '../store/people.js';
 import type { Store } from '../store/store.js';
 import { checkCsrf } from './csrf.js';
@@ -82,7 +83,7 @@ export function adminRoutes(d: AdminDeps): Router {
     ctx.body = layout(
       pageContext(ctx, d.store),
       'People',
-      adminBody(pageContext(ctx, d.store), { people: d.store.people.list(), invites: d.store.tokens.pending('invite', now), audit: d.store.audit.list(100), newInvite, notice, now }),
+      adminBody(pageContext(ctx, d.store), { people: d.store.people.list(), invites: d.store.tokens.pending('invite', now), audit: adminAudit(d.store.db, now), newInvite, notice, now }),
     ).text;
   });
 

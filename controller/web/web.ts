@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import type { Controller } from '../controller.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { pruneAudit } from '../store/audit-retention.js';
 import { adminRoutes } from './admin-routes.js';
 import { loginRoutes } from './auth/login-routes.js';
 import type { LoginProvider } from './auth/providers.js';
@@ -45,13 +46,16 @@ export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web 
   const events = new LiveEvents(controller, cards, clock, log);
   const statics = new Router();
   staticRoutes(statics);
-  // Expired session rows go a bounded batch a minute (at most 1,000, a short write), not on a request's time.
+  // Expired session rows and audit rows past their retention go a bounded batch a minute (at most
+  // 1,000 each, a short write), not on a request's time.
   const sweep = setInterval(() => {
     try {
       const gone = store.sessions.sweep(clock());
       if (gone > 0) log.debug({ gone }, 'Deleted expired sessions');
+      const pruned = pruneAudit(store.db, clock());
+      if (pruned > 0) log.debug({ pruned }, 'Deleted audit rows past their retention');
     } catch (err) {
-      log.warn({ err: messageOf(err) }, 'Could not delete expired sessions; trying again in a minute');
+      log.warn({ err: messageOf(err) }, 'Could not delete expired sessions or old audit rows; trying again in a minute');
     }
   }, SWEEP_EVERY_MS);
   sweep.unref();

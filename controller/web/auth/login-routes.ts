@@ -6,12 +6,13 @@ import type { Config } from '../../config/schema.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { PERMISSIONS, type Permission } from '../../store/people.js';
+import { LOGIN_REFUSED } from '../../store/audit-retention.js';
 import type { Store } from '../../store/store.js';
 import { checkCsrf } from '../csrf.js';
 import { inviteBody, loginBody, oneTimeBody, type LoginChoice } from '../pages/login.js';
 import { layout } from '../pages/layout.js';
 import { clientAddressKey, rateLimit } from '../rate-limit.js';
-import { endSession, sessionOf } from '../session.js';
+import { ANONYMOUS_MAX_AGE, endSession, sessionOf } from '../session.js';
 import { pageContext, personOf } from '../viewer.js';
 import { oauth2Identity, oidcIdentity, type LoginIdentity } from './identity.js';
 import { LoginError, OidcIssuer } from './oidc.js';
@@ -167,6 +168,8 @@ export function loginRoutes(d: LoginDeps): Router {
     if (session.identity && !d.store.people.get(session.identity)) {
       // Logged in already, and not on the list yet: the invite applies at once.
       await redeemInvite(ctx, d, session.identity, token);
+      // On the list now: the session gets a listed person's lifetime.
+      session.maxAge = d.web.sessionMaxAge;
       return ctx.redirect('/');
     }
     if (session.identity) return ctx.redirect('/');
@@ -218,10 +221,13 @@ async function finishLogin(ctx: Koa.Context, d: LoginDeps, who: LoginIdentity, v
   if (invite && !d.store.people.get(who.identity)) await redeemInvite(ctx, d, who.identity, invite);
   const now = d.clock();
   d.store.people.loggedIn(who.identity, { name: who.name, avatar: who.avatar }, now);
-  d.store.audit.add({ at: now, actor: who.identity, source: ctx.ip || 'unknown', action: 'login', server: null, detail: `with ${via}` });
+  // Someone on nobody's list gets only the 403 page: their session lasts an anonymous one's hour, and
+  // their row is a refused login (kept a week, out of the admin's view and of the lobby's wakeFrom).
+  const listed = d.store.people.get(who.identity) !== undefined;
+  d.store.audit.add({ at: now, actor: who.identity, source: ctx.ip || 'unknown', action: listed ? 'login' : LOGIN_REFUSED, server: null, detail: `with ${via}` });
   session.identity = who.identity;
   session.name = who.name;
-  session.maxAge = d.web.sessionMaxAge;
+  session.maxAge = listed ? d.web.sessionMaxAge : ANONYMOUS_MAX_AGE;
   // A new CSRF token too: one known before login (a planted session) must not work after it.
   delete session.csrf;
   ctx.state.person = undefined;

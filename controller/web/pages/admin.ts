@@ -15,7 +15,7 @@ function permissionBoxes(prefix: string, checked: readonly string[]): Html {
 }
 
 /** The admin page: people and what they may do, invitations, Minecraft names, the audit log. */
-export function adminBody(page: PageContext, o: { people: readonly Person[]; invites: readonly PendingToken[]; audit: readonly AuditEntry[]; newInvite: string | undefined; notice: string | undefined; now: number }): Html {
+export function adminBody(page: PageContext, o: { people: readonly Person[]; invites: readonly PendingToken[]; audit: { entries: readonly AuditEntry[]; refusedLogins: number }; newInvite: string | undefined; notice: string | undefined; now: number }): Html {
   return html`<h1>People</h1>
 ${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
 ${o.newInvite
@@ -53,7 +53,8 @@ ${o.invites.length
 </section>
 <section aria-labelledby="audit-title">
 <h2 id="audit-title">Audit log</h2>
-${o.audit.length ? auditTable(o.audit, true) : html`<p>Nothing yet.</p>`}
+${o.audit.entries.length ? auditTable(o.audit.entries, true) : html`<p>Nothing yet.</p>`}
+${o.audit.refusedLogins ? html`<p>${o.audit.refusedLogins} logins by people not on the list in the last 7 days (not shown).</p>` : ''}
 </section>`;
 }
 
