@@ -20,9 +20,8 @@ export function ipBytes(address: string): number[] {
 
 /**
  * What per-address caps and limits count by (the lobby's and the web pages'): an IPv4 address as it
- * is, an IPv6 address by its /64, the block a
- * single home or host is usually given (counting single IPv6 addresses would let one client hold
- * billions of them). An IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is its IPv4 address.
+ * is, an IPv6 address by its /64, the block a single home or host is usually given (counting single
+ * IPv6 addresses would let one client hold billions of them). An IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is its IPv4 address.
  */
 export function addressKey(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
