@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as digitalocean from '@pulumi/digitalocean';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshKeyPair } from '../../controller/drivers/digitalocean/keys.js';
 import { serverProgram, type ServerSpec } from '../../infra/program.js';
@@ -12,7 +13,8 @@ import { applyEnv, realPulumiBinDir, realPulumiEnv, runPulumi } from '../helpers
 // test/pulumi/build.sh) with OoD's DigitalOcean provider plugin (test/pulumi/provider/) against the
 // fake DigitalOcean API. The plugin waits as the real provider does, scaled down by SCALE.
 const TOKEN = 'do-token-real-engine-7d41c2';
-const SCALE = 0.05;
+// OOD_TEST_DO_TIME_SCALE=1 runs it at the real provider's pace (10 s delays, 3 s polls).
+const SCALE = Number(process.env.OOD_TEST_DO_TIME_SCALE ?? 0.05);
 const USER_DATA = '#cloud-config\nssh_keys:\n  ed25519_private: PRIVATE-HOST-KEY-REAL\n';
 const SPEC: ServerSpec = {
   server: 'real',
@@ -68,6 +70,7 @@ describe('OoD on the real pulumi engine with its DigitalOcean provider plugin', 
     restoreEnv = applyEnv(cliEnv);
   }, 30 * 60_000);
   afterAll(async () => {
+    console.info(logs.filter((l) => l.startsWith('timing')).join('\n'));
     restoreEnv();
     await fake?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -189,5 +192,20 @@ describe('OoD on the real pulumi engine with its DigitalOcean provider plugin', 
     expect(await stack.outputs()).toEqual({});
     expect((await stack.history())[0]).toMatchObject({ kind: 'destroy', result: 'succeeded', message: 'ood: stop after idle' });
     expect(logs.filter((l) => l.includes('OoD finding'))).toEqual([]);
+  });
+
+  it('warns in the engine output when the provider makes a call OoD never should (a rename)', async () => {
+    let name = 'ood-probe-a';
+    const probe = await ServerStack.open({
+      ...options(),
+      server: 'probe',
+      program: async () => ({ id: new digitalocean.Droplet('probe', { name, image: 'debian-12-x64', size: 's-1vcpu-1gb', region: 'ams3' }).id }),
+    });
+    await probe.up('test: probe');
+    name = 'ood-probe-b';
+    await probe.up('test: probe renamed');
+    expect([...fake.state.droplets.values()].map((d) => d.name)).toEqual(['ood-probe-b']);
+    expect(logs.some((l) => l.startsWith('debug [ood-probe]') && l.includes('OoD finding: the DigitalOcean provider renamed droplet'))).toBe(true);
+    await probe.destroy('test: probe done');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Droplet actions: shutdown (graceful), power_off (hard), power_on, snapshot; and reading actions back.
+ * Droplet actions: shutdown (graceful), power_off (hard), power_on, snapshot, rename; and reading actions back.
  * Like the real API, a droplet with an action in progress refuses another one with 422 "Droplet already
  * has a pending event." — except that `power_off` overrides a pending `shutdown` (DigitalOcean's own
  * advice is to power off when a shutdown does not finish), which then ends `errored`.
@@ -44,6 +44,9 @@ export function actionRoutes(r: Router, ctx: Ctx): void {
         break;
       case 'snapshot':
         action = snapshot(ctx, droplet, body.name);
+        break;
+      case 'rename':
+        action = rename(ctx, droplet, body.name);
         break;
       default:
         throw unprocessable(`The fake DigitalOcean API does not implement the ${type} action`);
@@ -99,6 +102,14 @@ function power(ctx: Ctx, droplet: Droplet, type: 'power_off' | 'power_on'): Acti
     await ctx.life.onMachine(droplet.id, () => (type === 'power_off' ? machines.powerOff(droplet.id, false) : machines.powerOn(droplet.id)));
   };
   ctx.life.run(action, work, { onSuccess: () => (droplet.status = target) });
+  return action;
+}
+
+/** What the Terraform provider sends when a droplet's name changes (OoD's program never should). */
+function rename(ctx: Ctx, droplet: Droplet, name: unknown): Action {
+  if (typeof name !== 'string' || !/^[a-zA-Z0-9]?[a-z0-9A-Z.-]*[a-z0-9A-Z]$/.test(name)) throw unprocessable('Name is invalid: use only letters, digits, dots and dashes');
+  const action = ctx.life.startAction(droplet, 'rename');
+  ctx.life.run(action, () => Promise.resolve(), { onSuccess: () => (droplet.name = name) });
   return action;
 }
 

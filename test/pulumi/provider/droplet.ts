@@ -155,7 +155,7 @@ export const droplet: DoResource = {
     const { changes } = droplet.diff(olds, news);
     const what = `droplet ${id} (${String(olds.name)})`;
     if (changes.includes('size')) {
-      finding(`resized ${what} from ${String(olds.size)} to ${String(news.size)}: power_off, resize, power_on`);
+      await finding(`resized ${what} from ${String(olds.size)} to ${String(news.size)}: power_off, resize, power_on`);
       await action(api, id, { type: 'power_off' });
       await waitForDroplet(api, id, (d) => String(d.status), 'off', ['active'], 60 * 60_000);
       await waitForAction(api, await action(api, id, { type: 'resize', size: news.size, disk: news.resizeDisk !== false }));
@@ -163,21 +163,21 @@ export const droplet: DoResource = {
       await waitForDroplet(api, id, (d) => String(d.status), 'active', ['off'], 60 * 60_000);
     }
     if (changes.includes('name')) {
-      finding(`renamed ${what} to ${String(news.name)}`);
+      await finding(`renamed ${what} to ${String(news.name)}`);
       await action(api, id, { type: 'rename', name: news.name });
       await waitForDroplet(api, id, (d) => String(d.name), String(news.name), ['', String(olds.name)], 60 * 60_000);
     }
     if (changes.includes('backups')) {
-      finding(`${news.backups ? 'enabled' : 'disabled'} backups of ${what}`);
+      await finding(`${news.backups ? 'enabled' : 'disabled'} backups of ${what}`);
       await waitForAction(api, await action(api, id, { type: news.backups ? 'enable_backups' : 'disable_backups' }));
     }
     if (changes.includes('ipv6') && news.ipv6 === true) {
-      finding(`enabled IPv6 on ${what}`);
+      await finding(`enabled IPv6 on ${what}`);
       await action(api, id, { type: 'enable_ipv6' });
       await waitForDroplet(api, id, (d) => String((d.features as string[] | undefined)?.includes('ipv6') ?? false), 'true', ['', 'false'], 60 * 60_000);
     }
     if (changes.includes('tags')) {
-      finding(`changed the tags of ${what} from ${JSON.stringify(olds.tags)} to ${JSON.stringify(news.tags)}`);
+      await finding(`changed the tags of ${what} from ${JSON.stringify(olds.tags)} to ${JSON.stringify(news.tags)}`);
       await setTags(api, id, strings(olds.tags), strings(news.tags));
     }
     const kept = { ...olds, ...compact({ gracefulShutdown: news.gracefulShutdown, resizeDisk: news.resizeDisk }) };

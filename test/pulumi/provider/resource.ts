@@ -44,10 +44,23 @@ export class ResourceInitError extends Error {
 
 export const FINDING = 'OoD finding:';
 
+type Sink = (message: string) => Promise<void>;
+let sink: Sink | undefined;
+
+/** Where findings go besides stderr: main.ts sends them to the engine's Log service. */
+export function setFindingSink(s: Sink): void {
+  sink = s;
+}
+
 /**
- * A call OoD's program should never cause (rename, resize, tags, backups, IPv6). The engine shows a
- * plugin's stderr in the update's output, so it reaches OoD's log and a test can look for it.
+ * A call OoD's program should never cause (rename, resize, tags, backups, IPv6). The engine does not
+ * show a plugin's stderr in the update's output (only in its own verbose log), so the warning goes to
+ * the engine's Log service too, which prints it as a diagnostic that reaches OoD's log.
  */
-export function finding(message: string): void {
-  process.stderr.write(`warning: ${FINDING} the DigitalOcean provider ${message}\n`);
+export async function finding(message: string): Promise<void> {
+  const text = `${FINDING} the DigitalOcean provider ${message}`;
+  process.stderr.write(`warning: ${text}\n`);
+  await sink?.(text).catch((err: unknown) => {
+    process.stderr.write(`Could not send a finding to the engine: ${(err as Error).message}\n`);
+  });
 }
