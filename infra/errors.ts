@@ -2,7 +2,7 @@
  * Errors of the Pulumi boundary. `retryable` says whether the reconcile loop may run the same step
  * again after a backoff; the shape matches the controller's errors (infra/ does not import them).
  */
-export type PulumiOperation = 'open' | 'config' | 'up' | 'destroy' | 'outputs' | 'history';
+export type PulumiOperation = 'open' | 'config' | 'up' | 'destroy' | 'outputs' | 'history' | 'refresh';
 
 /** A Pulumi step on a stack failed. The message names the stack and operation and carries the CLI's error text, secrets scrubbed. */
 export class PulumiStepError extends Error {

@@ -13,7 +13,7 @@ import { checkPulumiCli, ServerStack } from './stack.js';
 export type WorkerRequest =
   | { op: 'check'; pulumiCommand?: string; dataDir: string }
   | {
-      op: 'up' | 'destroy' | 'outputs' | 'history' | 'droplet';
+      op: 'up' | 'destroy' | 'outputs' | 'history' | 'droplet' | 'pending' | 'settle';
       /** A server's stack (`ood-<server>`), or an image build's builder stack (`ood-image-<server>`). */
       spec: ServerSpec | ({ builder: true } & BuilderSpec);
       dataDir: string;
@@ -21,6 +21,8 @@ export type WorkerRequest =
       pulumiCommand?: string;
       config?: Record<string, { value: string; secret?: boolean }>;
       message?: string;
+      /** For `settle`: each pending create's urn → the id it was found under, or null. */
+      found?: Record<string, string | null>;
     };
 
 export type WorkerLine =
@@ -53,6 +55,10 @@ async function run(req: WorkerRequest): Promise<unknown> {
       return stack.history();
     case 'droplet':
       return stack.dropletId();
+    case 'pending':
+      return stack.pendingCreates();
+    case 'settle':
+      return stack.settlePendingCreates(req.found ?? {}, req.message ?? 'ood');
   }
 }
 

@@ -7,8 +7,11 @@ import { isLocked, PulumiMissingError, PulumiStepError, scrub, stepError, type P
 
 /**
  * OoD's Automation API wrapper: one stack `ood-<server>` in project `ood`, an inline program, the
- * DigitalOcean credentials as stack config (the token as a secret). Every update carries a message
- * saying who and why, engine output goes to the logger at debug, and no secret reaches a message.
+ * DigitalOcean credentials in the CLI's environment only (`DIGITALOCEAN_TOKEN`, `DIGITALOCEAN_API_URL`,
+ * which the provider reads as its defaults), never in stack config: a config value goes to the CLI on
+ * its command line (`pulumi config set-all … --secret`), where every user of the machine sees it in
+ * `ps`. Every update carries a message saying who and why, engine output goes to the logger at debug,
+ * and no secret reaches a message.
  */
 export interface StackOptions {
   server: string;
@@ -37,6 +40,35 @@ export interface HistoryEntry {
   endTime: string | null;
   message: string;
   resourceChanges: Record<string, number>;
+}
+
+/**
+ * A create a killed update left in the state's `pending_operations`: the engine called the provider,
+ * but never heard back, so the state does not know whether the resource exists, nor its id.
+ */
+export interface PendingCreate {
+  urn: string;
+  /** `digitalocean:index/droplet:Droplet`, … */
+  type: string;
+  /** The inputs the create was called with (secrets as the engine stored them). */
+  inputs: Record<string, unknown>;
+}
+
+interface StateResource {
+  urn: string;
+  type: string;
+  id?: string;
+  custom?: boolean;
+  delete?: boolean;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+interface StateDeployment {
+  resources?: StateResource[];
+  pending_operations?: { resource: StateResource; type: string }[];
+  [key: string]: unknown;
 }
 
 const PROJECT = 'ood';
@@ -78,7 +110,13 @@ export class ServerStack {
         {
           workDir,
           pulumiCommand: command,
-          envVars: { PULUMI_BACKEND_URL: backendUrl, PULUMI_CONFIG_PASSPHRASE: passphrase, PULUMI_SKIP_UPDATE_CHECK: 'true' },
+          envVars: {
+            PULUMI_BACKEND_URL: backendUrl,
+            PULUMI_CONFIG_PASSPHRASE: passphrase,
+            PULUMI_SKIP_UPDATE_CHECK: 'true',
+            ...(token ? { DIGITALOCEAN_TOKEN: token } : {}),
+            ...(opts.env.DIGITALOCEAN_API_URL ? { DIGITALOCEAN_API_URL: opts.env.DIGITALOCEAN_API_URL } : {}),
+          },
         },
       );
     } catch (err) {
@@ -87,14 +125,10 @@ export class ServerStack {
     const ownLockDir = backendUrl === ownBackend ? join(resolve(opts.dataDir, 'pulumi'), '.pulumi', 'locks', 'organization', PROJECT, stackName) : undefined;
     const server = new ServerStack(stack, opts, secrets, ownLockDir);
     try {
-      const config: automation.ConfigMap = {};
-      if (token) config['digitalocean:token'] = { value: token, secret: true };
-      if (opts.env.DIGITALOCEAN_API_URL) config['digitalocean:apiEndpoint'] = { value: opts.env.DIGITALOCEAN_API_URL };
-      if (Object.keys(config).length > 0) await stack.setAllConfig(config);
-      // An endpoint from an earlier run must not outlive its variable (tests point it at a fake).
-      if (!opts.env.DIGITALOCEAN_API_URL && 'digitalocean:apiEndpoint' in (await stack.getAllConfig())) {
-        await stack.removeConfig('digitalocean:apiEndpoint');
-      }
+      // Config from an earlier OoD that kept the credentials there: a config value would win over the
+      // environment, and a stale endpoint would outlive its variable.
+      const stale = Object.keys(await stack.getAllConfig()).filter((k) => k === 'digitalocean:token' || k === 'digitalocean:apiEndpoint');
+      if (stale.length > 0) await stack.removeAllConfig(stale);
     } catch (err) {
       throw fail('config', err);
     }
@@ -153,6 +187,56 @@ export class ServerStack {
     return Number.isInteger(id) && id > 0 ? id : null;
   }
 
+  /**
+   * What a killed update left pending. The real engine keeps going past pending creates on the next
+   * `up`, and so would make a second droplet beside one that exists: they must be settled first.
+   */
+  async pendingCreates(): Promise<PendingCreate[]> {
+    const deployment = await this.exportDeployment();
+    return (deployment.pending_operations ?? [])
+      .filter((op) => op.type === 'creating')
+      .map((op) => ({ urn: op.resource.urn, type: op.resource.type, inputs: { ...(op.resource.inputs ?? {}) } }));
+  }
+
+  /**
+   * Settles pending creates, as `pulumi refresh --import-pending-creates` would: one found in
+   * DigitalOcean (`found[urn]` its id) joins the state with that id, then a refresh reads it back, so
+   * the next `up` updates it instead of creating another; one found nowhere (`null`) is dropped, since
+   * the create never took. A pending create not in `found` is left as it is.
+   */
+  async settlePendingCreates(found: Record<string, string | null>, message: string): Promise<void> {
+    const exported = await this.exportRaw();
+    const deployment = exported.deployment as StateDeployment;
+    const pending = deployment.pending_operations ?? [];
+    const adopted: StateResource[] = [];
+    deployment.pending_operations = pending.filter((op) => {
+      if (op.type !== 'creating' || !(op.resource.urn in found)) return true;
+      const id = found[op.resource.urn];
+      if (id) adopted.push({ ...op.resource, id, outputs: { ...(op.resource.inputs ?? {}) } });
+      return false;
+    });
+    if (deployment.pending_operations.length === pending.length) return;
+    // A resource goes after its dependencies in the state: the adopted ones (a droplet, its key) go
+    // where the engine would have put them had the create finished, right after what exists now.
+    deployment.resources = [...(deployment.resources ?? []), ...adopted];
+    // Both take the stack's lock, which the killed update may have left behind: retried as an update is.
+    await this.withLockRetry('refresh', () => this.stack.importStack(exported));
+    if (adopted.length > 0) await this.withLockRetry('refresh', () => this.stack.refresh({ message, onOutput: this.engineOutput, showSecrets: false }));
+    this.opts.log('info', `Settled ${pending.length - deployment.pending_operations.length} pending create(s) of stack ${this.name}: ${adopted.length} found and adopted`);
+  }
+
+  private async exportRaw(): Promise<automation.Deployment> {
+    try {
+      return await this.stack.exportStack();
+    } catch (err) {
+      throw stepError(this.name, 'outputs', err, this.secrets);
+    }
+  }
+
+  private async exportDeployment(): Promise<StateDeployment> {
+    return ((await this.exportRaw()).deployment ?? {}) as StateDeployment;
+  }
+
   /** Newest first, secrets hidden (Automation shows them by default). */
   async history(): Promise<HistoryEntry[]> {
     let entries: automation.UpdateSummary[];
@@ -180,7 +264,7 @@ export class ServerStack {
   };
 
   /** A locked stack (another update running) is waited for with backoff, then reported as retryable. */
-  private async withLockRetry<T>(op: 'up' | 'destroy', run: () => Promise<T>): Promise<T> {
+  private async withLockRetry<T>(op: 'up' | 'destroy' | 'refresh', run: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await run();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PULUMI_STANDIN } from './helpers/do-world.js';
+import { realPulumiBinDir } from './helpers/real-pulumi.js';
 import { ood } from './helpers/ood-cli.js';
 
 /** What a new user of the DigitalOcean driver hits first: a missing CLI or token says what to do. */
@@ -25,13 +25,13 @@ describe('starting OoD with a DigitalOcean server', () => {
   });
 
   it('without DIGITALOCEAN_TOKEN stops at once, saying where to get one', async () => {
-    const res = await ood(['serve', '--config', config({ command: PULUMI_STANDIN })], { env: clean });
+    const res = await ood(['serve', '--config', config({ command: `${await realPulumiBinDir()}/pulumi` })], { env: clean });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/survival uses driver digitalocean, but DIGITALOCEAN_TOKEN is not set: create a read\/write token/);
   });
 
   it('config check describes the droplet it would make', async () => {
-    const res = await ood(['config', 'check', '--config', config({ command: PULUMI_STANDIN })], { env: clean });
+    const res = await ood(['config', 'check', '--config', config({ command: `${await realPulumiBinDir()}/pulumi` })], { env: clean });
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/survival: digitalocean driver.*\n\s+droplet: s-1vcpu-2gb in fra1, from the newest snapshot ood-<unix seconds>, keeps 2; SSH from 0\.0\.0\.0\/0, ::\/0/);
   });

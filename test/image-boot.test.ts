@@ -11,7 +11,7 @@ import { apiFor } from './helpers/api.js';
 import { joinBot, leave } from './helpers/bot.js';
 import { startControllerProcess, type ControllerProcess } from './helpers/controller-process.js';
 import { debianRoot } from './helpers/debian-root.js';
-import { PULUMI_STANDIN } from './helpers/do-world.js';
+import { realPulumiForOod } from './helpers/real-pulumi.js';
 import { waitUntil } from './helpers/wait.js';
 import { LoopbackMachines } from './loopback-droplet/loopback-machines.js';
 import { archiveRoot } from './loopback-droplet/rootfs-archive.js';
@@ -104,8 +104,9 @@ describe('boot what was built', () => {
 
   it('runs a session on it through the DigitalOcean driver: start, join, change, stop into a snapshot, start again with the change', async () => {
     expect(fake, 'the image was not built').toBeDefined();
-    const configPath = writeConfig(work);
-    controller = await startControllerProcess(configPath, { DIGITALOCEAN_API_URL: fake!.url, DIGITALOCEAN_TOKEN: fake!.token, PULUMI_CONFIG_PASSPHRASE: 'ood-test-passphrase' });
+    const pulumi = await realPulumiForOod({ dir: work, fake: fake!, passphrase: 'ood-test-passphrase' });
+    const configPath = writeConfig(work, pulumi.command);
+    controller = await startControllerProcess(configPath, pulumi.env);
     const droplets = () => [...fake!.state.droplets.values()].filter((d) => d.status !== 'archive');
     const listed = () => [...fake!.state.snapshots.values()].filter((s) => s.listedAt <= Date.now()).map((s) => s.name).sort();
     onTestFailed(() => {
@@ -171,13 +172,13 @@ describe('boot what was built', () => {
   });
 });
 
-function writeConfig(dir: string): string {
+function writeConfig(dir: string, pulumiCommand: string): string {
   const config = {
     dataDir: './data',
     listen: { host: '127.0.0.1', port: 0 },
     log: { level: process.env.OOD_TEST_LOG ?? 'info' },
     reconcile: { fastTick: '100ms', slowTick: '1s', playerProbe: '500ms', backoff: '300ms', maxBackoff: '2s' },
-    pulumi: { command: PULUMI_STANDIN },
+    pulumi: { command: pulumiCommand },
     servers: [
       {
         id: 'world',

@@ -7,7 +7,7 @@ import type { Serving } from '../controller/cli/serve.js';
 import { LOCAL_ADMIN } from '../controller/web/auth/local-admin.js';
 import type { Permission } from '../controller/store/people.js';
 import { apiFor } from './helpers/api.js';
-import { makeDoWorld, PULUMI_STANDIN, type DoWorld } from './helpers/do-world.js';
+import { makeDoWorld, type DoWorld } from './helpers/do-world.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { waitUntil } from './helpers/wait.js';
@@ -160,7 +160,7 @@ describe('live pages under attack', () => {
 
 /**
  * A DigitalOcean server's history page: the stack's history comes from a worker process and the
- * `pulumi` CLI (here the stand-in, behind a wrapper that counts history reads and can make them slow).
+ * `pulumi` CLI (the real one, behind a wrapper that counts history reads and can make them slow).
  */
 describe('the history page of a DigitalOcean server under load', () => {
   let world: DoWorld;
@@ -173,12 +173,13 @@ describe('the history page of a DigitalOcean server under load', () => {
     const wrapper = join(world.dir, 'pulumi');
     const count = join(world.dir, 'history-reads');
     const slow = join(world.dir, 'slow');
+    const config = parse(readFileSync(world.configPath, 'utf8')) as { pulumi: { command: string } };
+    const real = config.pulumi.command;
     writeFileSync(
       wrapper,
-      `#!/bin/sh\nfor a in "$@"; do if [ "$a" = history ]; then echo read >> '${count}'; if [ -f '${slow}' ]; then sleep 4; fi; break; fi; done\nexec '${PULUMI_STANDIN}' "$@"\n`,
+      `#!/bin/sh\nfor a in "$@"; do if [ "$a" = history ]; then echo read >> '${count}'; if [ -f '${slow}' ]; then sleep 4; fi; break; fi; done\nexec '${real}' "$@"\n`,
     );
     chmodSync(wrapper, 0o755);
-    const config = parse(readFileSync(world.configPath, 'utf8')) as { pulumi: { command: string } };
     config.pulumi.command = wrapper;
     writeFileSync(world.configPath, stringify(config));
     serving = await serveInProcess(world.configPath, world.env);

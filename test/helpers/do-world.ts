@@ -2,13 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startFakeDigitalOcean, type FakeDo, type FakeDoOptions } from '../fake-do/server.js';
 import { LoopbackMachines } from '../loopback-droplet/loopback-machines.js';
+import { realPulumiBinDir, realPulumiEnv } from './real-pulumi.js';
 
-/** The `pulumi` stand-in that runs OoD's stacks in the tests (test/pulumi-standin/). */
-export const PULUMI_STANDIN = fileURLToPath(new URL('../pulumi-standin/bin/pulumi', import.meta.url));
+/**
+ * How fast OoD's provider plugin runs its waits (the real provider waits 10 s before polling a new
+ * droplet, polls every 3 s, and waits 10 s around a delete): a tenth, so a cycle takes seconds.
+ */
+const PROVIDER_TIME_SCALE = 0.1;
 
 export interface DoWorld {
   dir: string;
@@ -16,7 +19,7 @@ export interface DoWorld {
   dataDir: string;
   fake: FakeDo;
   machines: LoopbackMachines;
-  /** What the controller needs in its environment to use the fake and the stand-in. */
+  /** What the controller needs in its environment: the fake API, the real `pulumi` CLI and OoD's provider plugin. */
   env: Record<string, string>;
   cleanup(): Promise<void>;
 }
@@ -24,10 +27,12 @@ export interface DoWorld {
 /**
  * A DigitalOcean account on this machine: the fake API, loopback droplets behind it, a base image
  * snapshot `ood-<ts>` (a disk with /srv/minecraft for OoD's bundled game), and an `ood.yaml` with one
- * server `world` on the digitalocean driver whose stacks run through the `pulumi` stand-in.
+ * server `world` on the digitalocean driver whose stacks run through the real `pulumi` CLI (built from
+ * its Go module by test/pulumi/build.sh) with OoD's provider plugin (test/pulumi/provider/).
  */
 export async function makeDoWorld(options: { server?: Record<string, unknown>; fake?: FakeDoOptions; baseImage?: boolean } = {}): Promise<DoWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'ood-do-'));
+  const binDir = await realPulumiBinDir();
   // A droplet boots in about a second alone; on a loaded 2-core CI machine sshd once took over 30 s.
   const machines = new LoopbackMachines({ baseDir: join(dir, 'cloud'), bootTimeoutMs: 120_000 });
   mkdirSync(join(dir, 'cloud', 'snapshots'), { recursive: true });
@@ -46,7 +51,7 @@ export async function makeDoWorld(options: { server?: Record<string, unknown>; f
     listen: { host: '127.0.0.1', port: 0 },
     log: { level: process.env.OOD_TEST_LOG ?? 'info' },
     reconcile: { fastTick: '100ms', slowTick: '1s', playerProbe: '500ms', backoff: '300ms', maxBackoff: '2s' },
-    pulumi: { command: PULUMI_STANDIN },
+    pulumi: { command: join(binDir, 'pulumi') },
     servers: [
       {
         id: 'world',
@@ -66,7 +71,7 @@ export async function makeDoWorld(options: { server?: Record<string, unknown>; f
     dataDir: join(dir, 'data'),
     fake,
     machines,
-    env: { DIGITALOCEAN_API_URL: fake.url, DIGITALOCEAN_TOKEN: fake.token, PULUMI_CONFIG_PASSPHRASE: 'ood-test-passphrase' },
+    env: realPulumiEnv({ binDir, pulumiHome: join(dir, 'pulumi-home'), doToken: fake.token, doApiUrl: fake.url, passphrase: 'ood-test-passphrase', providerTimeScale: PROVIDER_TIME_SCALE }),
     cleanup: async () => {
       await fake.close();
       await machines.close();

@@ -69,3 +69,16 @@ export function applyEnv(env: Record<string, string>): () => void {
 export async function runPulumi(binDir: string, args: string[], opts: { cwd: string; env: Record<string, string> }): Promise<{ stdout: string; stderr: string }> {
   return run(`${binDir}/pulumi`, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
 }
+
+/**
+ * What an OoD controller under test needs to run its stacks on the real CLI: `pulumi.command` for its
+ * ood.yaml, and the environment (the CLI's and the plugin's settings, the fake DigitalOcean API, a
+ * private PULUMI_HOME under `dir`). The plugin runs its waits at `providerTimeScale` of the real pace.
+ */
+export async function realPulumiForOod(o: { dir: string; fake: { url: string; token: string }; passphrase: string; providerTimeScale?: number }): Promise<{ command: string; env: Record<string, string> }> {
+  const binDir = await realPulumiBinDir();
+  return {
+    command: `${binDir}/pulumi`,
+    env: realPulumiEnv({ binDir, pulumiHome: `${o.dir}/pulumi-home`, doToken: o.fake.token, doApiUrl: o.fake.url, passphrase: o.passphrase, providerTimeScale: o.providerTimeScale ?? 0.1 }),
+  };
+}

@@ -12,7 +12,8 @@ import { statusPing } from '../../minecraft/status-ping.js';
 import type { Observation } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver, StackUpdate, StepContext } from '../driver.js';
 import { StackHistoryCache } from '../stack-history.js';
-import { changesHistory } from './stack-changes.js';
+import { findPendingCreates } from './pending-creates.js';
+import { changesHistory, markingUpdates } from './stack-changes.js';
 import type { DoClient } from './api/client.js';
 import { publicIpv4, type Droplet } from './api/types.js';
 import { DropletStop, type ServerStackLike } from './droplet-stop.js';
@@ -126,8 +127,9 @@ export class DigitalOceanDriver implements Driver {
   }
 
   async provision(ctx: StepContext): Promise<string> {
+    const settled = await this.settleCutOffUpdate(ctx.why);
     const existing = await this.watch.current(true);
-    if (existing) return `Droplet ${existing.id} (${existing.status}) already exists; not creating another${await this.finishStack(existing, ctx.why)}`;
+    if (existing) return `Droplet ${existing.id} (${existing.status}) already exists; not creating another${settled}${await this.finishStack(existing, ctx.why)}`;
     const own = ownSnapshots(
       (await this.deps.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })),
       this.deps.prefix,
@@ -259,6 +261,8 @@ export class DigitalOceanDriver implements Driver {
    * droplet, since an update never replaces it (infra/program.ts, ignoreChanges).
    */
   private async finishStack(droplet: Droplet, why: string): Promise<string> {
+    const settled = await this.settleCutOffUpdate(why);
+    if (settled) this.deps.log.info({ droplet: droplet.id }, `Before finishing the stack${settled}`);
     if (existsSync(this.provisionedFile) && readFileSync(this.provisionedFile, 'utf8').includes(`"dropletId":${droplet.id}`)) return '';
     if ((await this.stackDropletId()) !== droplet.id) {
       this.deps.log.warn({ droplet: droplet.id }, 'The droplet is not the one the stack records; leaving the stack alone');
@@ -269,12 +273,35 @@ export class DigitalOceanDriver implements Driver {
     return '; finished the stack update that was cut off (firewall, DNS)';
   }
 
+  /** Exists while an update of OoD's may have been cut off (see `markingUpdates`). */
+  private get cutOffFile(): string {
+    return join(this.deps.dataDir, 'servers', this.deps.server.id, 'stack-update.json');
+  }
+
+  /**
+   * After an update cut off by a kill, the state may hold creates the engine never heard back about:
+   * the real engine goes on past them and would make a second droplet beside the first. Each is looked
+   * up in DigitalOcean and adopted into the state, or dropped when it made nothing.
+   */
+  private async settleCutOffUpdate(why: string): Promise<string> {
+    if (!existsSync(this.cutOffFile)) return '';
+    const stack = await this.openStack();
+    const pending = await stack.pendingCreates();
+    if (pending.length > 0) {
+      const found = await findPendingCreates(pending, this.deps.api, this.deps.server.id, this.deps.log);
+      await stack.settlePendingCreates(found, `ood: ${why} (settling what a cut-off update left pending)`);
+      this.watch.stale();
+    }
+    await rm(this.cutOffFile, { force: true });
+    return pending.length > 0 ? `; settled ${pending.length} create(s) a cut-off update left pending` : '';
+  }
+
   private get provisionedFile(): string {
     return join(this.deps.dataDir, 'servers', this.deps.server.id, 'provisioned.json');
   }
 
   private openStack(): Promise<ServerStackLike> {
-    this.stack ??= this.serverKeys().then(async (keys) => changesHistory(await this.deps.openStack(keys), this.history));
+    this.stack ??= this.serverKeys().then(async (keys) => changesHistory(markingUpdates(await this.deps.openStack(keys), this.cutOffFile), this.history));
     this.stack.catch(() => (this.stack = undefined));
     return this.stack;
   }

@@ -1,3 +1,4 @@
+import type { PendingCreate } from '../../../infra/stack.js';
 import type { Deadlines } from '../../reconcile/decide.js';
 import { CloudError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -19,6 +20,10 @@ export interface ServerStackLike {
   history(): Promise<StackUpdate[]>;
   /** The droplet the stack's state records (resources, not outputs), or null. */
   dropletId(): Promise<number | null>;
+  /** Creates a killed update left pending (infra/stack.ts). */
+  pendingCreates(): Promise<PendingCreate[]>;
+  /** Adopts the pending creates found (urn → id) and drops those found nowhere (urn → null). */
+  settlePendingCreates(found: Record<string, string | null>, message: string): Promise<void>;
 }
 
 export interface DropletStopDeps {

@@ -16,6 +16,8 @@ describe('changesHistory', () => {
       outputs: async () => ({}),
       history: async () => (reads++, [...updates]),
       dropletId: async () => null,
+      pendingCreates: async () => [],
+      settlePendingCreates: async () => {},
     };
     const cache = new StackHistoryCache(() => stack.history());
     const stack = changesHistory(fake, cache);

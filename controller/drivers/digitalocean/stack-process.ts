@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BuilderSpec } from '../../../infra/builder-program.js';
 import type { ServerSpec } from '../../../infra/program.js';
+import type { PendingCreate } from '../../../infra/stack.js';
 import type { WorkerLine, WorkerRequest } from '../../../infra/stack-worker.js';
 import { CloudError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -53,11 +54,19 @@ export class StackProcess implements ServerStackLike {
     return (await this.run('droplet')) as number | null;
   }
 
-  private async run(op: 'up' | 'destroy' | 'outputs' | 'history' | 'droplet', message?: string): Promise<unknown> {
+  async pendingCreates(): Promise<PendingCreate[]> {
+    return (await this.run('pending')) as PendingCreate[];
+  }
+
+  async settlePendingCreates(found: Record<string, string | null>, message: string): Promise<void> {
+    await this.run('settle', message, found);
+  }
+
+  private async run(op: 'up' | 'destroy' | 'outputs' | 'history' | 'droplet' | 'pending' | 'settle', message?: string, found?: Record<string, string | null>): Promise<unknown> {
     const config = this.pending;
     const { spec, dataDir, env, pulumiCommand } = this.opts;
     const result = await runWorker(
-      { op, spec, dataDir, env, ...(pulumiCommand ? { pulumiCommand } : {}), config, ...(message ? { message } : {}) },
+      { op, spec, dataDir, env, ...(pulumiCommand ? { pulumiCommand } : {}), config, ...(message ? { message } : {}), ...(found ? { found } : {}) },
       this.opts.log.child({ stack: `ood-${spec.server}` }),
     );
     // Stored in the stack by now: later operations need not send it again.

@@ -5,12 +5,16 @@ import { DoHttp, type DoHttpOptions, type DoResponse } from './http.js';
 import {
   actionSchema,
   dropletSchema,
+  firewallSchema,
+  sshKeySchema,
   pageLinksSchema,
   sizeSchema,
   snapshotSchema,
   type Action,
   type Droplet,
   type DropletAction,
+  type Firewall,
+  type SshKey,
   type Size,
   type Snapshot,
 } from './types.js';
@@ -43,6 +47,17 @@ export class DoClient {
     const res = await this.http.send({ method: 'GET', path: `/v2/droplets/${id}`, idempotent: true }, true);
     if (res.status === 404) return null;
     return this.parse(res, z.object({ droplet: dropletSchema })).droplet;
+  }
+
+  /** The account's SSH key with this fingerprint, or null (404). */
+  async getSshKey(fingerprint: string): Promise<SshKey | null> {
+    const res = await this.http.send({ method: 'GET', path: `/v2/account/keys/${encodeURIComponent(fingerprint)}`, idempotent: true }, true);
+    if (res.status === 404) return null;
+    return this.parse(res, z.object({ ssh_key: sshKeySchema })).ssh_key;
+  }
+
+  async listFirewalls(): Promise<Firewall[]> {
+    return this.listAll('/v2/firewalls', {}, 'firewalls', firewallSchema);
   }
 
   async listDroplets(tag: string): Promise<Droplet[]> {

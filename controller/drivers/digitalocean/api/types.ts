@@ -67,6 +67,14 @@ export const sizeSchema = z.object({
 });
 export type Size = z.infer<typeof sizeSchema>;
 
+/** An SSH key of the account, as far as OoD reads it (to find a key a killed update created). */
+export const sshKeySchema = z.object({ id: z.number().int(), fingerprint: z.string(), name: z.string() });
+export type SshKey = z.infer<typeof sshKeySchema>;
+
+/** A cloud firewall, as far as OoD reads it (to find one a killed update created). */
+export const firewallSchema = z.object({ id: z.string(), name: z.string(), droplet_ids: z.array(z.number().int()).nullish() });
+export type Firewall = z.infer<typeof firewallSchema>;
+
 /** The paging part of a list answer; the items sit under a key named after the resource. */
 export const pageLinksSchema = z.object({
   links: z.object({ pages: z.object({ next: z.string().optional() }).nullish() }).nullish(),

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { PendingCreate } from '../../../infra/stack.js';
+import { CloudError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { DoClient } from './api/client.js';
+
+/**
+ * Where each create a killed update left pending ended up in DigitalOcean: the id of the resource it
+ * made, or null when it made none. The state cannot tell (the engine never heard back), so each is
+ * looked up by what OoD's program gives it that DigitalOcean keeps: a droplet by its tag and name (each
+ * confirmed by id), a key by its fingerprint, a firewall by its name. Two droplets for one is no
+ * guess OoD makes: a person must look.
+ */
+export async function findPendingCreates(pending: readonly PendingCreate[], api: DoClient, server: string, log: Logger): Promise<Record<string, string | null>> {
+  const found: Record<string, string | null> = {};
+  for (const p of pending) found[p.urn] = await findOne(p, api, server, log);
+  return found;
+}
+
+async function findOne(p: PendingCreate, api: DoClient, server: string, log: Logger): Promise<string | null> {
+  const name = typeof p.inputs.name === 'string' ? p.inputs.name : undefined;
+  switch (p.type) {
+    case 'digitalocean:index/droplet:Droplet': {
+      const listed = (await api.listDroplets(`ood-${server}`)).filter((d) => d.name === name);
+      const confirmed = (await Promise.all(listed.map((d) => api.getDroplet(d.id)))).filter((d) => d !== null);
+      if (confirmed.length > 1) {
+        throw new CloudError(`A killed update left a droplet create pending, and ${confirmed.length} droplets named ${name} exist (${confirmed.map((d) => d.id).join(', ')}): OoD will not guess which is the server's; delete the extra one by hand, then press Start`, false);
+      }
+      return confirmed[0] ? String(confirmed[0].id) : null;
+    }
+    case 'digitalocean:index/sshKey:SshKey': {
+      const fingerprint = typeof p.inputs.publicKey === 'string' ? md5Fingerprint(p.inputs.publicKey) : undefined;
+      const key = fingerprint ? await api.getSshKey(fingerprint) : null;
+      return key ? String(key.id) : null;
+    }
+    case 'digitalocean:index/firewall:Firewall': {
+      const same = (await api.listFirewalls()).filter((f) => f.name === name);
+      return same.length === 1 ? same[0]!.id : null;
+    }
+    default:
+      log.warn({ urn: p.urn }, 'A killed update left this create pending; OoD cannot look it up, so it is dropped and made again (check for a duplicate by hand)');
+      return null;
+  }
+}
+
+/** DigitalOcean's SSH key fingerprint: MD5 of the key's blob, as colon-separated hex. */
+export function md5Fingerprint(publicKey: string): string | undefined {
+  const blob = publicKey.trim().split(/\s+/)[1];
+  if (!blob) return undefined;
+  return createHash('md5').update(Buffer.from(blob, 'base64')).digest('hex').match(/../g)!.join(':');
+}
