@@ -1,24 +1,31 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Vec3 } from 'vec3';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { apiFor } from './helpers/api.js';
 import { joinBot, leave } from './helpers/bot.js';
 import { startControllerProcess, type ControllerProcess } from './helpers/controller-process.js';
 import { makeDoWorld, type DoWorld } from './helpers/do-world.js';
+import { readmeCommands, REPO_ROOT } from './helpers/readme.js';
 import { waitUntil } from './helpers/wait.js';
 
 const MARK = new Vec3(2, 6, 2);
 
 /**
- * The whole life cycle on `driver: digitalocean`, with only the engine and DigitalOcean replaced: the
- * fake API (checked against DigitalOcean's OpenAPI description), loopback droplets with real sshd and
- * supervisord, the `pulumi` stand-in running OoD's real inline program through the Automation API.
+ * The whole life cycle on `driver: digitalocean`, with only DigitalOcean replaced: the fake API
+ * (checked against DigitalOcean's OpenAPI description) and loopback droplets with real sshd and
+ * supervisord; the real `pulumi` CLI runs OoD's inline program through the Automation API, with OoD's
+ * provider plugin standing in for the DigitalOcean provider.
  */
 describe('a droplet per session', () => {
   let world: DoWorld;
   let controller: ControllerProcess;
   beforeAll(async () => {
     world = await makeDoWorld({ server: { idle: { emptyAfter: '3s', neverJoined: '1h', warnings: ['1s'] } } });
-    controller = await startControllerProcess(world.configPath, world.env);
+    // As for a user who set no passphrase: OoD makes <dataDir>/pulumi-passphrase, which README's commands read.
+    const env = { ...world.env };
+    delete env.PULUMI_CONFIG_PASSPHRASE;
+    controller = await startControllerProcess(world.configPath, env);
   });
   afterAll(async () => {
     await controller?.stop();
@@ -69,6 +76,7 @@ describe('a droplet per session', () => {
       ['destroy', 'succeeded', 'ood: idle 3s'],
       ['update', 'succeeded', 'ood: start by admin-token'],
     ]);
+    await operatorReadsHistory();
 
     // Again, from the snapshot just taken: the block is there.
     expect((await api.start()).status).toBe(202);
@@ -92,4 +100,27 @@ describe('a droplet per session', () => {
     expect(controller.output()).not.toContain(world.fake.token);
     expect(controller.output()).not.toMatch(/rcon\.password=/);
   }, 600_000);
+
+  /**
+   * README's `pulumi stack history` commands, run as an operator runs them (the data dir where README
+   * says `.ood`, this test's server for `survival`), plain and with `--json`: the same messages.
+   */
+  async function operatorReadsHistory(): Promise<void> {
+    const run = promisify(execFile);
+    const { PATH, PULUMI_HOME } = world.env;
+    const commands = readmeCommands('pulumi stack history');
+    expect(commands).toHaveLength(2);
+    for (const command of commands) {
+      const line = command.replaceAll('$PWD/.ood', world.dataDir).replaceAll('.ood/', `${world.dataDir}/`).replaceAll('ood-survival', 'ood-world');
+      const env = { PATH: PATH!, PULUMI_HOME: PULUMI_HOME!, PULUMI_SKIP_UPDATE_CHECK: 'true', HOME: process.env.HOME ?? '/root' };
+      const plain = await run('bash', ['-c', line], { cwd: REPO_ROOT, env });
+      expect(plain.stdout, line).toContain('ood: start by admin-token');
+      expect(plain.stdout, line).toContain('ood: idle 3s');
+      const json = JSON.parse((await run('bash', ['-c', `${line} --json`], { cwd: REPO_ROOT, env })).stdout) as { kind: string; result: string; message: string }[];
+      expect(json.map((u) => [u.kind, u.result, u.message]), line).toEqual([
+        ['destroy', 'succeeded', 'ood: idle 3s'],
+        ['update', 'succeeded', 'ood: start by admin-token'],
+      ]);
+    }
+  }
 });
