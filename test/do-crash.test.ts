@@ -71,9 +71,9 @@ describe('kill -9 on the DigitalOcean driver', () => {
     // Each kill landed inside its step.
     const cut = (await api().journal()).filter((e) => e.outcome === 'interrupted').map((e) => e.step);
     expect(cut).toEqual(['provision', 'snapshot', 'destroy']);
-    // The real engine records an update only when it ends: the two cut off by a kill left no entry (the
-    // stand-in OoD tested against before recorded them as failed). Each start and stop is there once,
-    // succeeded; a refresh that settled what the first kill left pending may stand between them.
+    // The real engine records an update only when it ends: the two cut off by a kill left no entry.
+    // Each start and stop is there once, succeeded; a refresh that settled what the first kill left
+    // pending may stand between them.
     // The API waits 2 s at most for Pulumi to read the stack; it says `stackLoading` until the read is done.
     const history = await waitUntil('the stack history', async () => {
       const body = (await api().call('GET', '/api/servers/world/history')).body as { stack: { kind: string; result: string }[]; stackLoading: boolean };

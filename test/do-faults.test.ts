@@ -4,7 +4,7 @@ import { startControllerProcess, type ControllerProcess } from './helpers/contro
 import { makeDoWorld, type DoWorld } from './helpers/do-world.js';
 import { waitUntil } from './helpers/wait.js';
 
-/** What goes wrong on DigitalOcean's side, on the whole stack: the fake API, loopback droplets, the stand-in. */
+/** What goes wrong on DigitalOcean's side, on the whole stack: the fake API, loopback droplets, the real `pulumi` CLI with OoD's provider plugin. */
 describe('DigitalOcean faults', () => {
   let world: DoWorld | undefined;
   let controller: ControllerProcess | undefined;

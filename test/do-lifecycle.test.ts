@@ -15,7 +15,7 @@ const MARK = new Vec3(2, 6, 2);
  * The whole life cycle on `driver: digitalocean`, with only DigitalOcean replaced: the fake API
  * (checked against DigitalOcean's OpenAPI description) and loopback droplets with real sshd and
  * supervisord; the real `pulumi` CLI runs OoD's inline program through the Automation API, with OoD's
- * provider plugin standing in for the DigitalOcean provider.
+ * provider plugin in place of the DigitalOcean provider.
  */
 describe('a droplet per session', () => {
   let world: DoWorld;

@@ -18,7 +18,7 @@ const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 
 /**
  * Full start + stop cycles on `driver: digitalocean` against the fake API, loopback droplets and the
- * `pulumi` stand-in: DigitalOcean calls per cycle (all of them, OoD's own and the Pulumi provider's),
+ * real `pulumi` CLI with OoD's provider plugin (test/helpers/do-world.ts): DigitalOcean calls per cycle (all of them, OoD's own and the Pulumi provider's),
  * the controller's own CPU time per cycle (what it spends, not what it waits for), and its RSS while
  * one droplet runs.
  */

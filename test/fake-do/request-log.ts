@@ -9,7 +9,7 @@ export interface RequestRecord {
   status: number;
   /** When the request arrived, ms epoch. */
   at: number;
-  /** The client's `user-agent` ('' when none), to tell OoD's own calls from the Pulumi stand-in's. */
+  /** The client's `user-agent` ('' when none), to tell OoD's own calls from the Pulumi provider's. */
   userAgent: string;
   /** The parsed JSON request body, when there was one. */
   body?: unknown;

@@ -5,14 +5,8 @@
 export interface DoSettings {
   token: string;
   endpoint: string;
-  /**
-   * How many times a 429 or 5xx is retried. The real provider (godo over go-retryablehttp) retries
-   * both, 4 times; the pulumi stand-in retried 429 only (`retryServerErrors: false`).
-   */
-  retryServerErrors?: boolean;
   /** Multiplies every wait of the real provider (10 s delays, 3 s polls, 60 s timeouts, backoff); 1 = real. */
   timeScale?: number;
-  userAgent?: string;
 }
 
 export class DoRequestError extends Error {
@@ -29,11 +23,9 @@ export class DoRequestError extends Error {
 const RETRY_MAX = 4;
 const RETRY_WAIT_MIN_MS = 1000;
 const RETRY_WAIT_MAX_MS = 30_000;
-export const PLUGIN_USER_AGENT = 'Terraform/1.5.7 terraform-provider-digitalocean/2.75.0 pulumi-digitalocean/4.57.0 (OoD test plugin) godo/1.172.0';
+const PLUGIN_USER_AGENT = 'Terraform/1.5.7 terraform-provider-digitalocean/2.75.0 pulumi-digitalocean/4.57.0 (OoD test plugin) godo/1.172.0';
 
 export class DoApi {
-  /** Droplet status polls of the stand-in; short because tests run against a local fake. */
-  readonly pollMs = Number(process.env.PULUMI_STANDIN_DO_POLL_MS ?? 200);
   readonly timeScale: number;
 
   constructor(private readonly settings: DoSettings) {
@@ -56,17 +48,15 @@ export class DoApi {
     }
   }
 
-  /** go-retryablehttp's DefaultRetryPolicy: connection errors, 429, and 5xx but 501. */
+  /** go-retryablehttp's DefaultRetryPolicy, 4 times (godo's default): connection errors, 429, and 5xx but 501. */
   private retryable(err: unknown): boolean {
-    if (!(err instanceof DoRequestError)) return this.settings.retryServerErrors === true;
-    if (err.status === 429) return true;
-    return this.settings.retryServerErrors === true && (err.status === 0 || (err.status >= 500 && err.status !== 501));
+    if (!(err instanceof DoRequestError)) return true;
+    return err.status === 0 || err.status === 429 || (err.status >= 500 && err.status !== 501);
   }
 
   /** DefaultBackoff: Retry-After on 429/503 when given, else 1 s doubling up to 30 s. */
   private backoff(err: unknown, attempt: number): number {
     if (err instanceof DoRequestError && err.retryAfter !== undefined && (err.status === 429 || err.status === 503)) return err.retryAfter * 1000;
-    if (this.settings.retryServerErrors !== true) return 1000;
     return this.scaled(Math.min(RETRY_WAIT_MIN_MS * 2 ** attempt, RETRY_WAIT_MAX_MS));
   }
 
@@ -81,7 +71,7 @@ export class DoApi {
           'content-type': 'application/json',
           accept: 'application/json',
           // Lets a fake tell the provider's calls from OoD's own client, as the real provider's UA would.
-          'user-agent': this.settings.userAgent ?? 'pulumi-digitalocean (pulumi stand-in)',
+          'user-agent': PLUGIN_USER_AGENT,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
@@ -90,20 +80,16 @@ export class DoApi {
     }
     const text = await res.text();
     if (!res.ok) {
-      // godo's ErrorResponse.Error(): `METHOD URL: STATUS (request "ID") MESSAGE`. The stand-in's text
-      // put the error id in the parentheses; OoD's retry decision reads only `: STATUS (`.
-      let id = 'error';
+      // godo's ErrorResponse.Error(): `METHOD URL: STATUS (request "ID") MESSAGE`; OoD's retry decision
+      // reads only `: STATUS (`.
       let message = text.slice(0, 500);
       try {
-        const parsed = JSON.parse(text) as { id?: string; message?: string };
-        id = parsed.id ?? id;
-        message = parsed.message ?? '';
+        message = (JSON.parse(text) as { message?: string }).message ?? '';
       } catch (err) {
         message = `${message} [${(err as Error).message}]`;
       }
-      const detail = this.settings.userAgent ? `(request "${res.headers.get('x-request-id') ?? ''}") ${message}` : `(${id}) ${message}`;
       const retryAfter = Number(res.headers.get('retry-after'));
-      throw new DoRequestError(`${method} ${url}: ${res.status} ${detail}`, res.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+      throw new DoRequestError(`${method} ${url}: ${res.status} (request "${res.headers.get('x-request-id') ?? ''}") ${message}`, res.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
     }
     return (text ? JSON.parse(text) : {}) as T;
   }

@@ -1,5 +1,5 @@
 import type { Provider } from '@pulumi/pulumi/provider/index.js';
-import { DoApi, PLUGIN_USER_AGENT } from './do-api.js';
+import { DoApi } from './do-api.js';
 import { resources } from './do-resources.js';
 import { ResourceInitError, type DoResource } from './resource.js';
 import { containsSecret, plainMap, secret, type PropertyMap, type PropertyValue } from './values.js';
@@ -21,9 +21,7 @@ export function apiFromEnv(env: NodeJS.ProcessEnv = process.env): DoApi {
   return new DoApi({
     token,
     endpoint: env.DIGITALOCEAN_API_URL || 'https://api.digitalocean.com',
-    retryServerErrors: true,
     timeScale: Number.isFinite(scale) && scale >= 0 ? scale : 1,
-    userAgent: PLUGIN_USER_AGENT,
   });
 }
 
