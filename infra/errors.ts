@@ -78,5 +78,6 @@ function retryable(text: string): boolean {
   const statuses = [...text.matchAll(/: (\d{3}) \(/g)].map((m) => Number(m[1]));
   if (statuses.length > 0) return statuses.every((s) => s === 429 || s >= 500);
   if (/fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up/.test(text)) return true;
-  return !/passphrase|is not supported by|failed with an unhandled exception/.test(text);
+  // A throwing program: `error: Unhandled exception: …` from the real CLI for an inline program.
+  return !/passphrase|is not supported by|failed with an unhandled exception|Unhandled exception:/i.test(text);
 }

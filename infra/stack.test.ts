@@ -199,11 +199,9 @@ describe('ServerStack on the real pulumi CLI with OoD’s provider plugin', () =
     expect(fake.state.droplets.size).toBe(1); // a failed program deletes nothing
   });
 
-  // Known OoD bug: infra/errors.ts `retryable()` knows a throwing program only by the words
-  // "failed with an unhandled exception", which the real CLI does not print for an inline program, so
-  // the error is marked retryable and the controller would run the broken program again and again.
-  // Remove `.fails` once errors.ts also recognises `Unhandled exception:`.
-  it.fails('marks the throwing program’s error terminal (not retryable)', () => {
+  // The real CLI's words for it are not the ones OoD first knew ("failed with an unhandled
+  // exception"): a broken program was marked retryable and would have been run again and again.
+  it('marks the throwing program’s error terminal (not retryable)', () => {
     expect(thrown).toBeInstanceOf(PulumiStepError);
     expect((thrown as PulumiStepError).retryable).toBe(false);
   });

@@ -308,7 +308,8 @@ export class ServerStack {
         continue;
       }
       if (lock.hostname !== hostname() || typeof lock.pid !== 'number' || processAlive(lock.pid)) continue;
-      await rm(path, { force: true });
+      // The file backend keeps the lock's attributes beside it.
+      await Promise.all([rm(path, { force: true }), rm(`${path}.attrs`, { force: true })]);
       this.opts.log('warn', `Removed stale Pulumi lock of stack ${this.name} left by pid ${lock.pid}, which no longer runs`);
       removed++;
     }
