@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { apiFor } from './helpers/api.js';
 import { joinBot, leave } from './helpers/bot.js';
 import { startControllerProcess, type ControllerProcess } from './helpers/controller-process.js';
+import { watchCommandLines } from './helpers/cmdline-watch.js';
 import { makeDoWorld, type DoWorld } from './helpers/do-world.js';
 import { readmeCommands, REPO_ROOT } from './helpers/readme.js';
 import { waitUntil } from './helpers/wait.js';
@@ -41,6 +42,9 @@ describe('a droplet per session', () => {
       console.log('Actions that errored:', [...world.fake.state.actions.values()].filter((a) => a.error), world.fake.backgroundErrors);
     });
     const api = apiFor(controller.url);
+    // Every process of the cycle (controller, Pulumi worker, CLI, provider plugin, ssh): none may carry
+    // the token on its command line, where `ps` shows it to every user of the machine.
+    const commandLines = watchCommandLines([world.fake.token]);
     const base = listed();
     expect((await api.start()).status).toBe(202);
     const running = await waitUntil('running', async () => (await api.server()).phase === 'running' && api.server(), 120_000);
@@ -77,6 +81,7 @@ describe('a droplet per session', () => {
       ['update', 'succeeded', 'ood: start by admin-token'],
     ]);
     await operatorReadsHistory();
+    expect(commandLines.stop()).toEqual([]);
 
     // Again, from the snapshot just taken: the block is there.
     expect((await api.start()).status).toBe(202);
