@@ -8,6 +8,7 @@ import type { OrphanWatch } from './drivers/digitalocean/orphans.js';
 import type { Driver, StackUpdate } from './drivers/driver.js';
 import { STACK_HISTORY_WAIT_MS, within } from './drivers/stack-history.js';
 import { Estimates } from './estimates.js';
+import { ImageBuildRunningError, runningImageBuild } from './image-build-mark.js';
 import { LobbyService } from './lobby/lobby-service.js';
 import { CostMeter } from './cost/cost-meter.js';
 import { Notifier } from './notify/notifier.js';
@@ -186,6 +187,9 @@ export class Controller {
         const current = this.store.servers.get(id)!;
         const starting = desired === 'up' && current.desired === 'down';
         if (starting && !options.overrideBudget) this.meter.checkBudget(id, this.store.servers.list());
+        // Read inside the write lock: `ood image build` sets its mark, then reads the phase under the same lock.
+        const build = starting ? runningImageBuild(this.config.dataDir, id) : null;
+        if (build) throw new ImageBuildRunningError(build);
         this.store.servers.setDesired(id, desired, who.actor, now);
         this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: who.detail ?? null });
         if (starting) this.notifier.starting(id, this.displayName(who.actor), this.estimates.of(id, current.phaseSince).start, now);

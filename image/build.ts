@@ -5,13 +5,15 @@ import type { DriverEnv } from '../controller/drivers/create.js';
 import type { DoClient } from '../controller/drivers/digitalocean/api/client.js';
 import { powerDownDroplet, waitUntilListed } from '../controller/drivers/digitalocean/droplet-actions.js';
 import { sshKeyPair, userData } from '../controller/drivers/digitalocean/keys.js';
-import { ownSnapshots, snapshotName } from '../controller/drivers/digitalocean/snapshot-names.js';
+import { ownSnapshots } from '../controller/drivers/digitalocean/snapshot-names.js';
+import { chooseStartImage, imageSnapshotName } from '../controller/drivers/digitalocean/start-image.js';
 import { SshHost } from '../controller/drivers/digitalocean/ssh-host.js';
 import { StackProcess } from '../controller/drivers/digitalocean/stack-process.js';
 import { DIGITALOCEAN_API } from '../controller/config/env.js';
 import { snapshotPrefix, type Config, type ServerConfig } from '../controller/config/schema.js';
 import { messageOf } from '../controller/errors.js';
 import type { Logger } from '../controller/log.js';
+import { claimServerForBuild } from './build-guard.js';
 import { ImageBuildError } from './errors.js';
 import { runPlaybook } from './playbook.js';
 
@@ -34,23 +36,40 @@ export interface ImageBuildOptions {
   /** One line of progress for a person. */
   say: (line: string) => void;
   clock?: () => number;
+  /** Build for a server that is not archived (its session goes on; the build is not what it resumes). */
+  force?: boolean;
+  /** Make the build the server's next start even when it has session snapshots (their worlds are not in it). */
+  useNow?: boolean;
+  /** Aborted on SIGINT/SIGTERM: the step under way is left and the builder destroyed. */
+  signal?: AbortSignal;
 }
 
 export interface ImageBuildResult {
   snapshot: { id: string; name: string; sizeGigabytes: number };
   logFile: string;
+  /** Whether the server's next start boots this image (`--use-now`, or its first build). */
+  usedNow: boolean;
 }
 
 /**
  * `ood image build`: a builder droplet in its own stack (`ood-image-<server>`), SSH, the playbook with
- * live progress, shutdown, snapshot `<prefix>-<unix seconds>` confirmed listed, then the builder
- * destroyed, also when a step failed (unless asked to keep it).
+ * live progress, shutdown, snapshot `<prefix>-image-<unix seconds>` confirmed listed, then the builder
+ * destroyed, also when a step failed or the build was interrupted (unless asked to keep it). While it
+ * runs, a mark in the data dir keeps the server from starting and names the builder's stack for the
+ * orphan watch; the snapshot becomes the server's start image only when chosen (start-image.ts).
  */
 export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult> {
   const clock = o.clock ?? Date.now;
   const dir = join(o.config.dataDir, 'image-builds');
   mkdirSync(dir, { recursive: true });
-  const logFile = join(dir, `${Math.floor(clock() / 1000)}.log`);
+  const build = String(Math.floor(clock() / 1000));
+  const logFile = join(dir, `${build}.log`);
+  const { release, hasSessions } = claimServerForBuild({
+    dataDir: o.config.dataDir,
+    mark: { server: o.server.id, build, pid: process.pid, stack: `ood-image-${o.server.id}`, startedAt: new Date(clock()).toISOString() },
+    force: o.force ?? false,
+    say: o.say,
+  });
   const secrets = mkdtempSync(join(dir, 'keys-'));
   const client = sshKeyPair(`ood-image-${o.server.id}`);
   const host = sshKeyPair(`ood-image-${o.server.id}-host`);
@@ -74,20 +93,25 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
   const ssh = new SshHost(15_000);
   let builder: { id: number; ip: string } | undefined;
   let failed = true;
+  // Every wait gives way to an abort; the stack operation under way is let finish before the destroy.
+  const step = <T>(work: Promise<T>): Promise<T> => abortable(work, o.signal);
+  let stackBusy: Promise<unknown> = Promise.resolve();
   try {
-    const base = o.fromServer ? await newestSnapshotOf(o) : o.base;
+    const base = o.fromServer ? await step(newestSnapshotOf(o)) : o.base;
     o.say(`Creating the builder droplet from ${base} (${o.server.digitalocean.size} in ${o.server.digitalocean.region})…`);
     await stack.setConfig({ 'ood:image': { value: base } });
-    const { outputs } = await stack.up(`ood: image build for ${o.server.id}`);
+    const up = stack.up(`ood: image build for ${o.server.id}`);
+    stackBusy = up.catch(() => undefined);
+    const { outputs } = await step(up);
     builder = { id: Number(outputs.dropletId), ip: String(outputs.ipv4) };
     o.say(`Builder droplet ${builder.id} is at ${builder.ip}; waiting for SSH…`);
     const target = { host: builder.ip, port: 22, username: 'root', privateKey: client.private, hostKey: host.public };
-    await ssh.waitReady(target, 5 * 60_000, 2_000);
+    await step(ssh.waitReady(target, 5 * 60_000, 2_000));
     const knownHosts = join(secrets, 'known_hosts');
     writeFileSync(knownHosts, `${builder.ip} ${host.public}\n`);
-    if (o.world) await uploadWorld(ssh, target, o.world, secrets);
+    if (o.world) await step(uploadWorld(ssh, target, o.world, secrets));
     o.say(`Running the playbook (log: ${logFile})`);
-    const result = await runPlaybook({
+    const result = await step(runPlaybook({
       host: builder.ip,
       user: 'root',
       privateKeyFile: keyFile,
@@ -95,7 +119,7 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
       extraVars: { minecraft_server_port: o.server.game.port, minecraft_rcon_port: o.server.game.rconPort, ...o.vars, minecraft_prepare_snapshot: true },
       logFile,
       onProgress: (p) => o.say(`  [${p.n}/${p.of}] ${p.task} (${Math.round(p.elapsedMs / 1000)} s)`),
-    });
+    }));
     o.say(`Playbook done in ${Math.round(result.elapsedMs / 1000)} s: ${result.changed} changed, ${result.ok} ok`);
     if (o.world) {
       // Uploaded before the play as root; the game's user exists only now. (The connection is the one
@@ -105,16 +129,28 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
     }
     await ssh.close();
     o.say('Shutting the builder down for a consistent snapshot…');
-    await powerDownDroplet(o.api, builder.id, 2 * 60_000, 2_000);
-    const name = snapshotName(snapshotPrefix(o.config.servers, o.server), Math.floor(clock() / 1000));
+    await step(powerDownDroplet(o.api, builder.id, 2 * 60_000, 2_000));
+    const prefix = snapshotPrefix(o.config.servers, o.server);
+    const name = imageSnapshotName(prefix, Math.floor(clock() / 1000));
     o.say(`Taking snapshot ${name}…`);
-    const action = await o.api.dropletAction(builder.id, { type: 'snapshot', name });
-    await o.api.waitForAction(action.id, { timeoutMs: 60 * 60_000, pollMs: 2_000 });
-    const snapshot = await waitUntilListed(o.api, name, builder.id, 30 * 60_000, 2_000);
-    o.say(`Snapshot ${name} (id ${snapshot.id}, ${snapshot.size_gigabytes} GB) is listed: servers start from it now`);
+    const action = await step(o.api.dropletAction(builder.id, { type: 'snapshot', name }));
+    await step(o.api.waitForAction(action.id, { timeoutMs: 60 * 60_000, pollMs: 2_000 }));
+    const snapshot = await step(waitUntilListed(o.api, name, builder.id, 30 * 60_000, 2_000));
+    const sessions = ownSnapshots((await o.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })), prefix);
+    // The first build of a server that never saved a session is its start image; later ones only when asked.
+    const usedNow = o.useNow === true || (sessions.length === 0 && !hasSessions);
+    if (usedNow) {
+      await chooseStartImage(o.config.dataDir, o.server.id, { snapshotId: snapshot.id, name: snapshot.name, chosenAt: new Date(clock()).toISOString() });
+      o.say(`Snapshot ${name} (id ${snapshot.id}, ${snapshot.size_gigabytes} GB) is listed: ${o.server.id}'s next start boots it` +
+        (sessions.length > 0 || hasSessions ? ` (--use-now: not its newest session snapshot ${sessions[0]?.name ?? ''}, whose world is not in it)` : ''));
+    } else {
+      o.say(`Snapshot ${name} (id ${snapshot.id}, ${snapshot.size_gigabytes} GB) is listed. ${o.server.id} still starts from its newest session snapshot ` +
+        `${sessions[0]?.name ?? ''}: build with --use-now to start from the new image instead (its world, not the sessions')`);
+    }
     failed = false;
-    return { snapshot: { id: snapshot.id, name: snapshot.name, sizeGigabytes: snapshot.size_gigabytes }, logFile };
+    return { snapshot: { id: snapshot.id, name: snapshot.name, sizeGigabytes: snapshot.size_gigabytes }, logFile, usedNow };
   } catch (err) {
+    if (o.signal?.aborted) throw new ImageBuildError(`Image build for ${o.server.id} was interrupted (log: ${logFile})`, { cause: err });
     throw new ImageBuildError(`Image build for ${o.server.id} failed: ${messageOf(err)}${messageOf(err).includes(logFile) ? '' : ` (log: ${logFile})`}`, { cause: err });
   } finally {
     await ssh.close();
@@ -122,10 +158,24 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
     if (o.keepBuilder && builder) {
       o.say(`Kept builder droplet ${builder.id} at ${builder.ip} as asked; it bills until you run \`pulumi destroy --stack ood-image-${o.server.id}\` or delete it in the console`);
     } else {
-      o.say(failed ? 'Removing the builder droplet after the failure…' : 'Removing the builder droplet…');
-      await stack.destroy(`ood: image build for ${o.server.id} ${failed ? 'failed' : 'done'}`);
+      o.say(o.signal?.aborted ? 'Interrupted: removing the builder droplet…' : failed ? 'Removing the builder droplet after the failure…' : 'Removing the builder droplet…');
+      await stackBusy;
+      await stack.destroy(`ood: image build for ${o.server.id} ${o.signal?.aborted ? 'interrupted' : failed ? 'failed' : 'done'}`);
     }
+    // Only once the builder is gone (a failed destroy leaves the mark to a dead process: the orphan watch reports it).
+    release();
   }
+}
+
+/** `work`, or a rejection as soon as `signal` aborts (the work itself goes on; the caller cleans up after it). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new ImageBuildError('interrupted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new ImageBuildError('interrupted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 async function newestSnapshotOf(o: ImageBuildOptions): Promise<string> {

@@ -173,19 +173,21 @@ program
 const imageCmd = program.command('image').description('the base image droplets start from');
 imageCmd
   .command('build')
-  .description('make a snapshot <prefix>-<unix seconds> of a fresh Minecraft host: builder droplet, Ansible playbook, snapshot, builder removed')
+  .description('make a snapshot <prefix>-image-<unix seconds> of a fresh Minecraft host: builder droplet, Ansible playbook, snapshot, builder removed')
   .option('--for <server>', 'the DigitalOcean server the image is for (default: the only one)')
   .option('--base <slug>', 'the stock image the builder starts from', 'debian-13-x64')
   .option('--from-server <server>', "start from that server's newest snapshot instead, keeping its world (a rebuild)")
   .option('--world <path>', 'seed a world: a directory, .zip or .tar.gz holding level.dat')
   .option('--keep-builder', 'keep the builder droplet afterwards, for debugging (it bills until deleted)')
+  .option('--use-now', "make the image the server's next start even though it has session snapshots (their worlds are not in it)")
+  .option('--force', 'build even though the server is not archived (its running session is not in the image)')
   .option('--host <address>', 'only run the playbook on a machine you already have (SSH as root); no droplet, no snapshot')
   .option('--jar <file>', 'a server.jar on this machine to install')
   .option('--jar-url <url>', "where the host downloads server.jar from (with --jar-sha256)")
   .option('--jar-sha256 <hex>', 'the sha256 server.jar must have')
   .option('--accept-eula', "accept Mojang's EULA (https://aka.ms/MinecraftEULA) in eula.txt")
   .option('-e, --var <key=value...>', 'more playbook variables (see ansible/README.md)')
-  .action(async (opts: { for?: string; base: string; fromServer?: string; world?: string; keepBuilder?: boolean; host?: string; jar?: string; jarUrl?: string; jarSha256?: string; acceptEula?: boolean; var?: string[] }) => {
+  .action(async (opts: { for?: string; base: string; fromServer?: string; world?: string; keepBuilder?: boolean; useNow?: boolean; force?: boolean; host?: string; jar?: string; jarUrl?: string; jarSha256?: string; acceptEula?: boolean; var?: string[] }) => {
     const { config } = loaded();
     const vars: Record<string, unknown> = {};
     if (opts.jar) vars.minecraft_server_jar_src = opts.jar;
@@ -209,6 +211,15 @@ imageCmd
     if (!env.digitalocean.token) throw new ConfigError('DIGITALOCEAN_TOKEN is not set: create a read/write token in the DigitalOcean console (API → Tokens) and export it');
     const { DoClient } = await import('../drivers/digitalocean/api/client.js');
     const { createLogger } = await import('../log.js');
+    // Ctrl-C or a kill: the build leaves its step and removes its builder and keys; a second signal quits at once.
+    const interrupted = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (interrupted.signal.aborted) process.exit(130);
+      say(`${signal}: stopping the build and removing its builder droplet (${signal} again quits at once, leaving it to the orphan watch)`);
+      interrupted.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const result = await buildImage({
       config,
       server,
@@ -218,6 +229,9 @@ imageCmd
       ...(fromServer ? { fromServer } : {}),
       ...(opts.world ? { world: opts.world } : {}),
       keepBuilder: opts.keepBuilder ?? false,
+      force: opts.force ?? false,
+      useNow: opts.useNow ?? false,
+      signal: interrupted.signal,
       vars,
       log: createLogger(config.log.level === 'debug' ? 'debug' : 'warn'),
       say,

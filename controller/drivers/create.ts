@@ -1,6 +1,7 @@
 import { DIGITALOCEAN_API, type OodEnv } from '../config/env.js';
 import { snapshotPrefix, type Config, type ServerConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { runningImageBuilds } from '../image-build-mark.js';
 import type { Logger } from '../log.js';
 import { DoClient } from './digitalocean/api/client.js';
 import { DigitalOceanDriver } from './digitalocean/do-driver.js';
@@ -38,7 +39,8 @@ export class DriverFactory {
     if (cloud.length === 0) return undefined;
     const api = this.api(cloud[0]![0]);
     const servers = cloud.map(([server, driver]) => ({ server, stackDropletId: () => driver.stackDropletId() }));
-    return new OrphanWatch(() => findOrphans(api, servers, { remove: this.config.orphans.remove, log }), log);
+    const buildsRunning = () => new Set(runningImageBuilds(this.config.dataDir).map((b) => b.server));
+    return new OrphanWatch(() => findOrphans(api, servers, { remove: this.config.orphans.remove, log, buildsRunning }), log);
   }
 
   /** DigitalOcean's sizes and their prices, for the cost meter; undefined when no server runs there. */

@@ -11,6 +11,7 @@ import { addressKey } from '../net/address-key.js';
 import { may } from '../store/people.js';
 import type { PeopleRepo } from '../store/people.js';
 import { BudgetError } from '../cost/cost-meter.js';
+import { ImageBuildRunningError } from '../image-build-mark.js';
 import { motd, readyIn } from './lobby-texts.js';
 import { PerMinuteLimit } from './wake-limits.js';
 import type { AuditRepo } from '../store/audit.js';
@@ -202,6 +203,7 @@ export class LobbyService {
       this.guard.woke(`minecraft:${name}`, address, now);
     } catch (err) {
       if (err instanceof BudgetError) return `${id} would go past this month's budget; ask its admin`;
+      if (err instanceof ImageBuildRunningError) return `${id} is getting a new base image (build ${err.mark.build}); try again when it is done`;
       throw err;
     }
     this.d.log.info({ name, address }, 'Woken by a join');

@@ -22,6 +22,7 @@ import { loadOrCreateKeys, type ServerKeys } from './keys.js';
 import { PROCESS_UP, RemoteGame } from './remote-game.js';
 import { ownSnapshots } from './snapshot-names.js';
 import { SnapshotRecordFile } from './snapshot-record.js';
+import { chosenStartImage, spendStartImage, startImagePath } from './start-image.js';
 import { SshHost, type SshTarget } from './ssh-host.js';
 
 export interface DigitalOceanDriverDeps {
@@ -134,7 +135,8 @@ export class DigitalOceanDriver implements Driver {
       (await this.deps.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })),
       this.deps.prefix,
     );
-    const newest = own[0];
+    // Image builds' hook: a start image chosen by `ood image build`, if recorded, wins (start-image.ts).
+    const newest = (await this.chosenStartImage()) ?? own[0];
     if (!newest) {
       throw new CloudError(
         `No snapshot named ${this.deps.prefix}-<unix seconds> exists in this DigitalOcean account, so there is nothing to start ` +
@@ -148,6 +150,7 @@ export class DigitalOceanDriver implements Driver {
     // Seen now, so the address players are told is known as the server moves on to booting.
     this.current = await this.watch.current(true);
     if (this.current) await writeFileDurably(this.provisionedFile, `${JSON.stringify({ dropletId: this.current.id })}\n`);
+    if (this.current) await spendStartImage(this.deps.dataDir, this.deps.server.id, this.current.image.id);
     return `Created droplet ${String(outputs.dropletId)} at ${String(outputs.ipv4)} from ${newest.name} (snapshot ${newest.id})`;
   }
 
@@ -158,6 +161,8 @@ export class DigitalOceanDriver implements Driver {
     await this.serverKeys();
     // Invariant 7: before the droplet can change again, its snapshot record stops speaking for it.
     await this.record.forget(droplet.id);
+    // Made from the chosen start image (a provision cut off before it could say so): the choice is spent.
+    await spendStartImage(this.deps.dataDir, this.deps.server.id, droplet.image.id);
     let note = '';
     if (droplet.status === 'off') {
       const action = await this.deps.api.dropletAction(droplet.id, { type: 'power_on' });
@@ -294,6 +299,21 @@ export class DigitalOceanDriver implements Driver {
     }
     await rm(this.cutOffFile, { force: true });
     return pending.length > 0 ? `; settled ${pending.length} create(s) a cut-off update left pending` : '';
+  }
+
+  /** The start image `ood image build` chose for the next start, if one is recorded; it must still be listed. */
+  private async chosenStartImage(): Promise<{ id: string; name: string } | undefined> {
+    const chosen = chosenStartImage(this.deps.dataDir, this.deps.server.id);
+    if (!chosen) return undefined;
+    const listed = (await this.deps.api.listSnapshots()).find((s) => s.id === chosen.snapshotId);
+    if (!listed) {
+      throw new CloudError(
+        `The start image chosen by \`ood image build\` (${chosen.name}, snapshot ${chosen.snapshotId}) is not listed in DigitalOcean: ` +
+          `build again, or delete ${startImagePath(this.deps.dataDir, this.deps.server.id)} to start from the newest session snapshot`,
+        false,
+      );
+    }
+    return { id: listed.id, name: listed.name };
   }
 
   private get provisionedFile(): string {

@@ -4,7 +4,7 @@ import type { DoClient } from './api/client.js';
 import type { Droplet, Snapshot } from './api/types.js';
 
 export interface Orphan {
-  kind: 'droplet' | 'stack';
+  kind: 'droplet' | 'stack' | 'builder';
   /** The server it looks like it belongs to, when its tag names one. */
   server: string | null;
   dropletId: number;
@@ -24,7 +24,11 @@ export interface OwnedDroplets {
  * is gone. Pure reading unless `remove` is set; then a stray droplet is deleted only when it is off
  * and a listed snapshot of it exists: never destroy what is not proven saved.
  */
-export async function findOrphans(api: DoClient, servers: readonly OwnedDroplets[], options: { remove: boolean; log: Logger }): Promise<Orphan[]> {
+export async function findOrphans(
+  api: DoClient,
+  servers: readonly OwnedDroplets[],
+  options: { remove: boolean; log: Logger; buildsRunning?: () => ReadonlySet<string> },
+): Promise<Orphan[]> {
   const droplets = await api.listDroplets('ood');
   const owned = new Map<string, number | null>();
   for (const s of servers) owned.set(s.server, await s.stackDropletId());
@@ -59,7 +63,36 @@ export async function findOrphans(api: DoClient, servers: readonly OwnedDroplets
       orphans.push({ kind: 'stack', server, dropletId: id, removed: false, message: `Stack ood-${server} records droplet ${id}, which no longer exists; \`pulumi refresh\` on that stack forgets it` });
     }
   }
+  if (options.buildsRunning) orphans.push(...(await strayBuilders(api, new Set(owned.keys()), options.buildsRunning(), options.remove)));
   for (const o of orphans) options.log.warn({ droplet: o.dropletId, server: o.server }, o.message);
+  return orphans;
+}
+
+/**
+ * Builder droplets (`ood-image-<server>`, tagged `ood-image-builder`) whose `ood image build` no longer
+ * runs (killed, or its clean-up failed). A builder holds no session's world, only the image being
+ * built, so with `remove` it is deleted; only builders named for a configured server are touched.
+ */
+async function strayBuilders(api: DoClient, servers: ReadonlySet<string>, running: ReadonlySet<string>, remove: boolean): Promise<Orphan[]> {
+  const orphans: Orphan[] = [];
+  for (const droplet of await api.listDroplets('ood-image-builder')) {
+    const server = droplet.name.startsWith('ood-image-') && servers.has(droplet.name.slice('ood-image-'.length)) ? droplet.name.slice('ood-image-'.length) : null;
+    if (server !== null && running.has(server)) continue;
+    let message = `Builder droplet ${droplet.id} (${droplet.name}, ${droplet.status}) is left by an \`ood image build\` that no longer runs; it is billed until deleted`;
+    let removed = false;
+    if (remove && server !== null) {
+      try {
+        await api.deleteDroplet(droplet.id);
+        removed = true;
+        message += `; deleted it (a builder holds no session; run \`pulumi stack rm ood-image-${server} --force\` if its stack remains)`;
+      } catch (err) {
+        message += `; could not delete it: ${messageOf(err)}`;
+      }
+    } else {
+      message += server === null ? '; not deleted: it is named for no configured server' : `; delete it in the console or run \`pulumi destroy --stack ood-image-${server}\``;
+    }
+    orphans.push({ kind: 'builder', server, dropletId: droplet.id, message, removed });
+  }
   return orphans;
 }
 
