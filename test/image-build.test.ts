@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -79,8 +79,11 @@ describe('ood image build', () => {
     const progress = res.stdout.split('\n').filter((l) => /^ {2}\[\d+\/\d+\] .+ \(\d+ s\)$/.test(l));
     expect(progress.length).toBeGreaterThan(10);
     expect(progress.some((l) => /Install Java|java/i.test(l))).toBe(true);
-    expect(res.stdout).toMatch(/Snapshot ood-\d+ \(id \d+, [\d.]+ GB\) is listed/);
-    expect(snapshots()).toEqual([expect.stringMatching(/^ood-\d{10}$/)]);
+    // A build's name never makes it a start image: the first build of a server is recorded as one.
+    expect(res.stdout).toMatch(/Snapshot ood-(.+-)?image-\d+ \(id \d+, [\d.]+ GB\) is listed: survival's next start boots it/);
+    expect(snapshots()).toEqual([expect.stringMatching(/^ood-(.+-)?image-\d{10}$/)]);
+    expect(JSON.parse(readFileSync(join(work, 'data', 'servers', 'survival', 'start-image.json'), 'utf8'))).toMatchObject({ name: snapshots()[0] });
+    expect(existsSync(join(work, 'data', 'image-builds', 'running', 'survival.json'))).toBe(false);
     expect(droplets()).toEqual([]);
   }, 20 * 60_000);
 });
