@@ -56,7 +56,7 @@ export class Controller {
     this.estimates = new Estimates(store.journal);
     const interrupted = store.journal.closeInterrupted(clock());
     if (interrupted > 0) log.warn({ interrupted }, 'Found steps cut off by a stop of the controller; observing again before acting');
-    const drivers = new DriverFactory(config, env, log);
+    const drivers = new DriverFactory(config, env, log, store.ownSnapshots);
     const made = config.servers.map((server) => {
       const lobby =
         server.lobby.mode === 'off'

@@ -5,12 +5,13 @@ import type { DriverEnv } from '../controller/drivers/create.js';
 import type { DoClient } from '../controller/drivers/digitalocean/api/client.js';
 import { powerDownDroplet, waitUntilListed } from '../controller/drivers/digitalocean/droplet-actions.js';
 import { sshKeyPair, userData } from '../controller/drivers/digitalocean/keys.js';
-import { ownSnapshots } from '../controller/drivers/digitalocean/snapshot-names.js';
+import { fromApi, ownSnapshots, type SnapshotScope } from '../controller/drivers/digitalocean/snapshot-names.js';
+import { installationId } from '../controller/installation-id.js';
 import { chooseStartImage, imageSnapshotName } from '../controller/drivers/digitalocean/start-image.js';
 import { SshHost } from '../controller/drivers/digitalocean/ssh-host.js';
 import { StackProcess } from '../controller/drivers/digitalocean/stack-process.js';
 import { DIGITALOCEAN_API } from '../controller/config/env.js';
-import { snapshotPrefix, type Config, type ServerConfig } from '../controller/config/schema.js';
+import type { Config, ServerConfig } from '../controller/config/schema.js';
 import { messageOf } from '../controller/errors.js';
 import type { Logger } from '../controller/log.js';
 import { claimServerForBuild } from './build-guard.js';
@@ -130,13 +131,14 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
     await ssh.close();
     o.say('Shutting the builder down for a consistent snapshot…');
     await step(powerDownDroplet(o.api, builder.id, 2 * 60_000, 2_000));
-    const prefix = snapshotPrefix(o.config.servers, o.server);
-    const name = imageSnapshotName(prefix, Math.floor(clock() / 1000));
+    // The installation's id and the server's in the name: another installation on the account never takes it.
+    const scope = await scopeOf(o, o.server);
+    const name = imageSnapshotName(`${scope.base}-${scope.installation}-${scope.server}`, Math.floor(clock() / 1000));
     o.say(`Taking snapshot ${name}…`);
     const action = await step(o.api.dropletAction(builder.id, { type: 'snapshot', name }));
     await step(o.api.waitForAction(action.id, { timeoutMs: 60 * 60_000, pollMs: 2_000 }));
     const snapshot = await step(waitUntilListed(o.api, name, builder.id, 30 * 60_000, 2_000));
-    const sessions = ownSnapshots((await o.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })), prefix);
+    const sessions = ownSnapshots((await o.api.listSnapshots()).map(fromApi), scope, new Set());
     // The first build of a server that never saved a session is its start image; later ones only when asked.
     const usedNow = o.useNow === true || (sessions.length === 0 && !hasSessions);
     if (usedNow) {
@@ -180,11 +182,17 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
 
 async function newestSnapshotOf(o: ImageBuildOptions): Promise<string> {
   const from = o.fromServer!;
-  const prefix = snapshotPrefix(o.config.servers, from);
-  const newest = ownSnapshots((await o.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })), prefix)[0];
-  if (!newest) throw new ImageBuildError(`Server ${from.id} has no snapshot ${prefix}-<unix seconds> to rebuild from`);
+  const scope = await scopeOf(o, from);
+  // Proven by name (this process has no store): for a snapshot adopted by hand, pass its id as --base.
+  const newest = ownSnapshots((await o.api.listSnapshots()).map(fromApi), scope, new Set())[0];
+  if (!newest) throw new ImageBuildError(`Server ${from.id} has no snapshot ${scope.base}-${scope.installation}-${scope.server}-<unix seconds> to rebuild from (for one adopted by hand, pass its id as --base)`);
   o.say(`Rebuilding from ${from.id}'s newest snapshot ${newest.name}, world and all`);
   return newest.id;
+}
+
+/** Whose snapshots (snapshot-names.ts): the same scope the server's driver uses. */
+async function scopeOf(o: ImageBuildOptions, server: ServerConfig): Promise<SnapshotScope> {
+  return { base: server.digitalocean.snapshotPrefix ?? 'ood', installation: await installationId(o.config.dataDir), server: server.id };
 }
 
 /** Puts a world (directory, .zip or .tar.gz) into /srv/minecraft/world on the builder, before the playbook runs. */

@@ -34,7 +34,7 @@ describe('the cost meter and the budget on DigitalOcean', () => {
     expect((await api.stop()).status).toBe(202);
     await waitUntil('archived', async () => (await phase()) === 'archived', 180_000, 250);
     // The snapshot list is read for the meter just after the stop.
-    await waitUntil('the snapshot to be metered', () => serving.controller.store.billing.snapshotsSince(0).some((s) => s.deletedAt === null && /^ood-\d+$/.test(s.name)), 15_000);
+    await waitUntil('the snapshot to be metered', () => serving.controller.store.billing.snapshotsSince(0).some((s) => s.deletedAt === null && /^ood-[0-9a-f]{8}-world-\d+$/.test(s.name)), 15_000);
 
     const cost = (await api.call('GET', '/api/cost')).body as unknown as CostJson;
     expect(cost.sessions).toHaveLength(1);

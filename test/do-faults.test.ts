@@ -35,7 +35,7 @@ describe('DigitalOcean faults', () => {
       const s = await api.server();
       return s.phase === 'failed' && s;
     }, 120_000);
-    expect(failed.lastError).toMatch(/Snapshot ood-\d+ of droplet \d+ failed: .*errored.*The droplet is kept/);
+    expect(failed.lastError).toMatch(/Snapshot ood-[0-9a-f]{8}-world-\d+ of droplet \d+ failed: .*errored.*The droplet is kept/);
     expect(dropletsOf(world).map((d) => d.status)).toEqual(['off']);
     expect(snapshotsOf(world)).toHaveLength(1);
 

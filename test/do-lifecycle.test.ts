@@ -66,7 +66,7 @@ describe('a droplet per session', () => {
     const afterFirst = listed();
     expect(afterFirst).toHaveLength(2);
     const first = afterFirst.find((n) => !base.includes(n));
-    expect(first).toMatch(/^ood-\d{10}$/);
+    expect(first).toMatch(/^ood-[0-9a-f]{8}-world-\d{10}$/);
     expect((await api.server()).lastError).toBeNull();
 
     // Every start and stop is an update in the stack's history, with who and why.

@@ -1,5 +1,6 @@
 import { DIGITALOCEAN_API, type OodEnv } from '../config/env.js';
-import { snapshotPrefix, type Config, type ServerConfig } from '../config/schema.js';
+import type { Config, ServerConfig } from '../config/schema.js';
+import type { OwnSnapshotRepo } from '../store/own-snapshots.js';
 import { ConfigError } from '../errors.js';
 import { runningImageBuilds } from '../image-build-mark.js';
 import type { Logger } from '../log.js';
@@ -25,12 +26,14 @@ export class DriverFactory {
     private readonly config: Config,
     private readonly env: DriverEnv,
     private readonly log: Logger,
+    /** Where each server's own snapshots are recorded (the store's `ownSnapshots`). */
+    private readonly owned: OwnSnapshotRepo,
   ) {}
 
   /** The driver `server.driver` names. */
   create(server: ServerConfig, log: Logger, clock: () => number, hooks: LocalDriverHooks = {}): Driver {
     if (server.driver === 'local') return new LocalDriver(server, this.config.dataDir, this.env.childEnv, log, clock, hooks);
-    return createDigitalOceanDriver(server, this.config, this.env, this.api(server.id), log, clock);
+    return createDigitalOceanDriver(server, this.config, this.env, this.api(server.id), this.owned, log, clock);
   }
 
   /** The orphan watch over every DigitalOcean server, or undefined when there is none. */
@@ -59,12 +62,14 @@ export class DriverFactory {
   }
 }
 
-function createDigitalOceanDriver(server: ServerConfig, config: Config, env: DriverEnv, api: DoClient, log: Logger, clock: () => number): Driver {
+function createDigitalOceanDriver(server: ServerConfig, config: Config, env: DriverEnv, api: DoClient, owned: OwnSnapshotRepo, log: Logger, clock: () => number): Driver {
   const token = env.digitalocean.token!;
   const { digitalocean: cloud, game } = server;
   return new DigitalOceanDriver({
     server,
-    prefix: snapshotPrefix(config.servers, server),
+    // Fixed per server, not derived from how many servers the config has (adding one changes nothing).
+    base: server.digitalocean.snapshotPrefix ?? 'ood',
+    owned,
     dataDir: config.dataDir,
     api,
     log,

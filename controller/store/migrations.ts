@@ -138,4 +138,18 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX sessions_anonymous ON sessions (expires_at) WHERE identity IS NULL;
   `,
+  // Which cloud snapshots are a server's own: those its stops made, and those an admin adopted. A server
+  // boots and prunes only these, so a snapshot of another installation on the same account is never touched.
+  `
+  CREATE TABLE own_snapshots (
+    server        TEXT NOT NULL,
+    snapshot_id   TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    source        TEXT NOT NULL CHECK (source IN ('stop', 'adopted', 'upgrade')),
+    journal_id    INTEGER,
+    recorded_at   INTEGER NOT NULL,
+    PRIMARY KEY (server, snapshot_id)
+  );
+  `,
 ];

@@ -3,6 +3,7 @@ import { BillingRepo } from './billing.js';
 import { openDb, type Db } from './db.js';
 import { JournalRepo } from './journal.js';
 import { OneTimeTokenRepo } from './one-time-tokens.js';
+import { OwnSnapshotRepo } from './own-snapshots.js';
 import { PeopleRepo } from './people.js';
 import { ServerRepo } from './servers.js';
 import { SessionRepo } from './sessions.js';
@@ -18,6 +19,7 @@ export class Store {
   readonly tokens: OneTimeTokenRepo;
   readonly sessions: SessionRepo;
   readonly billing: BillingRepo;
+  readonly ownSnapshots: OwnSnapshotRepo;
 
   constructor(readonly db: Db) {
     this.servers = new ServerRepo(db);
@@ -28,6 +30,7 @@ export class Store {
     this.tokens = new OneTimeTokenRepo(db);
     this.sessions = new SessionRepo(db);
     this.billing = new BillingRepo(db);
+    this.ownSnapshots = new OwnSnapshotRepo(db);
   }
 
   static open(path: string): Store {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ export interface DoWorld {
   dir: string;
   configPath: string;
   dataDir: string;
+  /** The installation id written into the data dir (controller/installation-id.ts): the base image is named with it. */
+  installation: string;
   fake: FakeDo;
   machines: LoopbackMachines;
   /** What the controller needs in its environment: the fake API, the real `pulumi` CLI and OoD's provider plugin. */
@@ -30,8 +33,12 @@ export interface DoWorld {
  * server `world` on the digitalocean driver whose stacks run through the real `pulumi` CLI (built from
  * its Go module by test/pulumi/build.sh) with OoD's provider plugin (test/pulumi/provider/).
  */
-export async function makeDoWorld(options: { server?: Record<string, unknown>; fake?: FakeDoOptions; baseImage?: boolean } = {}): Promise<DoWorld> {
+export async function makeDoWorld(options: { server?: Record<string, unknown>; fake?: FakeDoOptions; baseImage?: boolean; installation?: string } = {}): Promise<DoWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'ood-do-'));
+  // An installation of its own, as `ood serve` makes on first start; the base image is named with it.
+  const installation = options.installation ?? randomBytes(4).toString('hex');
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(join(dir, 'data', 'installation-id'), `${installation}\n`);
   const binDir = await realPulumiBinDir();
   // A droplet boots in about a second alone; on a loaded 2-core CI machine sshd once took over 30 s.
   const machines = new LoopbackMachines({ baseDir: join(dir, 'cloud'), bootTimeoutMs: 120_000 });
@@ -44,7 +51,8 @@ export async function makeDoWorld(options: { server?: Record<string, unknown>; f
     writeFileSync(join(disk, 'srv', 'minecraft', 'server.properties'), 'online-mode=false\nmotd=OoD on a droplet\nood-test-everybody-op=true\nenable-rcon=false\n');
     const archive = join(dir, 'base.tar.gz');
     execFileSync('tar', ['--create', '--gzip', '--file', archive, '--directory', disk, '.']);
-    fake.addSnapshot({ name: `ood-${Math.floor(Date.now() / 1000) - 86_400}`, archive, sizeGigabytes: 1 });
+    // Named as the server's own (installation and server id): proven, so the first start boots it.
+    fake.addSnapshot({ name: `ood-${installation}-world-${Math.floor(Date.now() / 1000) - 86_400}`, archive, sizeGigabytes: 1 });
   }
   const config = {
     dataDir: './data',
@@ -69,6 +77,7 @@ export async function makeDoWorld(options: { server?: Record<string, unknown>; f
     dir,
     configPath,
     dataDir: join(dir, 'data'),
+    installation,
     fake,
     machines,
     env: realPulumiEnv({ binDir, pulumiHome: join(dir, 'pulumi-home'), doToken: fake.token, doApiUrl: fake.url, passphrase: 'ood-test-passphrase', providerTimeScale: PROVIDER_TIME_SCALE }),

@@ -20,15 +20,18 @@ import { DropletStop, type ServerStackLike } from './droplet-stop.js';
 import { DropletWatch } from './droplet-watch.js';
 import { loadOrCreateKeys, type ServerKeys } from './keys.js';
 import { PROCESS_UP, RemoteGame } from './remote-game.js';
-import { ownSnapshots } from './snapshot-names.js';
 import { SnapshotRecordFile } from './snapshot-record.js';
+import type { OwnSnapshotRepo } from '../../store/own-snapshots.js';
+import { installationId } from '../../installation-id.js';
 import { chosenStartImage, spendStartImage, startImagePath } from './start-image.js';
 import { SshHost, type SshTarget } from './ssh-host.js';
 
 export interface DigitalOceanDriverDeps {
   server: ServerConfig;
-  /** Snapshot names are `<prefix>-<unix seconds>` (config `snapshotPrefix`). */
-  prefix: string;
+  /** Snapshot names are `<base>-<installation id>-<server>-<unix seconds>` (base: config `snapshotPrefix`, else `ood`). */
+  base: string;
+  /** The store's record of the server's own snapshots (made by its stops, or adopted). */
+  owned: OwnSnapshotRepo;
   dataDir: string;
   api: DoClient;
   /** Opens the server's Pulumi stack with the program built from its keys (`infra/stack.ts`). */
@@ -73,7 +76,8 @@ export class DigitalOceanDriver implements Driver {
       api: deps.api,
       watch: this.watch,
       record: this.record,
-      prefix: deps.prefix,
+      scope: async () => ({ base: deps.base, installation: await installationId(deps.dataDir), server: server.id }),
+      owned: deps.owned,
       keep: server.digitalocean.keepSnapshots,
       deadlines: server.deadlines,
       stack: () => this.openStack(),
@@ -131,16 +135,14 @@ export class DigitalOceanDriver implements Driver {
     const settled = await this.settleCutOffUpdate(ctx.why);
     const existing = await this.watch.current(true);
     if (existing) return `Droplet ${existing.id} (${existing.status}) already exists; not creating another${settled}${await this.finishStack(existing, ctx.why)}`;
-    const own = ownSnapshots(
-      (await this.deps.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })),
-      this.deps.prefix,
-    );
+    // Only a snapshot proven the server's own, newest by DigitalOcean's clock (snapshot-names.ts).
+    const own = await this.stopper.ownSnapshots();
     // Image builds' hook: a start image chosen by `ood image build`, if recorded, wins (start-image.ts).
     const newest = (await this.chosenStartImage()) ?? own[0];
     if (!newest) {
       throw new CloudError(
-        `No snapshot named ${this.deps.prefix}-<unix seconds> exists in this DigitalOcean account, so there is nothing to start ` +
-          `${this.deps.server.id} from: build the image first (\`ood image build\`), then press Start again`,
+        `No snapshot of ${this.deps.server.id}'s own (named ${this.deps.base}-${await installationId(this.deps.dataDir)}-${this.deps.server.id}-<unix seconds>, or adopted) exists in this DigitalOcean account, so there is nothing to start ` +
+          `it from: build the image first (\`ood image build\`), or claim a snapshot you made by hand with \`ood snapshots adopt ${this.deps.server.id} <name or id>\`, then press Start again`,
         false,
       );
     }
@@ -234,10 +236,7 @@ export class DigitalOceanDriver implements Driver {
   }
 
   async archives(): Promise<ArchiveInfo[]> {
-    const own = ownSnapshots(
-      (await this.deps.api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })),
-      this.deps.prefix,
-    );
+    const own = await this.stopper.ownSnapshots();
     return own.map((s) => ({ name: s.name, ts: s.ts, bytes: Math.round(s.sizeGigabytes * 1024 ** 3) }));
   }
 

@@ -8,8 +8,10 @@ import { powerDownDroplet, waitUntilListed } from './droplet-actions.js';
 import type { Droplet, Snapshot } from './api/types.js';
 import type { StackUpdate } from '../driver.js';
 import type { DropletWatch } from './droplet-watch.js';
-import { ownSnapshots, snapshotName, snapshotsToPrune } from './snapshot-names.js';
+import type { OwnSnapshotRepo } from '../../store/own-snapshots.js';
+import { fromApi, nextSnapshotSeconds, ownSnapshots, snapshotName, snapshotsToPrune, type OwnSnapshot, type SnapshotScope } from './snapshot-names.js';
 import type { SnapshotRecord, SnapshotRecordFile } from './snapshot-record.js';
+import { adoptUpgraded } from './snapshot-upgrade.js';
 
 /** What the driver needs of its Pulumi stack (`infra/stack.ts` `ServerStack`). */
 export interface ServerStackLike {
@@ -30,7 +32,10 @@ export interface DropletStopDeps {
   api: DoClient;
   watch: DropletWatch;
   record: SnapshotRecordFile;
-  prefix: string;
+  /** Whose snapshots these are (names `<base>-<installation>-<server>-<unix seconds>`). */
+  scope: () => Promise<SnapshotScope>;
+  /** The store's record of the server's own snapshots: what each stop made, what an admin adopted. */
+  owned: OwnSnapshotRepo;
   keep: number;
   deadlines: Deadlines;
   stack: () => Promise<ServerStackLike>;
@@ -78,6 +83,9 @@ export class DropletStop {
       throw new CloudError(`Snapshot ${pending.name} of droplet ${droplet.id} failed: ${err.message}. The droplet is kept, powered off, with the world on it; press Stop to try the snapshot again`, false, { cause: err });
     }
     const snapshot = await this.waitListed(pending.name, droplet.id);
+    const { server } = await this.deps.scope();
+    // Recorded before anything may be destroyed: from now on this is the server's newest world, by proof.
+    this.deps.owned.record({ server, snapshotId: snapshot.id, name: snapshot.name, createdAt: Date.parse(snapshot.created_at), source: 'stop' }, this.deps.clock());
     await record.write({ saved: { dropletId: droplet.id, snapshotId: snapshot.id, name: snapshot.name, sizeGigabytes: snapshot.size_gigabytes } });
     return `Snapshot ${snapshot.name} (id ${snapshot.id}, ${snapshot.size_gigabytes} GB) of droplet ${droplet.id} completed and is listed`;
   }
@@ -99,19 +107,53 @@ export class DropletStop {
       watch.stale();
       notes.push(`deleted droplet ${left.id}, which the stack did not own`);
     }
+    // A 204 is no proof: archived (and billed no more) only once DigitalOcean answers 404 for the droplet.
+    for (const id of new Set([droplet?.id, left?.id].filter((i): i is number => i !== undefined))) await this.confirmGone(id);
     notes.push(await this.prune(saved?.snapshotId));
     return notes.join('; ');
   }
 
-  /** Deletes all but the newest `keep` of this server's snapshots, never the one just confirmed nor one a droplet runs from. */
+  /** Waits (briefly) until GET /v2/droplets/:id answers 404; a droplet still there fails the step, which is retried until the destroying deadline. */
+  private async confirmGone(id: number): Promise<void> {
+    const until = performance.now() + 30_000;
+    for (;;) {
+      const still = await this.deps.api.getDroplet(id);
+      if (!still || still.status === 'archive') return;
+      if (performance.now() + this.pollMs > until) {
+        this.deps.watch.stale();
+        throw new CloudError(`DigitalOcean accepted the deletion of droplet ${id}, but it still exists (${still.status}) and is billed; deleting it again`, true);
+      }
+      await new Promise((r) => setTimeout(r, this.pollMs));
+    }
+  }
+
+  /**
+   * Deletes all but the newest `keep` of this server's snapshots. Never the one just confirmed, the last
+   * stop's, one a droplet runs from, nor one OoD did not make (adopted ones stay until an admin deletes them).
+   */
   async prune(confirmedId: string | undefined): Promise<string> {
-    const { api, watch, prefix, keep } = this.deps;
-    const own = ownSnapshots((await api.listSnapshots()).map((s) => ({ id: s.id, name: s.name, sizeGigabytes: s.size_gigabytes })), prefix);
+    const { api, watch, keep, owned } = this.deps;
+    const scope = await this.deps.scope();
+    const own = await this.ownSnapshots();
     const running = await watch.current();
-    const keepIds = new Set([confirmedId, running ? String(running.image.id) : undefined].filter((id): id is string => id !== undefined));
+    const records = owned.list(scope.server);
+    const keepIds = new Set(
+      [confirmedId, owned.lastStop(scope.server)?.snapshotId, running ? String(running.image.id) : undefined, ...records.filter((r) => r.source === 'adopted').map((r) => r.snapshotId)].filter(
+        (id): id is string => id !== undefined,
+      ),
+    );
     const doomed = snapshotsToPrune(own, keep, keepIds);
     for (const snapshot of doomed) await api.deleteSnapshot(snapshot.id);
     return doomed.length ? `pruned ${doomed.map((s) => s.name).join(', ')}` : `nothing to prune (${own.length} snapshot${own.length === 1 ? '' : 's'})`;
+  }
+
+  /** The server's own snapshots as listed now, newest first (snapshot-names.ts). */
+  async ownSnapshots(): Promise<OwnSnapshot[]> {
+    const scope = await this.deps.scope();
+    const listed = (await this.deps.api.listSnapshots()).map(fromApi);
+    adoptUpgraded({ owned: this.deps.owned, server: scope.server, listed, record: await this.deps.record.read(), now: this.deps.clock(), log: this.deps.log });
+    const recorded = new Set(this.deps.owned.list(scope.server).map((r) => r.snapshotId));
+    return ownSnapshots(listed, scope, recorded);
   }
 
   private get pollMs(): number {
@@ -127,7 +169,7 @@ export class DropletStop {
 
   /** The snapshot action for this droplet: the one asked for before a crash, or a new one. */
   private async pendingFor(droplet: Droplet, known: SnapshotRecord): Promise<{ name: string; actionId: number }> {
-    const { api, record, prefix, clock } = this.deps;
+    const { api, record, clock } = this.deps;
     const pending = known.pending?.dropletId === droplet.id ? known.pending : undefined;
     if (pending?.actionId !== undefined) return { name: pending.name, actionId: pending.actionId };
     if (pending) {
@@ -138,7 +180,9 @@ export class DropletStop {
         return { name: pending.name, actionId: asked.id };
       }
     }
-    const name = snapshotName(prefix, Math.floor(clock() / 1000));
+    // Never older than a listed one: a clock that once ran ahead must not make the next world look older.
+    const scope = await this.deps.scope();
+    const name = snapshotName(scope, nextSnapshotSeconds(clock(), await this.ownSnapshots(), scope));
     // Written before asking, so a crash right after the request still knows a snapshot may be on its way.
     await record.write({ pending: { dropletId: droplet.id, name, askedAt: clock() } });
     const action = await api.dropletAction(droplet.id, { type: 'snapshot', name });
