@@ -5,6 +5,8 @@ import { DIGITALOCEAN_API } from './config/env.js';
 import type { Config } from './config/schema.js';
 import { DriverFactory, type DriverEnv } from './drivers/create.js';
 import type { OrphanWatch } from './drivers/digitalocean/orphans.js';
+import { DigitalOceanDriver } from './drivers/digitalocean/do-driver.js';
+import { SnapshotAdoptError } from './drivers/digitalocean/droplet-stop.js';
 import type { Driver, StackUpdate } from './drivers/driver.js';
 import { STACK_HISTORY_WAIT_MS, within } from './drivers/stack-history.js';
 import { Estimates } from './estimates.js';
@@ -214,6 +216,15 @@ export class Controller {
 
   archives(id: string) {
     return this.server(id).driver.archives();
+  }
+
+  /** `ood snapshots adopt`: claims a snapshot as the server's own (DigitalOcean servers only), audited. */
+  async adoptSnapshot(id: string, ref: string, who: Request): Promise<{ id: string; name: string }> {
+    const driver = this.server(id).driver;
+    if (!(driver instanceof DigitalOceanDriver)) throw new SnapshotAdoptError(`Server ${id} does not run on DigitalOcean; only DigitalOcean snapshots are adopted`);
+    const adopted = await driver.adoptSnapshot(ref);
+    this.store.audit.add({ at: this.clock(), actor: who.actor, source: who.source, action: 'snapshot adopted', server: id, detail: `${adopted.name} (id ${adopted.id})` });
+    return adopted;
   }
 
   /** A server's lobby (undefined when its lobby.mode is off). */

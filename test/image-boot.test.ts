@@ -99,7 +99,10 @@ describe('boot what was built', () => {
     });
     mkdirSync(join(work, 'cloud', 'snapshots'), { recursive: true });
     fake = await startFakeDigitalOcean({ machines, dataDir: join(work, 'cloud', 'snapshots'), ipBase: '127.0.5' });
-    fake.addSnapshot({ name: `ood-${Math.floor(Date.now() / 1000) - 86_400}`, archive, sizeGigabytes: bytes / 1e9 });
+    // Named as the server's own in this installation (controller/installation-id.ts), as `ood image build` names it.
+    mkdirSync(join(work, 'data'), { recursive: true });
+    writeFileSync(join(work, 'data', 'installation-id'), 'b007b007\n');
+    fake.addSnapshot({ name: `ood-b007b007-world-${Math.floor(Date.now() / 1000) - 86_400}`, archive, sizeGigabytes: bytes / 1e9 });
   }, PLAYBOOK_TIMEOUT_MS + 10 * 60_000);
 
   it('runs a session on it through the DigitalOcean driver: start, join, change, stop into a snapshot, start again with the change', async () => {
@@ -143,7 +146,7 @@ describe('boot what was built', () => {
     console.log(`image boot: stop to archived ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(droplets()).toEqual([]);
     const first = listed().find((name) => !base.includes(name));
-    expect(first).toMatch(/^ood-\d{10}$/);
+    expect(first).toMatch(/^ood-b007b007-world-\d{10}$/);
     expect((await api.server()).lastError).toBeNull();
     // The stop went the driver's way: saved over RCON through the tunnel, then supervisorctl stop.
     const details = (await api.journal()).map((entry) => entry.detail ?? '');

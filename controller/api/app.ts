@@ -18,6 +18,7 @@ import { createWeb, type Web, type WebOptions } from '../web/web.js';
 import { sessionOf } from '../web/session.js';
 import { localAdminLink } from '../web/auth/local-admin.js';
 import { serverJson, type ServerJson } from './server-json.js';
+import { SnapshotAdoptError } from '../drivers/digitalocean/droplet-stop.js';
 
 const requestBody = z
   .strictObject({
@@ -212,6 +213,19 @@ export function createApp(controller: Controller, options: { adminToken: string;
   api.get('/orphans', (ctx) => {
     const seen = controller.orphans();
     ctx.body = seen === null ? { checkedAt: null, orphans: [] } : { checkedAt: new Date(seen.at).toISOString(), orphans: seen.orphans };
+  });
+  // `ood snapshots adopt`: a snapshot OoD did not make becomes the server's own only when an admin says so.
+  api.post('/servers/:id/snapshots/adopt', async (ctx) => {
+    if (!isAdmin(ctx)) throw new HttpError(403, 'only an admin may adopt a snapshot');
+    const body = ctx.request.body as { snapshot?: unknown } | undefined;
+    const ref = typeof body?.snapshot === 'string' ? body.snapshot.trim() : '';
+    if (!/^[\w.:-]{1,255}$/.test(ref)) throw new HttpError(400, 'send {"snapshot": "<name or id>"}');
+    try {
+      ctx.body = { adopted: await controller.adoptSnapshot(ctx.params.id!, ref, who(ctx)) };
+    } catch (err) {
+      if (err instanceof SnapshotAdoptError) throw new HttpError(409, err.message);
+      throw err;
+    }
   });
   api.get('/servers/:id/archives', async (ctx) => {
     const archives = await controller.archives(ctx.params.id!);

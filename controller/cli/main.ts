@@ -4,7 +4,6 @@ import { readAdminToken } from '../admin-token.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
-import { snapshotPrefix } from '../config/schema.js';
 import { usd } from '../cost/billing.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { describeGame } from '../game/command.js';
@@ -170,6 +169,15 @@ program
     printTable(['ARCHIVE', 'CREATED', 'SIZE'], archives.map((a) => [a.name, at(a.createdAt), humanBytes(a.bytes)]));
   });
 
+const snapshotsCmd = program.command('snapshots').description("a DigitalOcean server's snapshots");
+snapshotsCmd
+  .command('adopt <server> <snapshot>')
+  .description("claim a snapshot OoD did not make (by name or id) as the server's own: it may start from it, and never prunes it")
+  .action(async (id: string, snapshot: string) => {
+    const adopted = await client().adoptSnapshot(id, snapshot);
+    process.stdout.write(`${id} adopted snapshot ${adopted.name} (id ${adopted.id}); its next start boots it if it is the newest of its own\n`);
+  });
+
 const imageCmd = program.command('image').description('the base image droplets start from');
 imageCmd
   .command('build')
@@ -252,7 +260,7 @@ configCmd
       process.stdout.write(`  ${s.id}: ${s.driver} driver, game port ${s.game.port}, idle stop after ${formatDuration(s.idle.emptyAfter)} empty / ${formatDuration(s.idle.neverJoined)} unjoined${keeps}\n`);
       if (s.driver === 'digitalocean') {
         const d = s.digitalocean;
-        process.stdout.write(`    droplet: ${d.size} in ${d.region}, from the newest snapshot ${snapshotPrefix(config.servers, s)}-<unix seconds>, keeps ${d.keepSnapshots}; SSH from ${d.sshSources.join(', ')}${d.domain ? `; DNS ${s.id}.${d.domain}` : ''}\n`);
+        process.stdout.write(`    droplet: ${d.size} in ${d.region}, from the newest of its own snapshots ${s.digitalocean.snapshotPrefix ?? 'ood'}-<installation>-${s.id}-<unix seconds> (or adopted), keeps ${d.keepSnapshots}; SSH from ${d.sshSources.join(', ')}${d.domain ? `; DNS ${s.id}.${d.domain}` : ''}\n`);
       } else {
         process.stdout.write(`    game: ${game}\n`);
       }

@@ -240,6 +240,11 @@ export class DigitalOceanDriver implements Driver {
     return own.map((s) => ({ name: s.name, ts: s.ts, bytes: Math.round(s.sizeGigabytes * 1024 ** 3) }));
   }
 
+  /** Claims a listed snapshot as this server's own (`ood snapshots adopt`; droplet-stop.ts). */
+  adoptSnapshot(ref: string): Promise<{ id: string; name: string }> {
+    return this.stopper.adopt(ref);
+  }
+
   stackHistory(): Promise<StackUpdate[]> {
     return this.history.get();
   }

@@ -13,6 +13,9 @@ import { fromApi, nextSnapshotSeconds, ownSnapshots, snapshotName, snapshotsToPr
 import type { SnapshotRecord, SnapshotRecordFile } from './snapshot-record.js';
 import { adoptUpgraded } from './snapshot-upgrade.js';
 
+/** A snapshot to adopt that is not listed, or whose name is not unique. */
+export class SnapshotAdoptError extends Error {}
+
 /** What the driver needs of its Pulumi stack (`infra/stack.ts` `ServerStack`). */
 export interface ServerStackLike {
   setConfig(values: Record<string, { value: string; secret?: boolean }>): Promise<void>;
@@ -154,6 +157,23 @@ export class DropletStop {
     adoptUpgraded({ owned: this.deps.owned, server: scope.server, listed, record: await this.deps.record.read(), now: this.deps.clock(), log: this.deps.log });
     const recorded = new Set(this.deps.owned.list(scope.server).map((r) => r.snapshotId));
     return ownSnapshots(listed, scope, recorded);
+  }
+
+  /**
+   * `ood snapshots adopt`: claims a listed snapshot (by id, or by a name only one snapshot has) as the
+   * server's own, say one an admin made by hand or a base image built before snapshot names held the
+   * installation id. It is booted from like the server's others but never pruned.
+   */
+  async adopt(ref: string): Promise<{ id: string; name: string }> {
+    const listed = (await this.deps.api.listSnapshots()).map(fromApi);
+    const byId = listed.find((s) => s.id === ref);
+    const byName = listed.filter((s) => s.name === ref);
+    if (!byId && byName.length > 1) throw new SnapshotAdoptError(`${byName.length} snapshots are named ${ref} (ids ${byName.map((s) => s.id).join(', ')}): adopt one by its id`);
+    const snapshot = byId ?? byName[0];
+    if (!snapshot) throw new SnapshotAdoptError(`No snapshot with id or name ${ref} is listed in this DigitalOcean account (\`doctl compute snapshot list\` shows them)`);
+    const { server } = await this.deps.scope();
+    this.deps.owned.record({ server, snapshotId: snapshot.id, name: snapshot.name, createdAt: snapshot.createdAt, source: 'adopted' }, this.deps.clock());
+    return { id: snapshot.id, name: snapshot.name };
   }
 
   private get pollMs(): number {

@@ -6,7 +6,7 @@ import { silentLogger } from '../../log.js';
 import { Store } from '../../store/store.js';
 import type { DoClient } from './api/client.js';
 import type { Snapshot } from './api/types.js';
-import { DropletStop } from './droplet-stop.js';
+import { DropletStop, SnapshotAdoptError } from './droplet-stop.js';
 import type { DropletWatch } from './droplet-watch.js';
 import { snapshotName, type SnapshotScope } from './snapshot-names.js';
 import { SnapshotRecordFile } from './snapshot-record.js';
@@ -88,6 +88,21 @@ describe('which snapshots are a server’s own', () => {
     expect((await a.stop.ownSnapshots()).map((s) => s.id)).toEqual(['2', '1']);
     await a.stop.prune('2');
     expect(cloud.snapshots.map((s) => s.id)).toEqual(['1', '2']);
+  });
+
+  it('ood snapshots adopt claims a listed snapshot by id or by a name only it has, never an unlisted or ambiguous one', async () => {
+    const cloud = account();
+    const a = installation(cloud.api, 'aaaa1111');
+    cloud.add('1', 'ood-1764000000', T0);
+    cloud.add('2', 'copy', T0 + 1);
+    cloud.add('3', 'copy', T0 + 2);
+    expect(await a.stop.ownSnapshots()).toEqual([]);
+    await expect(a.stop.adopt('ood-1764000001')).rejects.toThrow(SnapshotAdoptError);
+    await expect(a.stop.adopt('copy')).rejects.toThrow(/2 snapshots are named copy \(ids 2, 3\): adopt one by its id/);
+    expect(await a.stop.adopt('ood-1764000000')).toEqual({ id: '1', name: 'ood-1764000000' });
+    expect(await a.stop.adopt('3')).toEqual({ id: '3', name: 'copy' });
+    expect((await a.stop.ownSnapshots()).map((s) => s.id)).toEqual(['3', '1']);
+    expect(a.store.ownSnapshots.list('world').map((r) => r.source)).toEqual(['adopted', 'adopted']);
   });
 
   it('upgrade: old-style snapshots this server’s stops made (journal) are adopted; others are not', async () => {
