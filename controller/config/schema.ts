@@ -38,11 +38,11 @@ const digitalOceanDriver = z.strictObject({
   size: z.string().min(1).default('s-1vcpu-2gb'),
   /** A domain whose DNS DigitalOcean serves: the server gets an A record `<id>.<domain>`, short TTL. */
   domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'expected a domain like example.com').optional(),
-  /** Snapshots `<prefix>-<unix seconds>` to keep; older ones are deleted after each stop. */
+  /** The server's own snapshots to keep; older ones it made are deleted after each stop. */
   keepSnapshots: z.number().int().min(1).default(2),
   /**
-   * How this server's snapshots are named. Unset: `ood` when the config has one DigitalOcean server,
-   * `ood-<id>` when it has several, so no server ever starts from another's world.
+   * The start of this server's snapshot names, `<prefix>-<installation>-<id>-<unix seconds>`; unset: `ood`.
+   * Ownership is proven by the installation and server ids (and the store), never by this prefix alone.
    */
   snapshotPrefix: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$/, 'expected lower-case letters, digits and dashes, like ood-survival').optional(),
   /** Where SSH (port 22) may come from: OoD's own address, ideally. RCON is never opened. */
