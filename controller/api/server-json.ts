@@ -41,12 +41,18 @@ function formatServer(view: ServerView) {
 }
 
 /**
- * What needs a person now, beyond lastError: a failed server whose game still runs is not watched
- * for idleness and keeps its host (on a cloud, keeps billing) until someone starts or stops it.
+ * What needs a person now, beyond lastError: a failed server whose game still runs (or may: no probe
+ * answered) is not watched for idleness, and a failed one whose droplet is still there keeps billing,
+ * until someone starts or stops it.
  */
 export function alertOf(view: ServerView): string | null {
-  if (view.state.phase !== 'failed' || view.observation?.power !== 'on') return null;
-  return 'failed with the game still running: it is not stopped when idle and its host keeps running until someone starts or stops it';
+  const o = view.observation;
+  if (view.state.phase !== 'failed' || !o || o.host !== 'present') return null;
+  if (o.power === 'on') return 'failed with the game still running: it is not stopped when idle and its host keeps running until someone starts or stops it';
+  if (o.power === 'unknown') return 'failed, and whether the game still runs is unknown (no probe reached it): its host keeps running, and on a cloud is billed, until someone starts or stops it';
+  // A droplet bills while it exists, on or off; a local directory costs nothing.
+  if (o.machine !== undefined) return `failed with its droplet still there (${o.machine === 'on' ? 'on' : 'off'}): it is billed until someone starts or stops the server`;
+  return null;
 }
 
 export type ServerJson = ReturnType<typeof formatServer>;

@@ -37,6 +37,8 @@ const starting: Observation = { host: 'present', power: 'on', game: 'silent', pl
 const dropletOnGameStopped: Observation = { ...stopped, machine: 'on' };
 const dropletOff: Observation = { ...stopped, machine: 'off' };
 const dropletUp: Observation = { ...up, machine: 'on' };
+/** A droplet that is on, but neither SSH nor the status ping reached the game. */
+const unprobed: Observation = { host: 'present', machine: 'on', power: 'unknown', game: 'silent', players: null };
 
 /** Time in phase defaults to phaseSince's age; a row may give what the loop measured instead. */
 type Row = [name: string, s: Partial<ServerState>, o: Observation, expected: Record<string, unknown>, timing?: Partial<Timing>];
@@ -111,6 +113,15 @@ const table: Row[] = [
   ['booting a powered-off droplet boots it (the step powers it on)', { phase: 'booting', desired: 'up' }, dropletOff, { kind: 'act', step: 'boot' }],
   ['running on a droplet whose game exited, wanted down, goes to powering_off', { phase: 'running' }, dropletOnGameStopped, { kind: 'move', to: 'powering_off' }],
   ['archived, a droplet found running is adopted', { desired: 'up' }, dropletUp, { kind: 'move', to: 'running' }],
+  // A probe that failed (SSH down, no status ping) tells nothing: the game may run, so it counts as present.
+  ['stopping, the game cannot be probed, waits rather than powering off', { phase: 'stopping' }, unprobed, { kind: 'wait' }],
+  ['stopping, the game cannot be probed past the deadline, fails and keeps the droplet', { phase: 'stopping' }, unprobed, { kind: 'fail', reason: expect.stringMatching(/could not tell whether the game still runs.*droplet is kept/) as unknown }, { inPhase: 121 * S }],
+  ['stopping long ago but just restarted, unprobed, waits (only time spent trying counts)', { phase: 'stopping', phaseSince: NOW - 3600 * S }, unprobed, { kind: 'wait' }, { inPhase: 0 }],
+  ['powering_off, the game cannot be probed, does not shut the droplet down', { phase: 'powering_off' }, unprobed, { kind: 'wait' }],
+  ['powering_off, unprobed past its deadlines, fails and keeps the droplet', { phase: 'powering_off' }, unprobed, { kind: 'fail', reason: expect.stringMatching(/could not tell whether the game still runs/) as unknown }, { inPhase: 181 * S }],
+  ['running, the game cannot be probed, wanted up, waits (players count as present)', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S }, unprobed, { kind: 'wait' }],
+  ['running, unprobed, wanted down, goes to stopping (not powering_off)', { phase: 'running' }, unprobed, { kind: 'move', to: 'stopping' }],
+  ['failed, asked down again, unprobed, resumes at stopping', { phase: 'failed', desired: 'down', desiredAt: NOW, requests: 5, progress: { requestsAtFailure: 4 } }, unprobed, { kind: 'move', to: 'stopping' }],
 ];
 
 describe('decide', () => {
@@ -128,5 +139,6 @@ describe('adopt', () => {
     expect(adopt('down', up)).toBe('stopping');
     expect(adopt('down', stopped)).toBe('powering_off');
     expect(adopt('up', stopped)).toBe('booting');
+    expect(adopt('down', unprobed)).toBe('stopping');
   });
 });

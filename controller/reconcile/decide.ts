@@ -45,12 +45,18 @@ const move = (to: Phase, reason: string): Decision => ({ kind: 'move', to, reaso
 const fail = (reason: string): Decision => ({ kind: 'fail', reason });
 const wait = (reason: string, until?: number): Decision => (until === undefined ? { kind: 'wait', reason } : { kind: 'wait', reason, until });
 
+const unprobedFor = (ms: number): string =>
+  `could not tell whether the game still runs for ${formatDuration(ms)} (SSH to its host failed and it answered no status ping); ` +
+  'the droplet is kept as it is, with the world on it: look at it in the DigitalOcean console, then press Stop again';
+
 /**
  * The phase that matches what is out there, for a server whose record cannot be trusted
  * (a host OoD had not recorded, or a person asking again after a failure).
  */
 export function adopt(desired: Desired, o: Observation): Phase {
   if (o.host === 'absent') return 'archived';
+  // A game that could not be probed may be running: it is stopped (and saved) before anything else.
+  if (o.power === 'unknown') return desired === 'down' ? 'stopping' : 'booting';
   if (o.power === 'on') {
     if (desired === 'down') return 'stopping';
     return o.game === 'answering' ? 'running' : 'booting';
@@ -92,7 +98,8 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, t: T
     case 'booting':
       if (o.host === 'absent') return fail('the host disappeared while booting');
       if (s.desired === 'down') return move(o.power === 'on' ? 'stopping' : 'powering_off', 'no longer wanted');
-      if (o.power === 'off') {
+      // Unknown too: the boot step waits for SSH and asks supervisord itself before starting anything.
+      if (o.power !== 'on') {
         const boots = s.progress.boots ?? 0;
         if (boots >= cfg.maxBoots) return fail(`the game exited ${boots} times while booting; see its log`);
         return act('boot', boots === 0 ? 'the game is not running' : 'the game exited while booting; starting it again');
@@ -129,10 +136,19 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, t: T
 
     case 'stopping':
       if (o.power === 'off') return move('powering_off', 'the game has stopped');
+      // Invariant 3: without a probe the game may still run; stopping the droplet now could lose the world.
+      if (o.power === 'unknown') {
+        if (inPhase > d.stopping) return fail(unprobedFor(d.stopping));
+        return wait('could not reach the droplet to save and stop the game; trying again');
+      }
       if (inPhase > d.stopping) return move('powering_off', `the game did not stop within ${formatDuration(d.stopping)}; stopping its process`);
       return act('stop_game', 'save the world and stop the game', { then: 'powering_off', giveUp: { to: 'powering_off' } });
 
     case 'powering_off':
+      if (o.power === 'unknown') {
+        if (inPhase > 3 * d.poweringOff) return fail(unprobedFor(inPhase));
+        return wait('could not reach the droplet to see whether the game has exited');
+      }
       if (o.power === 'off') {
         if (o.machine === 'on') return act('power_down', 'the game has exited; shutting the machine down for a consistent snapshot');
         return move('snapshotting', o.machine === 'off' ? 'the game has exited and the machine is off' : 'the game has exited');

@@ -157,7 +157,7 @@ export class ServerRunner {
     if (!this.trying || this.trying.phase !== state.phase || this.trying.since !== state.phaseSince) {
       this.trying = { phase: state.phase, since: state.phaseSince, at: mono };
     }
-    const silent = state.phase === 'running' && observation.power === 'on' && observation.game === 'silent';
+    const silent = state.phase === 'running' && observation.power !== 'off' && observation.game === 'silent';
     if (!silent) this.silentSince = undefined;
     else this.silentSince ??= mono;
     return { now, inPhase: mono - this.trying.at, silentFor: this.silentSince === undefined ? 0 : mono - this.silentSince };

@@ -24,8 +24,11 @@ export interface Players {
 export interface Observation {
   /** Whether the host (working directory / droplet) exists. */
   host: 'absent' | 'present';
-  /** Whether the game's process is running. */
-  power: 'on' | 'off';
+  /**
+   * Whether the game's process is running; `unknown` when no probe could tell (SSH to the droplet failed
+   * and the status ping was silent). Unknown counts as running: nothing is stopped or removed on it.
+   */
+  power: 'on' | 'off' | 'unknown';
   /**
    * Whether the machine under the game is powered on, for drivers whose host is a machine of its own
    * (a droplet: it can be on with the game stopped, and it must be off before its snapshot). Absent

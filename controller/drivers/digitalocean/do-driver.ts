@@ -116,9 +116,10 @@ export class DigitalOceanDriver implements Driver {
       this.game.status().catch((err: unknown) => this.debug('Could not ask supervisord over SSH', err)),
       statusPing(ip, this.deps.server.game.port, 1_000, { proxyProtocol: gameExpectsProxyHeader(this.deps.server) }).catch((err: unknown) => this.debug('Game did not answer a status ping', err)),
     ]);
-    // Without SSH (a droplet still booting, a dropped connection) the status ping alone tells.
-    const power = process ? (PROCESS_UP.has(process) ? 'on' : 'off') : ping ? 'on' : 'off';
-    if (power === 'off') return { host: 'present', machine: 'on', power, game: 'silent', players: null };
+    // Without SSH (a droplet still booting, a dropped connection) only an answering ping tells; a silent
+    // one says nothing: the game may still run, so it is unknown, never "off" (DESIGN: a failed probe counts as present).
+    const power = process ? (PROCESS_UP.has(process) ? 'on' : 'off') : ping ? 'on' : 'unknown';
+    if (power !== 'on') return { host: 'present', machine: 'on', power, game: 'silent', players: null };
     // The game runs on this droplet, however it got started: a "saved" record no longer speaks for it.
     if (await this.record.forget(droplet.id)) this.deps.log.warn({ droplet: droplet.id }, 'Forgot the snapshot record: the game runs on the droplet again');
     if (!ping) return { host: 'present', machine: 'on', power, game: 'silent', players: null };
