@@ -38,8 +38,8 @@ function listed(names: readonly string[]): string {
 }
 
 /**
- * The cost meter: a billing session per host life (opened when a server leaves archived, closed when it
- * is archived again, in the same transaction as the phase change), player time while running, the
+ * The cost meter: a billing session per host life (opened when the loop first sees the host, closed when
+ * it sees it gone or the server is archived, in the loop's transaction), player time while running, the
  * snapshots that exist after each stop, and DigitalOcean's prices, fetched at most daily and kept.
  */
 export class CostMeter {
@@ -67,12 +67,18 @@ export class CostMeter {
       moved: (m) => {
         this.recent = undefined;
         const server = this.server(m.server);
-        if (m.from === 'archived' && m.to !== 'archived') billing.open(m.server, server.driver, server.driver === 'digitalocean' ? server.digitalocean.size : null, m.at);
         if (m.from === 'running') this.leaveAll(m.server, m.at);
         if (m.to === 'archived') {
           billing.close(m.server, m.at);
           if (server.driver === 'digitalocean') setImmediate(() => void this.syncSnapshots(m.server));
         }
+      },
+      // A session is a host's life as observed: a create refused with 422 opens none, a droplet left on by a failure stays billed.
+      host: (h) => {
+        this.recent = undefined;
+        const server = this.server(h.server);
+        if (h.present) billing.open(h.server, server.driver, server.driver === 'digitalocean' ? server.digitalocean.size : null, h.at);
+        else billing.close(h.server, h.at);
       },
       presence: (p) => {
         this.recent = undefined;

@@ -51,6 +51,8 @@ export class ServerRunner {
   private again = false;
   private stopped = false;
   private lastObservation: Observation | null = null;
+  /** Whether the host existed at the last observation: the cost meter is told when that changes. */
+  private lastHost: Observation['host'] | undefined;
   /** Who the last successful probe saw online, to record sightings only on change. */
   private seen: ReadonlySet<string> = new Set();
   private readonly settings: DecideSettings;
@@ -129,6 +131,12 @@ export class ServerRunner {
     this.lastObservation = observation;
     let state = store.servers.get(this.id)!;
     const now = clock();
+    if (observation.host !== this.lastHost) {
+      // A host bills while it exists, whatever the phase (a failed create made none; a failed stop keeps one).
+      const present = observation.host === 'present';
+      store.db.transaction(() => this.deps.events?.host?.({ server: this.id, present, at: now }))();
+      this.lastHost = observation.host;
+    }
     if (state.phase === 'running') state = this.notePresence(state, observation, now);
     const timing = this.timing(state, observation, now);
     if (state.phase === 'failed' && observation.power === 'on') this.alarm(state, timing.now);

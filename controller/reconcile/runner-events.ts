@@ -18,6 +18,8 @@ export interface PhaseMove {
  */
 export interface RunnerEvents {
   moved?(move: PhaseMove): void;
+  /** The host was seen to exist, or to be gone, unlike the last observation (and on the runner's first one). */
+  host?(e: { server: string; present: boolean; at: number }): void;
   /** Who is online changed while running: `online` is everyone now. */
   presence?(e: { server: string; online: readonly string[]; at: number }): void;
   /** A running server became empty: the last player left (`afterPlay`), or nobody came. It stops at `stopsAt`. */
@@ -28,6 +30,7 @@ export interface RunnerEvents {
 export function allOf(...listeners: readonly RunnerEvents[]): RunnerEvents {
   return {
     moved: (m) => listeners.forEach((l) => l.moved?.(m)),
+    host: (h) => listeners.forEach((l) => l.host?.(h)),
     presence: (p) => listeners.forEach((l) => l.presence?.(p)),
     emptied: (e) => listeners.forEach((l) => l.emptied?.(e)),
   };

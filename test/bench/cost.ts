@@ -36,6 +36,8 @@ function headline(keepSnapshots: number): { total: number; droplets: number; sna
     const start = Date.UTC(2026, 10, 1 + day, 18);
     const moved = (from: string, to: string, at: number) => meter.events.moved?.({ server: 'survival', from: from as never, to: to as never, reason: 'bench', at, address: null });
     moved('archived', 'provisioning', start);
+    // The loop sees the droplet as soon as it is created: its session starts there.
+    meter.events.host?.({ server: 'survival', present: true, at: start });
     moved('provisioning', 'booting', start + START_OVERHEAD / 2);
     moved('booting', 'running', start + START_OVERHEAD);
     meter.events.presence?.({ server: 'survival', online: ['alex', 'sam'], at: start + START_OVERHEAD });
