@@ -16,6 +16,7 @@ import { CostMeter } from './cost/cost-meter.js';
 import { Notifier } from './notify/notifier.js';
 import { allOf } from './reconcile/runner-events.js';
 import { acquireLock } from './lock.js';
+import { removeOwnPulumiLocks } from './drivers/digitalocean/own-pulumi-locks.js';
 import type { Logger } from './log.js';
 import { ServerRunner, type ServerView } from './reconcile/loop.js';
 import type { Desired } from './reconcile/types.js';
@@ -99,6 +100,8 @@ export class Controller {
     try {
       const store = Store.open(join(config.dataDir, 'ood.db'));
       const env: DriverEnv = { childEnv: options.childEnv, digitalocean: { token: undefined, apiUrl: DIGITALOCEAN_API }, pulumiEnv: {}, ...options.env };
+      // Before any stack operation: holding the data dir, every lock in OoD's own Pulumi backend is a dead update's.
+      removeOwnPulumiLocks(config.dataDir, env.pulumiEnv, (path) => options.log.warn({ path }, `Removed a Pulumi lock left by an update that no longer runs: ${path}`));
       const urls = options.notifications ?? {};
       const notifyUrls = { ...(urls.discordUrl ? { discordUrl: urls.discordUrl } : {}), ...(urls.webhookUrl ? { webhookUrl: urls.webhookUrl } : {}) };
       return new Controller(config, store, release, options.log, env, options.clock ?? Date.now, options.failpoints ?? new Map(), notifyUrls);
