@@ -1,6 +1,6 @@
 /**
  * Faults a test switches on at any time. Counted faults (`rateLimit`, `serverErrors`,
- * `failDropletCreates`) apply to the next n requests they match and then wear off.
+ * `failDropletCreates`, `omitFromLists`) apply to the next n requests they match and then wear off.
  */
 import { ApiError } from './api-error.js';
 
@@ -21,6 +21,11 @@ export class Faults {
    */
   shutdownIgnored = false;
 
+  /** DELETE of a droplet answers 204 and leaves it as it was (a delete accepted that did not take). */
+  deletesIgnored = false;
+
+  private listsOmitting = 0;
+  private listsOmittingTag: string | undefined;
   private rateLimited = 0;
   private retryAfterSeconds = 1;
   private errorsLeft = 0;
@@ -46,11 +51,29 @@ export class Faults {
     this.createFailures = Array.from({ length: n }, () => how);
   }
 
+  /**
+   * The next `n` droplet listings (GET /v2/droplets) leave every droplet out, as a listing that lags
+   * behind a create does (only listings by `tag` when given); GET /v2/droplets/:id still finds them.
+   */
+  omitFromLists(n: number, tag?: string): void {
+    this.listsOmitting = n;
+    this.listsOmittingTag = tag;
+  }
+
+  /** Whether this listing (by `tag`, or null) leaves the droplets out (uses one count up). */
+  takeListOmission(tag: string | null): boolean {
+    if (this.listsOmitting <= 0 || (this.listsOmittingTag !== undefined && tag !== this.listsOmittingTag)) return false;
+    this.listsOmitting--;
+    return true;
+  }
+
   /** Back to a healthy API. */
   reset(): void {
     this.snapshotActions = 'ok';
     this.shutdownNeverFinishes = false;
     this.shutdownIgnored = false;
+    this.deletesIgnored = false;
+    this.listsOmitting = 0;
     this.rateLimited = 0;
     this.errorsLeft = 0;
     this.createFailures = [];

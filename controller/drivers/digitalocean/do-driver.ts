@@ -69,6 +69,8 @@ export class DigitalOceanDriver implements Driver {
     const { server } = deps;
     const root = join(deps.dataDir, 'servers', server.id);
     this.watch = new DropletWatch(deps.api, `ood-${server.id}`, deps.dropletMaxAgeMs ?? 30_000);
+    const provisioned = /"dropletId":(\d+)/.exec(existsSync(this.provisionedFile) ? readFileSync(this.provisionedFile, 'utf8') : '');
+    if (provisioned) this.watch.remember(Number(provisioned[1]));
     this.game = new RemoteGame(this.ssh, () => this.sshTarget());
     this.saving = new RconSession(server.deadlines.stopping);
     this.record = new SnapshotRecordFile(join(root, 'snapshot.json'));
@@ -150,6 +152,8 @@ export class DigitalOceanDriver implements Driver {
     const stack = await this.openStack();
     await stack.setConfig({ 'ood:image': { value: newest.id } });
     const { outputs } = await stack.up(`ood: ${ctx.why}`);
+    // Listings lag behind a create: the droplet just made is looked up by id if the list leaves it out.
+    if (Number(outputs.dropletId) > 0) this.watch.remember(Number(outputs.dropletId));
     // Seen now, so the address players are told is known as the server moves on to booting.
     this.current = await this.watch.current(true);
     if (this.current) await writeFileDurably(this.provisionedFile, `${JSON.stringify({ dropletId: this.current.id })}\n`);

@@ -10,6 +10,8 @@ import type { Droplet } from './api/types.js';
  */
 export class DropletWatch {
   private cached: { droplets: Droplet[]; at: number } | undefined;
+  /** The droplet OoD last knew of (seen listed, made by an update, or recorded in provisioned.json). */
+  private knownId: number | undefined;
 
   constructor(
     private readonly api: DoClient,
@@ -40,11 +42,23 @@ export class DropletWatch {
     this.cached = undefined;
   }
 
+  /** A droplet OoD knows exists (an update just made it): a listing without it is checked by id. */
+  remember(id: number): void {
+    this.knownId = id;
+    this.cached = undefined;
+  }
+
   private async all(fresh: boolean): Promise<Droplet[]> {
     const at = this.now();
     if (!fresh && this.cached && at - this.cached.at < this.maxAgeMs) return this.cached.droplets;
     // Droplets being deleted linger in the list for a moment as `archive`; they are no host.
-    const droplets = (await this.api.listDroplets(this.tag)).filter((d) => d.status !== 'archive');
+    let droplets = (await this.api.listDroplets(this.tag)).filter((d) => d.status !== 'archive');
+    if (droplets.length === 0 && this.knownId !== undefined) {
+      // A listing can lag behind a create: "absent" is concluded only from a 404 for the droplet OoD knew of.
+      const known = await this.api.getDroplet(this.knownId);
+      if (known && known.status !== 'archive') droplets = [known];
+    }
+    this.knownId = droplets.length === 1 ? droplets[0]!.id : droplets.length === 0 ? undefined : this.knownId;
     this.cached = { droplets, at };
     return droplets;
   }

@@ -18,7 +18,8 @@ export function dropletRoutes(r: Router, ctx: Ctx): void {
   r.add('GET', '/v2/droplets', (req) => {
     const tag = req.query.get('tag_name');
     const name = req.query.get('name');
-    const all = [...state.droplets.values()].filter((d) => (tag === null || d.tags.includes(tag)) && (name === null || d.name === name));
+    const omit = ctx.faults.takeListOmission(tag);
+    const all = omit ? [] : [...state.droplets.values()].filter((d) => (tag === null || d.tags.includes(tag)) && (name === null || d.name === name));
     const page = paginate(all, ctx.baseUrl(), req.path, req.query);
     return { status: 200, body: { droplets: page.items.map((d) => renderDroplet(d, state)), links: page.links, meta: page.meta } };
   });
@@ -28,7 +29,9 @@ export function dropletRoutes(r: Router, ctx: Ctx): void {
   r.add('GET', '/v2/droplets/:id', (req) => ({ status: 200, body: { droplet: renderDroplet(findDroplet(ctx, req), state) } }));
 
   r.add('DELETE', '/v2/droplets/:id', async (req) => {
-    await destroyDroplet(ctx, findDroplet(ctx, req));
+    const droplet = findDroplet(ctx, req);
+    if (ctx.faults.deletesIgnored) return { status: 204 };
+    await destroyDroplet(ctx, droplet);
     return { status: 204 };
   });
 
