@@ -1,8 +1,8 @@
 import { formatDuration } from '../../config/duration.js';
 import { CloudError } from '../../errors.js';
 import type { DoClient } from './api/client.js';
-import { DoActionError, DoTimeoutError } from './api/errors.js';
-import type { Snapshot } from './api/types.js';
+import { DoActionError, DoApiError, DoTimeoutError } from './api/errors.js';
+import type { Action, Snapshot } from './api/types.js';
 
 /**
  * Powers a droplet off as DigitalOcean advises: `shutdown`, then `power_off` when the shutdown does
@@ -12,7 +12,7 @@ import type { Snapshot } from './api/types.js';
 export async function powerDownDroplet(api: DoClient, id: number, timeoutMs: number, pollMs: number): Promise<string> {
   let why: string;
   try {
-    const shutdown = await api.dropletAction(id, { type: 'shutdown' });
+    const shutdown = await askOrJoin(api, id, 'shutdown');
     await api.waitForAction(shutdown.id, { timeoutMs, pollMs });
     const after = await api.getDroplet(id);
     if (!after || after.status === 'off') return `Shut droplet ${id} down`;
@@ -21,10 +21,26 @@ export async function powerDownDroplet(api: DoClient, id: number, timeoutMs: num
     if (!(err instanceof DoTimeoutError || err instanceof DoActionError)) throw err;
     why = `it did not shut down within ${formatDuration(timeoutMs)}: ${err.message}`;
   }
-  // A 422 "pending event" here is a retryable error of the step: the next attempt tries again.
-  const off = await api.dropletAction(id, { type: 'power_off' });
+  const off = await askOrJoin(api, id, 'power_off');
   await api.waitForAction(off.id, { timeoutMs, pollMs });
   return `Droplet ${id}: ${why}; powered it off`;
+}
+
+/**
+ * Asks for a power action, or, when DigitalOcean answers 422 "pending event" (the droplet already runs
+ * an action: the one an earlier attempt asked for before a kill -9 or a lost answer), returns that
+ * in-progress action to wait on instead: asking again can never succeed while it runs.
+ */
+async function askOrJoin(api: DoClient, id: number, type: 'shutdown' | 'power_off'): Promise<Action> {
+  try {
+    return await api.dropletAction(id, { type });
+  } catch (err) {
+    if (!(err instanceof DoApiError && err.status === 422 && /pending event/i.test(err.doMessage ?? ''))) throw err;
+    const pending = (await api.listDropletActions(id)).find((a) => a.status === 'in-progress');
+    // Finished in between: asking again is the next attempt's to do.
+    if (!pending) throw new CloudError(`Droplet ${id} had a pending action when asked to ${type}, and it has finished since; asking again`, true, { cause: err });
+    return pending;
+  }
 }
 
 /** A completed snapshot action is not enough: the snapshot must show in the list (it can lag). */
