@@ -173,6 +173,7 @@ describe('DigitalOcean driver robustness', () => {
     const cost = (await api.call('GET', '/api/cost')).body as unknown as CostJson;
     expect(cost.sessions).toHaveLength(1);
     const journal = await api.journal();
-    expect(journal.find((e) => e.step === 'destroy' && e.outcome === 'error')?.error ?? '').toMatch(/accepted the deletion of droplet \d+, but it still exists/);
+    // Through Pulumi the provider's own wait catches it; a droplet the stack did not own is checked by OoD (droplet-stop.test.ts).
+    expect(journal.find((e) => e.step === 'destroy' && e.outcome === 'error')?.error ?? '').toMatch(/still exists|waiting for state to become 'archive'/);
   }, 400_000);
 });

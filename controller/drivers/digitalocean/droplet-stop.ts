@@ -118,7 +118,7 @@ export class DropletStop {
 
   /** Waits (briefly) until GET /v2/droplets/:id answers 404; a droplet still there fails the step, which is retried until the destroying deadline. */
   private async confirmGone(id: number): Promise<void> {
-    const until = performance.now() + 30_000;
+    const until = performance.now() + Math.min(30_000, 15 * this.pollMs);
     for (;;) {
       const still = await this.deps.api.getDroplet(id);
       if (!still || still.status === 'archive') return;
