@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { processAlive } from './process-alive.js';
 
 /**
  * What `ood image build` writes before it makes its builder droplet, and removes when the builder is
@@ -37,7 +38,7 @@ export function imageBuildMarkPath(dataDir: string, server: string): string {
 /** The server's mark while its build process lives; null without one, or when that process is gone. */
 export function runningImageBuild(dataDir: string, server: string): ImageBuildMark | null {
   const mark = readMark(imageBuildMarkPath(dataDir, server));
-  return mark && alive(mark.pid) ? mark : null;
+  return mark && processAlive(mark.pid) ? mark : null;
 }
 
 /** Every mark whose process is alive (for the orphan watch: their builders are owned). */
@@ -48,7 +49,7 @@ export function runningImageBuilds(dataDir: string): ImageBuildMark[] {
     .filter((f) => f.endsWith('.json'))
     .flatMap((f) => {
       const mark = readMark(join(dir, f));
-      return mark && alive(mark.pid) ? [mark] : [];
+      return mark && processAlive(mark.pid) ? [mark] : [];
     });
 }
 
@@ -79,12 +80,3 @@ function readMark(path: string): ImageBuildMark | null {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it lives, under another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, messageOf } from './errors.js';
+import { processAlive } from './process-alive.js';
 
 /** How long contenders may keep colliding, or an owner take to write its pid, before a refusal. */
 const SETTLE_MS = 5_000;
@@ -35,7 +36,7 @@ export function acquireLock(path: string): () => void {
       // other needs gone for its exclusive one, and both give up (https://www.sqlite.org/lockingv3.html).
       // Only a live owner, which writes its pid right after it takes the lock, is a refusal.
       const pid = readPid(pidPath);
-      if (pid !== undefined && isAlive(pid)) throw heldBy(path, `pid ${pid}`);
+      if (pid !== undefined && processAlive(pid)) throw heldBy(path, `pid ${pid}`);
       if (Date.now() >= deadline) throw heldBy(path, `pid unknown: ${pidPath} names no running process`);
       sleepSync(5 + Math.random() * 45);
       continue;
@@ -112,14 +113,6 @@ function writeAtomically(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
