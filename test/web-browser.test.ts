@@ -112,6 +112,18 @@ describe('the web app in Chromium, logging in through a real OpenID provider', (
 
   const marker = (page: Page) => page.evaluate<number | undefined>('window.__marker');
 
+  /**
+   * Records every phase the card shows, as the page changes it: a short one (a local start or stop can
+   * pass through a phase in well under the 100 ms between two polls of waitForPhase) is seen all the same.
+   */
+  const recordPhases = (page: Page) =>
+    page.evaluate(`window.__phases = [];
+      new MutationObserver(() => {
+        const shown = document.querySelector('#server-world .phase')?.textContent?.trim();
+        if (shown && window.__phases.at(-1) !== shown) window.__phases.push(shown);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });`);
+  const phasesShown = (page: Page) => page.evaluate<string[]>('window.__phases');
+
   it('lets an admin in through the provider, onto the overview', async () => {
     const page = await newPage();
     const landed = await logInWithProvider(page, ALICE);
@@ -226,16 +238,10 @@ describe('the web app in Chromium, logging in through a real OpenID provider', (
     expect((await page.locator('header .me').textContent())?.trim()).toBe(BOB.name);
     await page.evaluate('window.__marker = 1');
 
-    // Every phase the card shows, as the page changes it: a short one (a local start can pass through
-    // "Starting" in well under the 100 ms between two polls) is seen all the same.
-    await page.evaluate(`window.__phases = [];
-      new MutationObserver(() => {
-        const shown = document.querySelector('#server-world .phase')?.textContent?.trim();
-        if (shown && window.__phases.at(-1) !== shown) window.__phases.push(shown);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });`);
+    await recordPhases(page);
     await page.locator('#server-world').getByRole('button', { name: 'Start', exact: true }).click();
     const polled = await waitForPhase(page, 'Up', 90_000);
-    const shown = await page.evaluate<string[]>('window.__phases');
+    const shown = await phasesShown(page);
     // The card went through the starting phases on this page, not only to the end.
     expect([...polled, ...shown].some((p) => p.startsWith('Starting:')), `phases shown: ${shown.join(' → ')}`).toBe(true);
     expect(await page.locator('#address-world').textContent()).toBe(`127.0.0.1:${home.gamePort}`);
@@ -281,9 +287,10 @@ describe('the web app in Chromium, logging in through a real OpenID provider', (
     const admin = await newPage();
     await logInWithProvider(admin, ALICE);
     await admin.evaluate('window.__marker = 1');
+    await recordPhases(admin);
     await admin.locator('#server-world').getByRole('button', { name: 'Stop', exact: true }).click();
-    const stopping = await waitForPhase(admin, 'Asleep', 90_000);
-    expect(stopping.some((p) => p.startsWith('Stopping:'))).toBe(true);
+    const stopping = [...(await waitForPhase(admin, 'Asleep', 90_000)), ...(await phasesShown(admin))];
+    expect(stopping.some((p) => p.startsWith('Stopping:')), `phases shown: ${stopping.join(' → ')}`).toBe(true);
     expect(await marker(admin)).toBe(1);
     // Bob's page, open all along, saw the stop too.
     await waitForPhase(page, 'Asleep', 10_000);
