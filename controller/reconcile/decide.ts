@@ -33,6 +33,19 @@ export interface Timing {
   inPhase: number;
   /** How long a running game with a live process has answered no status ping; 0 while it answers. */
   silentFor: number;
+  /** How long the current stop has gone on across its phases and laps (stop-cycle.ts); 0 outside a stop. */
+  inStopCycle?: number;
+}
+
+const STOP_PHASES: ReadonlySet<Phase> = new Set(['stopping', 'powering_off', 'snapshotting', 'destroying']);
+
+/**
+ * The longest one whole stop may take: every phase of it at its deadline. Each phase is bounded on its
+ * own, but a stop can go round (a host listed again after its removal, a droplet powered on again
+ * before its snapshot), and every lap bills; past this, the laps end in `failed` with the host kept.
+ */
+export function stopCycleLimit(d: Deadlines): number {
+  return d.stopping + 3 * d.poweringOff + d.snapshotting + d.destroying;
 }
 
 const act = (step: Extract<Decision, { kind: 'act' }>['step'], reason: string, extra: Omit<Extract<Decision, { kind: 'act' }>, 'kind' | 'step' | 'reason'> = {}): Decision => ({
@@ -74,6 +87,15 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, t: T
   const { nextAttemptAt, lastError } = s.progress;
   if (nextAttemptAt !== undefined && now < nextAttemptAt && nextAttemptAt - now <= cfg.maxBackoff && s.phase !== 'failed') {
     return wait(`retrying after: ${lastError ?? 'an error'}`, nextAttemptAt);
+  }
+
+  const inStopCycle = t.inStopCycle ?? 0;
+  const lapping = STOP_PHASES.has(s.phase) || (s.phase === 'archived' && s.desired === 'down');
+  if (lapping && o.host === 'present' && inStopCycle > stopCycleLimit(d)) {
+    return fail(
+      `the stop has gone on for ${formatDuration(inStopCycle)} (longer than all its phases may take together) without its host being removed; ` +
+        'the host is kept as it is, with its snapshots: look at it in the DigitalOcean console, then press Stop again',
+    );
   }
 
   switch (s.phase) {

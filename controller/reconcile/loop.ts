@@ -7,6 +7,7 @@ import { isRetryable, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { asDiskError } from '../store/disk-errors.js';
 import type { Store } from '../store/store.js';
+import { StopCycleClock } from './stop-cycle.js';
 import { decide, type DecideSettings, type Timing } from './decide.js';
 import { stopsAt, trackPresence } from './idle.js';
 import type { RunnerEvents } from './runner-events.js';
@@ -61,6 +62,8 @@ export class ServerRunner {
   private trying: { phase: Phase; since: number; at: number } | undefined;
   /** Since when (monotonic) a running game's process is up but it answers no probe. */
   private silentSince: number | undefined;
+  /** How long the current stop has gone on, laps included. */
+  private readonly stopCycle = new StopCycleClock();
   private lastAlarm = -Infinity;
 
   constructor(private readonly deps: RunnerDeps) {
@@ -168,7 +171,12 @@ export class ServerRunner {
     const silent = state.phase === 'running' && observation.power !== 'off' && observation.game === 'silent';
     if (!silent) this.silentSince = undefined;
     else this.silentSince ??= mono;
-    return { now, inPhase: mono - this.trying.at, silentFor: this.silentSince === undefined ? 0 : mono - this.silentSince };
+    return {
+      now,
+      inPhase: mono - this.trying.at,
+      silentFor: this.silentSince === undefined ? 0 : mono - this.silentSince,
+      inStopCycle: this.stopCycle.note(state.phase, observation, mono),
+    };
   }
 
   /** A failed server whose game still runs is not watched for idleness, and on a cloud it bills: say so, often. */
