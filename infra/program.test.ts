@@ -40,6 +40,7 @@ function baseSpec(over: Partial<ServerSpec> = {}): ServerSpec {
     sshSources: ['198.51.100.4/32'],
     sshPublicKey: 'ssh-ed25519 AAAAC3Nza ood-survival',
     userData: USER_DATA,
+    installation: '0a1b2c3d',
     ...over,
   };
 }
@@ -86,7 +87,8 @@ describe('serverProgram', () => {
       size: 's-1vcpu-2gb',
       region: 'fra1',
       sshKeys: ['aa:bb:cc:dd'],
-      tags: ['ood', 'ood-survival'],
+      // The third tag tells this installation's droplet from another's with the same server id.
+      tags: ['ood', 'ood-survival', 'ood:installation:0a1b2c3d'],
       monitoring: true,
       gracefulShutdown: true,
       ipv6: false,
@@ -179,6 +181,7 @@ describe('serverProgram', () => {
     ['no SSH key at all', { sshPublicKey: undefined }, /no SSH key/],
     ['a game port of 22', { gamePort: 22 }, /game port 22/],
     ['a bad server id', { server: 'Survival World' }, /lowercase/],
+    ['no installation id', { installation: '' }, /installation id/],
   ])('refuses %s before declaring anything', (_what, over, message) => {
     expect(() => serverProgram(baseSpec(over))).toThrow(ServerSpecError);
     expect(() => serverProgram(baseSpec(over))).toThrow(message);

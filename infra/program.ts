@@ -10,6 +10,12 @@ import * as pulumi from '@pulumi/pulumi';
 export interface ServerSpec {
   /** OoD server id, e.g. `survival`; every resource is named `ood-<server>`. */
   server: string;
+  /**
+   * This installation's id (controller/installation-id.ts): the droplet is tagged
+   * `ood:installation:<id>`, so a second installation with the same server id on the same account
+   * tells its droplet from this one's and never touches it.
+   */
+  installation: string;
   region: string;
   size: string;
   /** The Minecraft (Java edition, TCP only) port. */
@@ -66,6 +72,16 @@ export class ServerSpecError extends Error {
 export const DEFAULT_DNS_TTL = 60;
 const ANYWHERE = ['0.0.0.0/0', '::/0'];
 
+/**
+ * The tag marking a droplet as one installation's. Colons are allowed in DigitalOcean tags but never in
+ * a server id, so it can never be read as some server's `ood-<server>`.
+ */
+export const INSTALLATION_TAG_PREFIX = 'ood:installation:';
+
+export function installationTag(installation: string): string {
+  return `${INSTALLATION_TAG_PREFIX}${installation}`;
+}
+
 /** The program's name for every resource of a server; deterministic so a repeated `up` finds them. */
 export function resourceName(server: string): string {
   return `ood-${server}`;
@@ -81,6 +97,9 @@ export function checkSpec(spec: ServerSpec): void {
   const what = `Server ${spec.server}`;
   if (!/^[a-z0-9][a-z0-9-]*$/.test(spec.server)) {
     throw new ServerSpecError(`${what}: the id must be lowercase letters, digits and dashes to name droplet ood-${spec.server}`);
+  }
+  if (!/^[a-z0-9]{1,64}$/.test(spec.installation)) {
+    throw new ServerSpecError(`${what}: installation id ${JSON.stringify(spec.installation)} is not lowercase letters and digits; it tags the droplet as this installation's`);
   }
   if (!Number.isInteger(spec.gamePort) || spec.gamePort < 1 || spec.gamePort > 65_535 || spec.gamePort === 22) {
     throw new ServerSpecError(`${what}: game port ${spec.gamePort} is not a usable port (1-65535, not 22)`);
@@ -114,7 +133,7 @@ export function serverProgram(spec: ServerSpec): () => Promise<ServerProgramOutp
       sshKeys,
       // The user data holds the host's private key: keep it encrypted in the state and out of logs.
       userData: pulumi.secret(spec.userData),
-      tags: ['ood', name],
+      tags: ['ood', name, installationTag(spec.installation)],
       monitoring: spec.monitoring ?? true,
       // Lets DO shut the OS down cleanly before a destroy; OoD has already stopped Minecraft by then.
       gracefulShutdown: true,
@@ -122,7 +141,9 @@ export function serverProgram(spec: ServerSpec): () => Promise<ServerProgramOutp
     }, {
       // Each start sets a newer snapshot as `ood:image`; an update while a droplet exists must never
       // replace it (a replacement deletes the old disk, world and all, without a snapshot). Changes to
-      // these inputs take effect when the next session's droplet is created.
+      // these inputs take effect when the next session's droplet is created. `tags` is deliberately not
+      // listed: the provider changes tags in place, so a droplet made before the installation tag
+      // existed gets it at its next update.
       ignoreChanges: ['image', 'size', 'region', 'userData', 'sshKeys', 'name'],
     });
 

@@ -271,7 +271,7 @@ describe('ServerStack on the real pulumi CLI with OoD’s provider plugin', () =
   });
 
   it('leaves the create a kill -9 cut off pending; ServerStack lists it and adopts the droplet, so the next up makes no second one', async () => {
-    const spec: ServerSpec = { server: 'crash', region: 'ams3', size: 's-1vcpu-1gb', gamePort: 25565, sshSources: ['127.0.0.1/32'], sshPublicKey: sshKeyPair().public, userData: USER_DATA };
+    const spec: ServerSpec = { server: 'crash', installation: '0c0c0c0c', region: 'ams3', size: 's-1vcpu-1gb', gamePort: 25565, sshSources: ['127.0.0.1/32'], sshPublicKey: sshKeyPair().public, userData: USER_DATA };
     const crashOptions = options({ server: 'crash', program: serverProgram(spec) });
     await (await ServerStack.open(crashOptions)).setConfig({ 'ood:image': { value: 'debian-12-x64' } });
     // A controller's stack worker in a process of its own (and its own process group, for afterAll).

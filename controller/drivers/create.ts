@@ -2,6 +2,7 @@ import { DIGITALOCEAN_API, type OodEnv } from '../config/env.js';
 import type { Config, ServerConfig } from '../config/schema.js';
 import type { OwnSnapshotRepo } from '../store/own-snapshots.js';
 import { ConfigError } from '../errors.js';
+import { installationId } from '../installation-id.js';
 import { runningImageBuilds } from '../image-build-mark.js';
 import type { Logger } from '../log.js';
 import { DoClient } from './digitalocean/api/client.js';
@@ -78,6 +79,7 @@ function createDigitalOceanDriver(server: ServerConfig, config: Config, env: Dri
       new StackProcess({
         spec: {
           server: server.id,
+          installation: await installationId(config.dataDir),
           region: cloud.region,
           size: cloud.size,
           gamePort: game.port,

@@ -18,6 +18,7 @@ const SCALE = Number(process.env.OOD_TEST_DO_TIME_SCALE ?? 0.05);
 const USER_DATA = '#cloud-config\nssh_keys:\n  ed25519_private: PRIVATE-HOST-KEY-REAL\n';
 const SPEC: ServerSpec = {
   server: 'real',
+  installation: '0a0a0a0a',
   region: 'ams3',
   size: 's-1vcpu-1gb',
   gamePort: 25565,
@@ -87,7 +88,7 @@ describe('OoD on the real pulumi engine with its DigitalOcean provider plugin', 
     expect(calls(writes(0)).slice(2).sort()).toEqual(['POST /v2/domains/example.com/records', 'POST /v2/firewalls']);
     const droplet = [...fake.state.droplets.values()][0];
     const key = [...fake.state.keys.values()][0];
-    expect(droplet).toMatchObject({ name: 'ood-real', status: 'active', monitoring: true, tags: ['ood', 'ood-real'], userData: USER_DATA, sshKeyIds: [key?.id] });
+    expect(droplet).toMatchObject({ name: 'ood-real', status: 'active', monitoring: true, tags: ['ood', 'ood-real', 'ood:installation:0a0a0a0a'], userData: USER_DATA, sshKeyIds: [key?.id] });
     // godo's body: the four flags always, the key by its fingerprint (what the program passes).
     expect(writes(0)[1]?.body).toEqual({
       name: 'ood-real',
@@ -100,7 +101,7 @@ describe('OoD on the real pulumi engine with its DigitalOcean provider plugin', 
       private_networking: false,
       monitoring: true,
       user_data: USER_DATA,
-      tags: ['ood', 'ood-real'],
+      tags: ['ood', 'ood-real', 'ood:installation:0a0a0a0a'],
     });
     // The provider polls the droplet only after its first delay (10 s, scaled).
     const post = fake.requests.find((r) => r.method === 'POST' && r.path === '/v2/droplets');
