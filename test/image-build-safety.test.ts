@@ -101,16 +101,16 @@ describe('the orphan watch and builder droplets', () => {
     const stranger = await makeBuilder('ood-image-elsewhere');
     const running = new Set<string>();
     const buildsRunning = () => running;
-    const seen = await findOrphans(api, servers, { remove: false, log: silentLogger, buildsRunning });
+    const seen = await findOrphans(api, servers, { remove: false, log: silentLogger, buildsRunning, installation: 'aaaa0001' });
     expect(seen.map((o) => [o.kind, o.server, o.dropletId, o.removed])).toEqual([
       ['builder', 'survival', id, false],
       ['builder', null, stranger, false],
     ]);
     expect(seen[0]!.message).toMatch(/Builder droplet \d+ \(ood-image-survival, \w+\) is left by an `ood image build` that no longer runs; it is billed until deleted/);
     running.add('survival');
-    expect((await findOrphans(api, servers, { remove: true, log: silentLogger, buildsRunning })).map((o) => o.dropletId)).toEqual([stranger]);
+    expect((await findOrphans(api, servers, { remove: true, log: silentLogger, buildsRunning, installation: 'aaaa0001' })).map((o) => o.dropletId)).toEqual([stranger]);
     running.clear();
-    const removed = await findOrphans(api, servers, { remove: true, log: silentLogger, buildsRunning });
+    const removed = await findOrphans(api, servers, { remove: true, log: silentLogger, buildsRunning, installation: 'aaaa0001' });
     expect(removed.map((o) => [o.dropletId, o.removed])).toEqual([
       [id, true],
       [stranger, false],

@@ -44,7 +44,8 @@ export class DriverFactory {
     const api = this.api(cloud[0]![0]);
     const servers = cloud.map(([server, driver]) => ({ server, stackDropletId: () => driver.stackDropletId() }));
     const buildsRunning = () => new Set(runningImageBuilds(this.config.dataDir).map((b) => b.server));
-    return new OrphanWatch(() => findOrphans(api, servers, { remove: this.config.orphans.remove, log, buildsRunning }), log);
+    const installation = () => installationId(this.config.dataDir);
+    return new OrphanWatch(async () => findOrphans(api, servers, { remove: this.config.orphans.remove, log, buildsRunning, installation: await installation() }), log);
   }
 
   /** DigitalOcean's sizes and their prices, for the cost meter; undefined when no server runs there. */

@@ -1,15 +1,18 @@
+import { INSTALLATION_TAG_PREFIX } from '../../../infra/program.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { DoClient } from './api/client.js';
-import type { Droplet, Snapshot } from './api/types.js';
+import type { Snapshot } from './api/types.js';
+import { removalProof } from './orphan-proof.js';
 
 export interface Orphan {
-  kind: 'droplet' | 'stack' | 'builder';
+  /** `foreign`: a droplet of another installation (its `ood:installation:<id>` tag); reported, never touched. */
+  kind: 'droplet' | 'stack' | 'builder' | 'foreign';
   /** The server it looks like it belongs to, when its tag names one. */
   server: string | null;
   dropletId: number;
   message: string;
-  /** Whether OoD deleted it (only with `orphans.remove`, and only with a listed snapshot of it). */
+  /** Whether OoD deleted it (only with `orphans.remove`, and only on proof: see orphan-proof.ts). */
   removed: boolean;
 }
 
@@ -21,13 +24,14 @@ export interface OwnedDroplets {
 
 /**
  * Droplets tagged `ood` that no stack owns (they bill, and nobody stops them), and stacks whose droplet
- * is gone. Pure reading unless `remove` is set; then a stray droplet is deleted only when it is off
- * and a listed snapshot of it exists: never destroy what is not proven saved.
+ * is gone. Pure reading unless `remove` is set; then a stray droplet is deleted only when it is this
+ * installation's, off, and a snapshot of it was taken after it last ran (orphan-proof.ts): never
+ * destroy what is not proven saved. Another installation's droplet is reported as `foreign` only.
  */
 export async function findOrphans(
   api: DoClient,
   servers: readonly OwnedDroplets[],
-  options: { remove: boolean; log: Logger; buildsRunning?: () => ReadonlySet<string> },
+  options: { remove: boolean; log: Logger; buildsRunning?: () => ReadonlySet<string>; /** This installation's id (controller/installation-id.ts). */ installation: string },
 ): Promise<Orphan[]> {
   const droplets = await api.listDroplets('ood');
   const owned = new Map<string, number | null>();
@@ -37,22 +41,30 @@ export async function findOrphans(
   for (const droplet of droplets) {
     const server = droplet.tags.find((t) => t.startsWith('ood-') && owned.has(t.slice(4)))?.slice(4) ?? null;
     if (server !== null && owned.get(server) === droplet.id) continue;
+    const other = droplet.tags.find((t) => t.startsWith(INSTALLATION_TAG_PREFIX) && t !== `${INSTALLATION_TAG_PREFIX}${options.installation}`);
+    if (other !== undefined) {
+      const message =
+        `Droplet ${droplet.id} (${droplet.name}, ${droplet.status}) belongs to installation ${other.slice(INSTALLATION_TAG_PREFIX.length)} (tag ${other}), ` +
+        `not this one (${options.installation}); it is never touched by this installation: if nobody runs that installation any more, delete it in the DigitalOcean console`;
+      orphans.push({ kind: 'foreign', server, dropletId: droplet.id, message, removed: false });
+      continue;
+    }
     const why = server === null ? `is tagged ood but belongs to no configured server` : `is tagged ood-${server} but stack ood-${server} does not own it`;
     let removed = false;
     let message = `Droplet ${droplet.id} (${droplet.name}, ${droplet.status}) ${why}; it is billed until deleted`;
     if (options.remove) {
       snapshots ??= await api.listSnapshots();
-      const saved = proof(droplet, snapshots);
-      if (saved) {
+      const proof = await removalProof(api, droplet, snapshots, options.installation);
+      if (proof.saved) {
         try {
           await api.deleteDroplet(droplet.id);
           removed = true;
-          message += `; deleted it (snapshot ${saved.name} holds its disk)`;
+          message += `; deleted it (snapshot ${proof.snapshot.name}, taken ${proof.snapshot.created_at} after its last power-on (${proof.lastRun.type} at ${proof.lastRun.completed_at}), holds its disk)`;
         } catch (err) {
           message += `; could not delete it: ${messageOf(err)}`;
         }
       } else {
-        message += '; not deleted: it is not off with a listed snapshot of it';
+        message += `; not deleted: ${proof.reason}`;
       }
     }
     orphans.push({ kind: 'droplet', server, dropletId: droplet.id, message, removed });
@@ -94,11 +106,6 @@ async function strayBuilders(api: DoClient, servers: ReadonlySet<string>, runnin
     orphans.push({ kind: 'builder', server, dropletId: droplet.id, message, removed });
   }
   return orphans;
-}
-
-function proof(droplet: Droplet, snapshots: readonly Snapshot[]): Snapshot | undefined {
-  if (droplet.status !== 'off') return undefined;
-  return snapshots.find((s) => s.resource_id === String(droplet.id));
 }
 
 /**
