@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startFakeDigitalOcean, type FakeDo, type FakeDoOptions } from '../fake-do/server.js';
+import { claimLoopbackBlock, freePortEverywhere, type LoopbackBlock } from './loopback-block.js';
 import { LoopbackMachines } from '../loopback-droplet/loopback-machines.js';
 import { realPulumiBinDir, realPulumiEnv } from './real-pulumi.js';
 
@@ -22,6 +23,12 @@ export interface DoWorld {
   installation: string;
   fake: FakeDo;
   machines: LoopbackMachines;
+  /** `127.A.B`, a block claimed for this world alone: its droplets get `127.A.B.N`. */
+  ipBase: string;
+  /** The server's `game.port`, a port free on this machine when the world was made (never 25565). */
+  gamePort: number;
+  /** The server's `game.rconPort`, free likewise (never 25575). */
+  rconPort: number;
   /** What the controller needs in its environment: the fake API, the real `pulumi` CLI and OoD's provider plugin. */
   env: Record<string, string>;
   cleanup(): Promise<void>;
@@ -33,7 +40,33 @@ export interface DoWorld {
  * server `world` on the digitalocean driver whose stacks run through the real `pulumi` CLI (built from
  * its Go module by test/pulumi/build.sh) with OoD's provider plugin (test/pulumi/provider/).
  */
-export async function makeDoWorld(options: { server?: Record<string, unknown>; fake?: FakeDoOptions; baseImage?: boolean; installation?: string } = {}): Promise<DoWorld> {
+export async function makeDoWorld(options: DoWorldOptions = {}): Promise<DoWorld> {
+  // Droplets bind sshd and the game on their own addresses: a block no other process (a second test
+  // run, an OoD running here) uses, and ports the OS says are free, so nothing on this machine can
+  // hold what a droplet needs.
+  // An explicit ipBase is the caller's promise that no one else uses it (tests written before claims).
+  const given = options.fake?.ipBase;
+  const block: LoopbackBlock = given ? { ipBase: given, release: () => undefined } : await claimLoopbackBlock();
+  try {
+    return await makeDoWorldIn(block, options);
+  } catch (err) {
+    block.release();
+    throw err;
+  }
+}
+
+export interface DoWorldOptions {
+  server?: Record<string, unknown>;
+  /** The fake's options. Leave `ipBase` out: the world then claims a block of its own (test/helpers/loopback-block.ts). */
+  fake?: FakeDoOptions;
+  baseImage?: boolean;
+  installation?: string;
+}
+
+async function makeDoWorldIn(block: LoopbackBlock, options: DoWorldOptions): Promise<DoWorld> {
+  const gamePort = await freePortEverywhere();
+  let rconPort = await freePortEverywhere();
+  while (rconPort === gamePort) rconPort = await freePortEverywhere();
   const dir = mkdtempSync(join(tmpdir(), 'ood-do-'));
   // An installation of its own, as `ood serve` makes on first start; the base image is named with it.
   const installation = options.installation ?? randomBytes(4).toString('hex');
@@ -43,7 +76,7 @@ export async function makeDoWorld(options: { server?: Record<string, unknown>; f
   // A droplet boots in about a second alone; on a loaded 2-core CI machine sshd once took over 30 s.
   const machines = new LoopbackMachines({ baseDir: join(dir, 'cloud'), bootTimeoutMs: 120_000 });
   mkdirSync(join(dir, 'cloud', 'snapshots'), { recursive: true });
-  const fake = await startFakeDigitalOcean({ machines, dataDir: join(dir, 'cloud', 'snapshots'), ...options.fake });
+  const fake = await startFakeDigitalOcean({ machines, dataDir: join(dir, 'cloud', 'snapshots'), ...options.fake, ipBase: block.ipBase });
   if (options.baseImage ?? true) {
     // What `ood image build` leaves behind: a disk with the game's directory, RCON off until OoD sets it.
     const disk = join(dir, 'base-disk');
@@ -68,6 +101,7 @@ export async function makeDoWorld(options: { server?: Record<string, unknown>; f
         idle: { emptyAfter: '1h', neverJoined: '1h', warnings: ['1s'] },
         deadlines: { booting: '90s', stopping: '30s', poweringOff: '20s' },
         ...options.server,
+        game: { ...(options.server?.game as Record<string, unknown> | undefined), port: gamePort, rconPort },
       },
     ],
   };
@@ -80,11 +114,15 @@ export async function makeDoWorld(options: { server?: Record<string, unknown>; f
     installation,
     fake,
     machines,
+    ipBase: block.ipBase,
+    gamePort,
+    rconPort,
     env: realPulumiEnv({ binDir, pulumiHome: join(dir, 'pulumi-home'), doToken: fake.token, doApiUrl: fake.url, passphrase: 'ood-test-passphrase', providerTimeScale: PROVIDER_TIME_SCALE }),
     cleanup: async () => {
       await fake.close();
       await machines.close();
       rmSync(dir, { recursive: true, force: true });
+      block.release();
     },
   };
 }
