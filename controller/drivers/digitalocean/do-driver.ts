@@ -68,7 +68,12 @@ export class DigitalOceanDriver implements Driver {
   constructor(private readonly deps: DigitalOceanDriverDeps) {
     const { server } = deps;
     const root = join(deps.dataDir, 'servers', server.id);
-    this.watch = new DropletWatch(deps.api, `ood-${server.id}`, deps.dropletMaxAgeMs ?? 30_000);
+    // Another installation may run a server with this id on the account: its droplet is never this one's.
+    this.watch = new DropletWatch(deps.api, `ood-${server.id}`, deps.dropletMaxAgeMs ?? 30_000, {
+      installation: () => installationId(deps.dataDir),
+      stackDropletId: () => this.stackDropletId(),
+      log: deps.log,
+    });
     const provisioned = /"dropletId":(\d+)/.exec(existsSync(this.provisionedFile) ? readFileSync(this.provisionedFile, 'utf8') : '');
     if (provisioned) this.watch.remember(Number(provisioned[1]));
     this.game = new RemoteGame(this.ssh, () => this.sshTarget());

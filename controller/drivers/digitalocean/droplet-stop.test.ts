@@ -37,7 +37,8 @@ describe('DropletStop.destroy', () => {
     fake.faults.deletesIgnored = true;
     const stop = new DropletStop({
       api,
-      watch: new DropletWatch(api, 'ood-world', 30_000),
+      // The droplet carries no installation tag; the stack's record says whose it is (this server's).
+      watch: new DropletWatch(api, 'ood-world', 30_000, { installation: async () => 'aaaa0001', stackDropletId: async () => droplet.id, log: pino({ level: 'silent' }) }),
       record,
       prefix: 'ood',
       keep: 2,
