@@ -9,13 +9,13 @@ import { serveInProcess } from './helpers/in-process.js';
 import { waitUntil } from './helpers/wait.js';
 import { loginAs } from './helpers/web-client.js';
 
-// Addresses 127.0.7.x are this file's droplets (see the fake's ipBase).
+// The world's droplets are on a loopback block it claimed (test/helpers/loopback-block.ts).
 describe('the cost meter and the budget on DigitalOcean', () => {
   let world: DoWorld;
   let serving: Serving;
 
   beforeAll(async () => {
-    world = await makeDoWorld({ fake: { ipBase: '127.0.7' }, server: { digitalocean: { size: 's-1vcpu-1gb' } } });
+    world = await makeDoWorld({ server: { digitalocean: { size: 's-1vcpu-1gb' } } });
     // A budget of a cent: one session's minimum charge reaches it.
     const config = parse(readFileSync(world.configPath, 'utf8')) as Record<string, unknown>;
     writeFileSync(world.configPath, stringify({ ...config, budget: { monthlyUsd: 0.011, warnAt: 0.5 } }));

@@ -22,8 +22,6 @@ describe('two installations on one DigitalOcean account', () => {
     // keepSnapshots 1: every stop prunes, so a prune that reached another's snapshot would show.
     world = await makeDoWorld({
       installation: 'aaaa0001',
-      // Its own loopback addresses: other DigitalOcean tests may run beside it.
-      fake: { ipBase: '127.0.43' },
       server: { digitalocean: { region: 'fra1', size: 's-1vcpu-2gb', sshSources: ['127.0.0.0/8'], keepSnapshots: 1 } },
     });
     otherDir = mkdtempSync(join(tmpdir(), 'ood-do-other-'));

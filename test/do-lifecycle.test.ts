@@ -51,9 +51,9 @@ describe('a droplet per session', () => {
     const [droplet] = droplets();
     expect(droplet).toBeDefined();
     expect(droplet!.tags).toEqual(expect.arrayContaining(['ood', 'ood-world']));
-    expect(running.address).toBe(`${droplet!.ipv4}:25565`);
+    expect(running.address).toBe(`${droplet!.ipv4}:${world.gamePort}`);
 
-    const bot = await joinBot(25565, 'ann', droplet!.ipv4);
+    const bot = await joinBot(world.gamePort, 'ann', droplet!.ipv4);
     // Counted over RCON, through the SSH tunnel to the droplet's own address.
     await waitUntil('the API to count ann', async () => (await api.server()).players.names.includes('ann'), 20_000);
     bot.chat(`/setblock ${MARK.x} ${MARK.y} ${MARK.z} gold_block`);
@@ -88,7 +88,7 @@ describe('a droplet per session', () => {
     await waitUntil('running again', async () => (await api.server()).phase === 'running', 120_000);
     const [second] = droplets();
     expect(second!.image).toMatchObject({ kind: 'snapshot', snapshot: { name: first } });
-    const bob = await joinBot(25565, 'bob', second!.ipv4);
+    const bob = await joinBot(world.gamePort, 'bob', second!.ipv4);
     await waitUntil('bob to load the block', () => bob.blockAt(MARK) !== null, 20_000);
     expect(bob.blockAt(MARK)?.name).toBe('gold_block');
     await leave(bob);

@@ -16,7 +16,7 @@ describe('a stale snapshot record on DigitalOcean', () => {
   let world: DoWorld;
   let controller: ControllerProcess;
   beforeAll(async () => {
-    world = await makeDoWorld({ fake: { ipBase: '127.0.4' } });
+    world = await makeDoWorld();
     controller = await startControllerProcess(world.configPath, world.env);
   });
   afterAll(async () => {

@@ -11,6 +11,7 @@ import { apiFor } from './helpers/api.js';
 import { joinBot, leave } from './helpers/bot.js';
 import { startControllerProcess, type ControllerProcess } from './helpers/controller-process.js';
 import { debianRoot } from './helpers/debian-root.js';
+import { claimLoopbackBlock, freePortEverywhere, type LoopbackBlock } from './helpers/loopback-block.js';
 import { realPulumiForOod } from './helpers/real-pulumi.js';
 import { waitUntil } from './helpers/wait.js';
 import { LoopbackMachines } from './loopback-droplet/loopback-machines.js';
@@ -24,7 +25,7 @@ const MARK = new Vec3(3, 6, 3);
  * Boot what was built: the Ansible role makes a Debian 13 root into a Minecraft host (through the
  * chroot connection, apt and all), that root becomes the base image `ood-<ts>` of the fake
  * DigitalOcean API, and OoD's DigitalOcean driver runs a whole session on it: droplets whose own sshd
- * and supervisord run from inside the unpacked root (rootfs loopback droplets, on 127.0.5.N). The
+ * and supervisord run from inside the unpacked root (rootfs loopback droplets, in a claimed loopback block). The
  * only change to what the role makes is its `minecraft_command`: OoD's bundled game in place of Java,
  * run by this host's node, which each boot lends the droplet read-only with this repository.
  */
@@ -35,13 +36,16 @@ describe('boot what was built', () => {
   let fake: FakeDo | undefined;
   let machines: LoopbackMachines | undefined;
   let controller: ControllerProcess | undefined;
+  let block: LoopbackBlock | undefined;
+  let gamePort = 0;
+  let rconPort = 0;
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'ood-image-boot-'));
   });
   afterAll(async () => {
     const errors: unknown[] = [];
-    for (const step of [() => controller?.stop(), () => fake?.close(), () => machines?.close()]) {
+    for (const step of [() => controller?.stop(), () => fake?.close(), () => machines?.close(), () => block?.release()]) {
       await Promise.resolve(step()).catch((err: unknown) => errors.push(err));
     }
     // Never rm -rf through a mount: whatever is left mounted stays for a human, and fails the run.
@@ -98,7 +102,12 @@ describe('boot what was built', () => {
       },
     });
     mkdirSync(join(work, 'cloud', 'snapshots'), { recursive: true });
-    fake = await startFakeDigitalOcean({ machines, dataDir: join(work, 'cloud', 'snapshots'), ipBase: '127.0.5' });
+    // Addresses and ports no other process here uses: a second test run or an OoD on this machine cannot collide.
+    block = await claimLoopbackBlock();
+    gamePort = await freePortEverywhere();
+    do rconPort = await freePortEverywhere();
+    while (rconPort === gamePort);
+    fake = await startFakeDigitalOcean({ machines, dataDir: join(work, 'cloud', 'snapshots'), ipBase: block.ipBase });
     // Named as the server's own in this installation (controller/installation-id.ts), as `ood image build` names it.
     mkdirSync(join(work, 'data'), { recursive: true });
     writeFileSync(join(work, 'data', 'installation-id'), 'b007b007\n');
@@ -108,7 +117,7 @@ describe('boot what was built', () => {
   it('runs a session on it through the DigitalOcean driver: start, join, change, stop into a snapshot, start again with the change', async () => {
     expect(fake, 'the image was not built').toBeDefined();
     const pulumi = await realPulumiForOod({ dir: work, fake: fake!, passphrase: 'ood-test-passphrase' });
-    const configPath = writeConfig(work, pulumi.command);
+    const configPath = writeConfig(work, pulumi.command, { port: gamePort, rconPort });
     controller = await startControllerProcess(configPath, pulumi.env);
     const droplets = () => [...fake!.state.droplets.values()].filter((d) => d.status !== 'archive');
     const listed = () => [...fake!.state.snapshots.values()].filter((s) => s.listedAt <= Date.now()).map((s) => s.name).sort();
@@ -133,7 +142,7 @@ describe('boot what was built', () => {
     const props = readFileSync(join(machines!.paths(droplet!.id).minecraft, 'server.properties'), 'utf8');
     expect(props).toMatch(/^enable-rcon=true$/m);
 
-    const ann = await joinBot(25565, 'ann', droplet!.ipv4);
+    const ann = await joinBot(gamePort, 'ann', droplet!.ipv4);
     // Counted over RCON, through the SSH tunnel into the droplet.
     await waitUntil('the API to count ann', async () => (await api.server()).players.names.includes('ann'), 30_000, 250);
     ann.chat(`/setblock ${MARK.x} ${MARK.y} ${MARK.z} diamond_block`);
@@ -158,7 +167,7 @@ describe('boot what was built', () => {
     console.log(`image boot: start from the session snapshot ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const [second] = droplets();
     expect(second!.image).toMatchObject({ kind: 'snapshot', snapshot: { name: first } });
-    const bob = await joinBot(25565, 'bob', second!.ipv4);
+    const bob = await joinBot(gamePort, 'bob', second!.ipv4);
     await waitUntil('bob to load the block', () => bob.blockAt(MARK) !== null, 20_000);
     expect(bob.blockAt(MARK)?.name).toBe('diamond_block');
     await leave(bob);
@@ -175,7 +184,7 @@ describe('boot what was built', () => {
   });
 });
 
-function writeConfig(dir: string, pulumiCommand: string): string {
+function writeConfig(dir: string, pulumiCommand: string, game: { port: number; rconPort: number }): string {
   const config = {
     dataDir: './data',
     listen: { host: '127.0.0.1', port: 0 },
@@ -189,6 +198,7 @@ function writeConfig(dir: string, pulumiCommand: string): string {
         digitalocean: { region: 'fra1', size: 's-1vcpu-2gb', sshSources: ['127.0.0.0/8'] },
         idle: { emptyAfter: '1h', neverJoined: '1h', warnings: ['1s'] },
         deadlines: { booting: '2m', stopping: '1m', poweringOff: '1m' },
+        game,
       },
     ],
   };

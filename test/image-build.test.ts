@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDigitalOcean, type FakeDo } from './fake-do/server.js';
 import { debianRoot } from './helpers/debian-root.js';
+import { claimLoopbackBlock, type LoopbackBlock } from './helpers/loopback-block.js';
 import { realPulumiForOod } from './helpers/real-pulumi.js';
 import { ood } from './helpers/ood-cli.js';
 import { LoopbackMachines } from './loopback-droplet/loopback-machines.js';
@@ -21,6 +22,7 @@ describe('ood image build', () => {
   const game = bundledGameInRoot();
   let fake: FakeDo;
   let machines: LoopbackMachines;
+  let block: LoopbackBlock | undefined;
   let env: Record<string, string>;
   let config: string;
   let vars: string[];
@@ -39,7 +41,9 @@ describe('ood image build', () => {
       },
     });
     mkdirSync(join(work, 'snapshots'));
-    fake = await startFakeDigitalOcean({ machines, dataDir: join(work, 'snapshots'), ipBase: '127.0.6' });
+    // The builder's sshd binds a loopback block no other process here uses (a second test run cannot collide).
+    block = await claimLoopbackBlock();
+    fake = await startFakeDigitalOcean({ machines, dataDir: join(work, 'snapshots'), ipBase: block.ipBase });
     config = join(work, 'ood.yaml');
     const pulumi = await realPulumiForOod({ dir: work, fake, passphrase: 'image-build-test' });
     writeFileSync(config, stringify({ dataDir: './data', pulumi: { command: pulumi.command }, servers: [{ id: 'survival', driver: 'digitalocean', digitalocean: { sshSources: ['127.0.0.0/8'] } }] }));
@@ -53,6 +57,7 @@ describe('ood image build', () => {
   afterAll(async () => {
     await fake?.close();
     await machines?.close();
+    block?.release();
     rmSync(work, { recursive: true, force: true });
   });
 

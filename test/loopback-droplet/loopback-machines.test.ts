@@ -8,12 +8,18 @@ import { sshKeyPair } from '../../controller/drivers/digitalocean/keys.js';
 import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { statusPing } from '../../controller/minecraft/status-ping.js';
+import { claimLoopbackBlock, freePortEverywhere, type LoopbackBlock } from '../helpers/loopback-block.js';
 import { waitUntil } from '../helpers/wait.js';
 import type { MachineSpec } from '../fake-do/machines.js';
 import { LoopbackMachines } from './loopback-machines.js';
 import { connectSsh, type Connected } from './ssh-test-client.js';
 
-// Addresses 127.0.1.200+ are this file's, clear of other tests.
+// Addresses in a loopback block this file claims, game and RCON on ports the OS found free: no other
+// process here (a second test run, an OoD) can hold them.
+let block: LoopbackBlock | undefined;
+let gamePort = 0;
+let rconPort = 0;
+const address = (n: number) => `${block!.ipBase}.${n}`;
 const hostKey = sshKeyPair('ood-loopback-test');
 const ourKey = sshKeyPair();
 const userData = `#cloud-config\n${stringify({ ssh_deletekeys: true, ssh_genkeytypes: [], ssh_keys: { ed25519_private: hostKey.private, ed25519_public: hostKey.public } })}`;
@@ -22,7 +28,11 @@ let baseDir: string;
 let machines: LoopbackMachines;
 const sessions: Connected[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
+  block = await claimLoopbackBlock();
+  gamePort = await freePortEverywhere();
+  do rconPort = await freePortEverywhere();
+  while (rconPort === gamePort);
   baseDir = mkdtempSync(join(tmpdir(), 'ood-loopback-'));
   machines = new LoopbackMachines({ baseDir });
 });
@@ -32,6 +42,7 @@ afterEach(async () => {
 afterAll(async () => {
   await machines.close();
   rmSync(baseDir, { recursive: true, force: true });
+  block?.release();
 });
 
 function spec(id: number, ipv4: string, image: MachineSpec['image'] = { kind: 'distribution', slug: 'debian-12-x64' }, data = userData): MachineSpec {
@@ -84,23 +95,25 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`);
 
 describe('a loopback droplet', () => {
   it('serves SSH with the host key from user data, runs the game under supervisord, tunnels RCON, and saves on a graceful power-off', async () => {
-    const ip = '127.0.1.200';
+    const ip = address(200);
     await machines.create(spec(200, ip));
     const session = await ssh(ip);
-    await gameRunning(session);
     expect((await session.exec('cat /srv/minecraft/server.properties')).stdout).toContain(`server-ip=${ip}`);
+    // A fresh disk names no port, and the game's default is 25565: another process's, maybe.
+    await writeProperties(session, [`server-ip=${ip}`, `server-port=${gamePort}`, 'enable-rcon=false']);
+    await gameRunning(session);
 
     expect((await session.exec('echo made-on-200 > /srv/minecraft/marker.txt')).code).toBe(0);
-    await writeProperties(session, [`server-ip=${ip}`, 'server-port=25565', 'enable-rcon=true', 'rcon.port=25575', 'rcon.password=s3cret', 'online-mode=false']);
+    await writeProperties(session, [`server-ip=${ip}`, `server-port=${gamePort}`, 'enable-rcon=true', `rcon.port=${rconPort}`, 'rcon.password=s3cret', 'online-mode=false']);
     // The write landed on this droplet's disk, not on the host's /srv.
     expect(readFileSync(join(machines.paths(200).minecraft, 'server.properties'), 'utf8')).toContain('rcon.password=s3cret');
     expect(existsSync('/srv/minecraft')).toBe(false);
     expect((await session.exec('supervisorctl restart minecraft')).stdout).toMatch(/minecraft: started/);
     await gameRunning(session);
 
-    const localPort = await session.forward(ip, 25575);
+    const localPort = await session.forward(ip, rconPort);
     const gameLog = join(machines.paths(200).log, 'minecraft.log');
-    await waitUntil('the game to open RCON', () => readFileSync(gameLog, 'utf8').includes(`RCON running on ${ip}:25575`), 30_000, 200);
+    await waitUntil('the game to open RCON', () => readFileSync(gameLog, 'utf8').includes(`RCON running on ${ip}:${rconPort}`), 30_000, 200);
     const rcon = new Rcon({ host: '127.0.0.1', port: localPort, password: 's3cret', timeout: 5_000 });
     rcon.on('error', () => undefined); // a failed send rejects; the event would only repeat it
     await rcon.connect();
@@ -111,10 +124,10 @@ describe('a loopback droplet', () => {
     } finally {
       await rcon.end();
     }
-    const status = await statusPing(ip, 25565);
+    const status = await statusPing(ip, gamePort);
     expect(status.players.online).toBe(0);
     // RCON is not on the host's loopback: only the tunnel reaches it.
-    expect(await refused('127.0.0.1', 25575)).toBe(true);
+    expect(await refused('127.0.0.1', rconPort)).toBe(true);
 
     const pids = await machines.processes(200);
     expect(pids.length).toBeGreaterThanOrEqual(5); // init, its watcher, sshd, supervisord, the game, this session
@@ -123,7 +136,7 @@ describe('a loopback droplet', () => {
     expect(await machines.processes(200)).toEqual([]);
     expect(pids.filter(alive)).toEqual([]);
     expect(await refused(ip, 22)).toBe(true);
-    expect(await refused(ip, 25565)).toBe(true);
+    expect(await refused(ip, gamePort)).toBe(true);
     // supervisord stopped the game with SIGTERM and it exited by itself, before any SIGKILL.
     const supervisorLog = readFileSync(join(machines.paths(200).log, 'supervisord.log'), 'utf8');
     expect(supervisorLog).toMatch(/received SIGTERM indicating exit request[\s\S]*stopped: minecraft \(exit status \d+\)/);
@@ -137,7 +150,7 @@ describe('a loopback droplet', () => {
     expect(bytes).toBeGreaterThan(200);
     const before = worldFiles(machines.paths(200).minecraft);
 
-    const ip = '127.0.1.201';
+    const ip = address(201);
     await machines.create(spec(201, ip, { kind: 'snapshot', id: 'snap-1', archive }));
     // Compared before the game can autosave into it.
     expect(worldFiles(machines.paths(201).minecraft)).toEqual(before);
@@ -145,23 +158,23 @@ describe('a loopback droplet', () => {
     await gameRunning(session);
     const props = (await session.exec('cat /srv/minecraft/server.properties')).stdout;
     expect(props).toContain(`server-ip=${ip}`);
-    expect(props).not.toContain('127.0.1.200');
+    expect(props).not.toContain(address(200));
     expect(props).toContain('rcon.password=s3cret');
     expect((await session.exec('cat /srv/minecraft/marker.txt')).stdout).toBe('made-on-200\n');
-    const status = await waitUntil('the game to answer a status ping', () => statusPing(ip, 25565), 30_000, 250);
+    const status = await waitUntil('the game to answer a status ping', () => statusPing(ip, gamePort), 30_000, 250);
     expect(status.version.name).toBe('1.21.4');
   });
 
   it('refuses a password and a key it was not given', async () => {
-    await expect(connectSsh('127.0.1.201', { password: 'root' }, hostKey.public)).rejects.toThrow(/authentication methods failed/);
+    await expect(connectSsh(address(201), { password: 'root' }, hostKey.public)).rejects.toThrow(/authentication methods failed/);
     const stranger = sshKeyPair();
-    await expect(connectSsh('127.0.1.201', { privateKey: stranger.private }, hostKey.public)).rejects.toThrow(/authentication methods failed/);
+    await expect(connectSsh(address(201), { privateKey: stranger.private }, hostKey.public)).rejects.toThrow(/authentication methods failed/);
     // And the client refuses a host that shows another key.
-    await expect(connectSsh('127.0.1.201', { privateKey: ourKey.private }, stranger.public)).rejects.toThrow(/verification failed/i);
+    await expect(connectSsh(address(201), { privateKey: ourKey.private }, stranger.public)).rejects.toThrow(/verification failed/i);
   });
 
   it('kills everything on a hard power-off, starts the game again after a power-on, and removes it all on destroy', async () => {
-    const ip = '127.0.1.201';
+    const ip = address(201);
     const session = await ssh(ip);
     // A session that would outlive sshd on a careless shutdown.
     void session.exec('sleep 600').catch(() => undefined);
@@ -183,14 +196,16 @@ describe('a loopback droplet', () => {
   });
 
   it('generates a host key when the user data gives none', async () => {
-    const ip = '127.0.1.202';
+    const ip = address(202);
     await machines.create(spec(202, ip, undefined, ''));
     const generated = readFileSync(`${machines.paths(202).hostKey}.pub`, 'utf8').trim();
     expect(generated).toMatch(/^ssh-ed25519 /);
     expect(generated).not.toContain(hostKey.public.split(' ')[1]!);
-    await gameRunning(await ssh(ip, generated));
+    const session = await ssh(ip, generated);
+    await writeProperties(session, [`server-ip=${ip}`, `server-port=${gamePort}`, 'enable-rcon=false']);
+    await gameRunning(session);
     // A second droplet on a taken address fails, and leaves nothing behind.
-    await expect(machines.create(spec(203, ip))).rejects.toThrow(/already answers SSH on 127\.0\.1\.202:22/);
+    await expect(machines.create(spec(203, ip))).rejects.toThrow(`already answers SSH on ${ip}:22`);
     expect(existsSync(join(baseDir, 'droplets', '203'))).toBe(false);
     await machines.destroy(202);
   });

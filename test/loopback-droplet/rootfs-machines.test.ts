@@ -7,13 +7,18 @@ import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { statusPing } from '../../controller/minecraft/status-ping.js';
 import { debianRoot } from '../helpers/debian-root.js';
+import { claimLoopbackBlock, freePortEverywhere, type LoopbackBlock } from '../helpers/loopback-block.js';
 import { waitUntil } from '../helpers/wait.js';
 import type { MachineSpec } from '../fake-do/machines.js';
 import { LoopbackMachines } from './loopback-machines.js';
 import { bundledGameInRoot, ROOTFS_PACKAGES } from './rootfs-game.js';
 import { connectSsh, type Connected } from './ssh-test-client.js';
 
-// Addresses 127.0.6.x are this file's, clear of other tests.
+// Addresses in a loopback block this file claims, the game on a port the OS found free: no other
+// process here (a second test run, an OoD) can hold them.
+let block: LoopbackBlock | undefined;
+let gamePort = 0;
+const address = (n: number) => `${block!.ipBase}.${n}`;
 const hostKey = sshKeyPair('ood-rootfs-test');
 const ourKey = sshKeyPair();
 const userData = `#cloud-config\n${stringify({ ssh_deletekeys: true, ssh_genkeytypes: [], ssh_keys: { ed25519_private: hostKey.private, ed25519_public: hostKey.public } })}`;
@@ -31,7 +36,7 @@ async function handMadeRoot(): Promise<string> {
   const root = await debianRoot({ include: [...ROOTFS_PACKAGES] });
   execFileSync('chroot', [root, 'useradd', '--system', '--home-dir', '/srv/minecraft', '--shell', '/usr/sbin/nologin', 'minecraft']);
   mkdirSync(join(root, 'srv', 'minecraft'), { recursive: true });
-  writeFileSync(join(root, 'srv', 'minecraft', 'server.properties'), 'online-mode=false\nood-test-everybody-op=true\nenable-rcon=false\n');
+  writeFileSync(join(root, 'srv', 'minecraft', 'server.properties'), `online-mode=false\nood-test-everybody-op=true\nenable-rcon=false\nserver-port=${gamePort}\n`);
   execFileSync('chroot', [root, 'chown', '-R', 'minecraft:minecraft', '/srv/minecraft']);
   writeFileSync(
     join(root, 'etc', 'supervisor', 'conf.d', 'minecraft.conf'),
@@ -55,6 +60,8 @@ redirect_stderr=true
 let prepared: string | undefined;
 
 beforeAll(async () => {
+  block = await claimLoopbackBlock();
+  gamePort = await freePortEverywhere();
   baseDir = mkdtempSync(join(tmpdir(), 'ood-rootfs-'));
   prepared = await handMadeRoot();
   const distribution = async () => {
@@ -71,6 +78,7 @@ afterAll(async () => {
   await machines?.close();
   if (prepared) rmSync(prepared, { recursive: true, force: true });
   rmSync(baseDir, { recursive: true, force: true });
+  block?.release();
 });
 
 function spec(id: number, ipv4: string, image: MachineSpec['image'] = { kind: 'distribution', slug: 'debian-13-x64' }): MachineSpec {
@@ -89,14 +97,14 @@ const hostMountsUnder = (dir: string) => readFileSync('/proc/self/mountinfo', 'u
 
 describe('a rootfs droplet', () => {
   it('boots a Debian root: its own sshd with the host key from user data, its own supervisord running the game as its minecraft user', async () => {
-    const ip = '127.0.6.2';
+    const ip = address(2);
     await machines.create(spec(1, ip));
     const session = await ssh(ip);
     // Debian 13 inside, whatever the host runs: the session is in the root.
     expect((await session.exec('cat /etc/debian_version')).stdout).toMatch(/^13\./);
     expect((await session.exec('id -un; ls /root/.ssh')).stdout).toBe('root\nauthorized_keys\n');
     expect((await session.exec('supervisorctl start minecraft')).stdout).toMatch(/minecraft: started/);
-    await waitUntil('the game to answer a status ping', () => statusPing(ip, 25565), 60_000, 250);
+    await waitUntil('the game to answer a status ping', () => statusPing(ip, gamePort), 60_000, 250);
     expect((await session.exec('stat -c %U /proc/$(supervisorctl pid minecraft)')).stdout).toBe('minecraft\n');
     expect((await session.exec('cat /srv/minecraft/server.properties')).stdout).toContain(`server-ip=${ip}`);
     expect(hostMountsUnder(baseDir)).toEqual([]);
@@ -118,15 +126,15 @@ describe('a rootfs droplet', () => {
     expect(listing).toMatch(new RegExp(`^\\S+ ${minecraftUid}/\\d+ .* \\./srv/minecraft/world/level\\.dat$`, 'm'));
     expect(listing).not.toMatch(/ \.\/(proc|sys|dev|run)\/./);
 
-    const ip = '127.0.6.3';
+    const ip = address(3);
     await machines.create(spec(2, ip, { kind: 'snapshot', id: 'snap-1', archive }));
     const session = await ssh(ip);
     expect((await session.exec('stat -c %U /srv/minecraft/world/level.dat')).stdout).toBe('minecraft\n');
     const props = (await session.exec('cat /srv/minecraft/server.properties')).stdout;
     expect(props).toContain(`server-ip=${ip}`);
-    expect(props).not.toContain('127.0.6.2');
+    expect(props).not.toContain(address(2));
     expect((await session.exec('supervisorctl start minecraft')).stdout).toMatch(/minecraft: started/);
-    await waitUntil('the game to answer a status ping', () => statusPing(ip, 25565), 60_000, 250);
+    await waitUntil('the game to answer a status ping', () => statusPing(ip, gamePort), 60_000, 250);
   }, 240_000);
 
   it('kills everything on destroy and leaves no mount behind', async () => {
