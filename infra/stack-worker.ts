@@ -13,7 +13,7 @@ import { checkPulumiCli, ServerStack } from './stack.js';
 export type WorkerRequest =
   | { op: 'check'; pulumiCommand?: string; dataDir: string }
   | {
-      op: 'up' | 'destroy' | 'outputs' | 'history' | 'droplet' | 'pending' | 'settle';
+      op: 'up' | 'destroy' | 'refresh' | 'outputs' | 'history' | 'droplet' | 'pending' | 'settle';
       /** A server's stack (`ood-<server>`), or an image build's builder stack (`ood-image-<server>`). */
       spec: ServerSpec | ({ builder: true } & BuilderSpec);
       dataDir: string;
@@ -49,6 +49,8 @@ async function run(req: WorkerRequest): Promise<unknown> {
       return stack.up(req.message ?? 'ood');
     case 'destroy':
       return stack.destroy(req.message ?? 'ood');
+    case 'refresh':
+      return stack.refresh(req.message ?? 'ood');
     case 'outputs':
       return stack.outputs();
     case 'history':

@@ -162,6 +162,15 @@ export class ServerStack {
     this.opts.log('info', `Destroyed stack ${this.name}: ${res.summary.result} ${JSON.stringify(res.summary.resourceChanges ?? {})}`);
   }
 
+  /**
+   * Reads every resource of the state back from DigitalOcean (`pulumi refresh`): one deleted outside
+   * OoD (a 404) leaves the state, so the next `up` makes it again instead of doing nothing.
+   */
+  async refresh(message: string): Promise<void> {
+    const res = await this.withLockRetry('refresh', () => this.stack.refresh({ message, onOutput: this.engineOutput, showSecrets: false }));
+    this.opts.log('info', `Refreshed stack ${this.name}: ${res.summary.result} ${JSON.stringify(res.summary.resourceChanges ?? {})}`);
+  }
+
   async outputs(): Promise<Record<string, unknown>> {
     try {
       return plainOutputs(await this.stack.outputs());

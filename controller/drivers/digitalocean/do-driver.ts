@@ -42,6 +42,9 @@ export interface DigitalOceanDriverDeps {
   dropletMaxAgeMs?: number;
 }
 
+/** How long a droplet listing may leave out a droplet just created (DigitalOcean gives no bound; seen: a few lists). */
+const LISTING_LAG_MS = 60_000;
+
 /** SSH to droplets is as root (DigitalOcean's images, and OoD's, log in as root with keys only). */
 const SSH_USER = 'root';
 
@@ -64,6 +67,8 @@ export class DigitalOceanDriver implements Driver {
   /** The RCON password read from (or written to) the droplet's server.properties, per droplet. */
   private rconPassword: { dropletId: number; password: string; address: string } | undefined;
   private current: Droplet | null = null;
+  /** When this process first found creates a cut-off update left pending (settleCutOffUpdate). */
+  private pendingSeenAt: number | undefined;
 
   constructor(private readonly deps: DigitalOceanDriverDeps) {
     const { server } = deps;
@@ -143,6 +148,21 @@ export class DigitalOceanDriver implements Driver {
     const settled = await this.settleCutOffUpdate(ctx.why);
     const existing = await this.watch.current(true);
     if (existing) return `Droplet ${existing.id} (${existing.status}) already exists; not creating another${settled}${await this.finishStack(existing, ctx.why)}`;
+    // A listing can leave out a droplet the stack records (issue 17 item 8): asked for by id before any create.
+    const recorded = await this.stackDropletId();
+    let refreshed = '';
+    if (recorded !== null) {
+      const found = await this.deps.api.getDroplet(recorded);
+      if (found && found.status !== 'archive') {
+        this.watch.remember(found.id);
+        this.current = found;
+        return `Droplet ${found.id} (${found.status}) recorded by the stack exists though the listing of ood-${this.deps.server.id} left it out; not creating another${settled}${await this.finishStack(found, ctx.why)}`;
+      }
+      // Deleted outside OoD: the state still holds it, and an `up` would do nothing (item 10).
+      await (await this.openStack()).refresh(`ood: ${ctx.why} (droplet ${recorded} recorded by the stack no longer exists)`);
+      refreshed = `Droplet ${recorded} recorded by the stack no longer exists; refreshed the stack. `;
+      this.deps.log.warn({ droplet: recorded }, `Droplet ${recorded} recorded by the stack no longer exists; refreshed the stack`);
+    }
     // Only a snapshot proven the server's own, newest by DigitalOcean's clock (snapshot-names.ts).
     const own = await this.stopper.ownSnapshots();
     // Image builds' hook: a start image chosen by `ood image build`, if recorded, wins (start-image.ts).
@@ -157,13 +177,21 @@ export class DigitalOceanDriver implements Driver {
     const stack = await this.openStack();
     await stack.setConfig({ 'ood:image': { value: newest.id } });
     const { outputs } = await stack.up(`ood: ${ctx.why}`);
+    const made = Number(outputs.dropletId);
+    // Only a droplet that did not exist before the update is one it created: the journal never says otherwise.
+    if (!(made > 0) || made === recorded) {
+      throw new CloudError(`The update of stack ood-${this.deps.server.id} made no new droplet (its outputs name ${String(outputs.dropletId)}); look at \`pulumi stack --stack ood-${this.deps.server.id}\` and press Start again`, true);
+    }
     // Listings lag behind a create: the droplet just made is looked up by id if the list leaves it out.
-    if (Number(outputs.dropletId) > 0) this.watch.remember(Number(outputs.dropletId));
+    this.watch.remember(made);
     // Seen now, so the address players are told is known as the server moves on to booting.
     this.current = await this.watch.current(true);
-    if (this.current) await writeFileDurably(this.provisionedFile, `${JSON.stringify({ dropletId: this.current.id })}\n`);
-    if (this.current) await spendStartImage(this.deps.dataDir, this.deps.server.id, this.current.image.id);
-    return `Created droplet ${String(outputs.dropletId)} at ${String(outputs.ipv4)} from ${newest.name} (snapshot ${newest.id})`;
+    if (this.current?.id !== made) {
+      throw new CloudError(`The update of stack ood-${this.deps.server.id} reported droplet ${made}, but DigitalOcean ${this.current ? `lists droplet ${this.current.id} instead` : 'does not find it'}; OoD looks again before it makes another`, true);
+    }
+    await writeFileDurably(this.provisionedFile, `${JSON.stringify({ dropletId: made })}\n`);
+    await spendStartImage(this.deps.dataDir, this.deps.server.id, this.current.image.id);
+    return `${refreshed}Created droplet ${made} at ${String(outputs.ipv4)} from ${newest.name} (snapshot ${newest.id})`;
   }
 
   async boot(): Promise<string> {
@@ -183,6 +211,8 @@ export class DigitalOceanDriver implements Driver {
       note = 'Powered the droplet on; ';
     }
     note += await this.finishStack(droplet, 'boot');
+    // Never a game on a droplet the stack's firewall leaves open (SSH to the world, RCON with an empty server-ip).
+    await this.requireFirewall(droplet.id);
     await this.ssh.waitReady(this.sshTarget(), Math.min(this.deps.server.deadlines.booting, 180_000));
     const state = await this.game.status();
     if (PROCESS_UP.has(state)) return `${note}The game already runs on droplet ${droplet.id} (supervisord: ${state})`;
@@ -283,13 +313,30 @@ export class DigitalOceanDriver implements Driver {
     const settled = await this.settleCutOffUpdate(why);
     if (settled) this.deps.log.info({ droplet: droplet.id }, `Before finishing the stack${settled}`);
     if (existsSync(this.provisionedFile) && readFileSync(this.provisionedFile, 'utf8').includes(`"dropletId":${droplet.id}`)) return '';
-    if ((await this.stackDropletId()) !== droplet.id) {
-      this.deps.log.warn({ droplet: droplet.id }, 'The droplet is not the one the stack records; leaving the stack alone');
-      return '';
+    const recorded = await this.stackDropletId();
+    if (recorded !== droplet.id) {
+      // An update would make a droplet of its own beside this one, and the stack's firewall does not cover it.
+      throw new CloudError(
+        `Droplet ${droplet.id} is tagged ood-${this.deps.server.id}, but stack ood-${this.deps.server.id} records ${recorded === null ? 'no droplet' : `droplet ${recorded}`}, so the stack's firewall does not cover it; ` +
+          'OoD will not start the game on it. Snapshot it and delete it in the DigitalOcean console (or look for a second droplet), then press Start',
+        false,
+      );
     }
     await (await this.openStack()).up(`ood: ${why} (finishing an update that was cut off)`);
     await writeFileDurably(this.provisionedFile, `${JSON.stringify({ dropletId: droplet.id })}\n`);
     return '; finished the stack update that was cut off (firewall, DNS)';
+  }
+
+  /** Fails unless the stack's firewall `ood-<server>` lists the droplet, as DigitalOcean answers now. */
+  private async requireFirewall(dropletId: number): Promise<void> {
+    const name = `ood-${this.deps.server.id}`;
+    const firewalls = (await this.deps.api.listFirewalls()).filter((f) => f.name === name);
+    if (firewalls.some((f) => f.droplet_ids?.includes(dropletId))) return;
+    throw new CloudError(
+      `Firewall ${name} ${firewalls.length === 0 ? 'does not exist' : `does not list droplet ${dropletId}`}, so the droplet is open to the world; ` +
+        'OoD will not start the game on it. Look at the firewall in the DigitalOcean console (was the droplet taken off it?); a Stop and a Start make a new droplet with its firewall',
+      true,
+    );
   }
 
   /** Exists while an update of OoD's may have been cut off (see `markingUpdates`). */
@@ -307,11 +354,16 @@ export class DigitalOceanDriver implements Driver {
     const stack = await this.openStack();
     const pending = await stack.pendingCreates();
     if (pending.length > 0) {
-      const found = await findPendingCreates(pending, this.deps.api, this.deps.server.id, this.deps.log);
+      // The kill came before this process's first look, and the create before the kill: a listing that
+      // still leaves the droplet out this long after that look is no longer lagging.
+      this.pendingSeenAt ??= performance.now();
+      const mayLag = performance.now() - this.pendingSeenAt < LISTING_LAG_MS;
+      const found = await findPendingCreates(pending, this.deps.api, this.deps.server.id, this.deps.log, mayLag);
       await stack.settlePendingCreates(found, `ood: ${why} (settling what a cut-off update left pending)`);
       this.watch.stale();
     }
     await rm(this.cutOffFile, { force: true });
+    this.pendingSeenAt = undefined;
     return pending.length > 0 ? `; settled ${pending.length} create(s) a cut-off update left pending` : '';
   }
 

@@ -21,6 +21,8 @@ export interface ServerStackLike {
   setConfig(values: Record<string, { value: string; secret?: boolean }>): Promise<void>;
   up(message: string): Promise<{ outputs: Record<string, unknown> }>;
   destroy(message: string): Promise<void>;
+  /** Reads the state back from DigitalOcean (`pulumi refresh`): a resource deleted outside OoD leaves it. */
+  refresh(message: string): Promise<void>;
   outputs(): Promise<Record<string, unknown>>;
   history(): Promise<StackUpdate[]>;
   /** The droplet the stack's state records (resources, not outputs), or null. */

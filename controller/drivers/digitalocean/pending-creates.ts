@@ -9,15 +9,16 @@ import type { DoClient } from './api/client.js';
  * made, or null when it made none. The state cannot tell (the engine never heard back), so each is
  * looked up by what OoD's program gives it that DigitalOcean keeps: a droplet by its tag and name (each
  * confirmed by id), a key by its fingerprint, a firewall by its name. Two droplets for one is no
- * guess OoD makes: a person must look.
+ * guess OoD makes: a person must look. While `listingMayLag`, a droplet not listed is an error to retry
+ * (retryable CloudError), not a create that made nothing.
  */
-export async function findPendingCreates(pending: readonly PendingCreate[], api: DoClient, server: string, log: Logger): Promise<Record<string, string | null>> {
+export async function findPendingCreates(pending: readonly PendingCreate[], api: DoClient, server: string, log: Logger, listingMayLag = false): Promise<Record<string, string | null>> {
   const found: Record<string, string | null> = {};
-  for (const p of pending) found[p.urn] = await findOne(p, api, server, log);
+  for (const p of pending) found[p.urn] = await findOne(p, api, server, log, listingMayLag);
   return found;
 }
 
-async function findOne(p: PendingCreate, api: DoClient, server: string, log: Logger): Promise<string | null> {
+async function findOne(p: PendingCreate, api: DoClient, server: string, log: Logger, listingMayLag: boolean): Promise<string | null> {
   const name = typeof p.inputs.name === 'string' ? p.inputs.name : undefined;
   switch (p.type) {
     case 'digitalocean:index/droplet:Droplet': {
@@ -25,6 +26,12 @@ async function findOne(p: PendingCreate, api: DoClient, server: string, log: Log
       const confirmed = (await Promise.all(listed.map((d) => api.getDroplet(d.id)))).filter((d) => d !== null);
       if (confirmed.length > 1) {
         throw new CloudError(`A killed update left a droplet create pending, and ${confirmed.length} droplets named ${name} exist (${confirmed.map((d) => d.id).join(', ')}): OoD will not guess which is the server's; delete the extra one by hand, then press Start`, false);
+      }
+      // The droplet's id died with the engine, so only a listing can find it, and a listing lags behind a
+      // create: while it may, "not listed" is no proof the create made nothing, and dropping it would
+      // have the next update make a second droplet beside it.
+      if (!confirmed[0] && listingMayLag) {
+        throw new CloudError(`A killed update left the create of droplet ${name} pending and no droplet tagged ood-${server} by that name is listed yet; a listing can lag behind a create, so OoD looks again before it makes another`, true);
       }
       return confirmed[0] ? String(confirmed[0].id) : null;
     }

@@ -13,6 +13,7 @@ describe('changesHistory', () => {
       setConfig: async () => {},
       up: async () => (add('update'), { outputs: {} }),
       destroy: async () => void add('destroy'),
+      refresh: async () => void add('refresh'),
       outputs: async () => ({}),
       history: async () => (reads++, [...updates]),
       dropletId: async () => null,

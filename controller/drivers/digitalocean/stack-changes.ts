@@ -10,6 +10,7 @@ export function changesHistory(stack: ServerStackLike, history: StackHistoryCach
     setConfig: (values) => stack.setConfig(values),
     up: (message) => changing(stack.up(message)),
     destroy: (message) => changing(stack.destroy(message)),
+    refresh: (message) => changing(stack.refresh(message)),
     outputs: () => stack.outputs(),
     history: () => stack.history(),
     dropletId: () => stack.dropletId(),
@@ -35,6 +36,8 @@ export function markingUpdates(stack: ServerStackLike, marker: string): ServerSt
     setConfig: (values) => stack.setConfig(values),
     up: (message) => marked('up', () => stack.up(message)),
     destroy: (message) => marked('destroy', () => stack.destroy(message)),
+    // A refresh creates nothing, so one cut off leaves no pending create to look for.
+    refresh: (message) => stack.refresh(message),
     outputs: () => stack.outputs(),
     history: () => stack.history(),
     dropletId: () => stack.dropletId(),

@@ -42,6 +42,10 @@ export class StackProcess implements ServerStackLike {
     await this.run('destroy', message);
   }
 
+  async refresh(message: string): Promise<void> {
+    await this.run('refresh', message);
+  }
+
   async outputs(): Promise<Record<string, unknown>> {
     return (await this.run('outputs')) as Record<string, unknown>;
   }
@@ -62,7 +66,7 @@ export class StackProcess implements ServerStackLike {
     await this.run('settle', message, found);
   }
 
-  private async run(op: 'up' | 'destroy' | 'outputs' | 'history' | 'droplet' | 'pending' | 'settle', message?: string, found?: Record<string, string | null>): Promise<unknown> {
+  private async run(op: 'up' | 'destroy' | 'refresh' | 'outputs' | 'history' | 'droplet' | 'pending' | 'settle', message?: string, found?: Record<string, string | null>): Promise<unknown> {
     const config = this.pending;
     const { spec, dataDir, env, pulumiCommand } = this.opts;
     const result = await runWorker(
