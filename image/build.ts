@@ -85,6 +85,7 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
       sshPublicKey: client.public,
       userData: userData({ clientPrivate: client.private, clientPublic: client.public, hostPrivate: host.private, hostPublic: host.public }),
       sshSources: o.server.digitalocean.sshSources,
+      installation: await installationId(o.config.dataDir),
     },
     dataDir: o.config.dataDir,
     env: { ...o.env.pulumiEnv, DIGITALOCEAN_TOKEN: o.env.digitalocean.token, DIGITALOCEAN_API_URL: o.env.digitalocean.apiUrl === DIGITALOCEAN_API ? undefined : o.env.digitalocean.apiUrl },

@@ -1,5 +1,6 @@
 import * as digitalocean from '@pulumi/digitalocean';
 import * as pulumi from '@pulumi/pulumi';
+import { installationTag } from './program.js';
 
 /**
  * The image build's builder droplet, in a stack of its own (`ood-image-<server>`): a droplet from the
@@ -15,6 +16,8 @@ export interface BuilderSpec {
   /** cloud-config with the builder's host key (a secret). */
   userData: string;
   sshSources: string[];
+  /** This installation's id: the builder is tagged with it, so another installation never removes it. */
+  installation: string;
 }
 
 export function builderName(server: string): string {
@@ -34,7 +37,7 @@ export function builderProgram(spec: BuilderSpec): () => Promise<{ dropletId: pu
       sshKeys: [key.fingerprint],
       userData: pulumi.secret(spec.userData),
       // Not `ood`: a builder is no server's host; `ood image build` removes it (or says it kept it).
-      tags: ['ood-image-builder'],
+      tags: ['ood-image-builder', installationTag(spec.installation)],
       monitoring: false,
       gracefulShutdown: true,
       ipv6: false,

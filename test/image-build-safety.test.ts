@@ -85,11 +85,11 @@ describe('the orphan watch and builder droplets', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  const makeBuilder = async (name: string) => {
+  const makeBuilder = async (name: string, installation = 'aaaa0001') => {
     const res = await fetch(`${fake.url}/v2/droplets`, {
       method: 'POST',
       headers: { authorization: `Bearer ${fake.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name, region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-13-x64', tags: ['ood-image-builder'] }),
+      body: JSON.stringify({ name, region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-13-x64', tags: ['ood-image-builder', `ood:installation:${installation}`] }),
     });
     expect(res.status).toBe(202);
     return ((await res.json()) as { droplet: { id: number } }).droplet.id;
@@ -116,5 +116,15 @@ describe('the orphan watch and builder droplets', () => {
       [stranger, false],
     ]);
     expect([...fake.state.droplets.values()].map((d) => d.name)).toEqual(['ood-image-elsewhere']);
+  });
+
+  it("never removes another installation's builder for a server of the same id: its build may be running there", async () => {
+    const theirs = await makeBuilder('ood-image-survival', 'bbbb0002');
+    const seen = await findOrphans(api, servers, { remove: true, log: silentLogger, buildsRunning: () => new Set(), installation: 'aaaa0001' });
+    const report = seen.find((o) => o.dropletId === theirs)!;
+    expect(report).toMatchObject({ kind: 'foreign', server: 'survival', removed: false });
+    expect(report.message).toMatch(/installation bbbb0002/);
+    expect(fake.state.droplets.get(theirs)?.status).not.toBe('archive');
+    expect([...fake.state.droplets.values()].filter((d) => d.status !== 'archive').map((d) => d.id)).toContain(theirs);
   });
 });

@@ -75,7 +75,7 @@ export async function findOrphans(
       orphans.push({ kind: 'stack', server, dropletId: id, removed: false, message: `Stack ood-${server} records droplet ${id}, which no longer exists; \`pulumi refresh\` on that stack forgets it` });
     }
   }
-  if (options.buildsRunning) orphans.push(...(await strayBuilders(api, new Set(owned.keys()), options.buildsRunning(), options.remove)));
+  if (options.buildsRunning) orphans.push(...(await strayBuilders(api, new Set(owned.keys()), options.buildsRunning(), options.remove, options.installation)));
   for (const o of orphans) options.log.warn({ droplet: o.dropletId, server: o.server }, o.message);
   return orphans;
 }
@@ -83,16 +83,27 @@ export async function findOrphans(
 /**
  * Builder droplets (`ood-image-<server>`, tagged `ood-image-builder`) whose `ood image build` no longer
  * runs (killed, or its clean-up failed). A builder holds no session's world, only the image being
- * built, so with `remove` it is deleted; only builders named for a configured server are touched.
+ * built, so with `remove` it is deleted; only this installation's builders (its tag) named for a
+ * configured server are touched: another installation's build of a server with the same id may be
+ * running right now, and this one cannot know.
  */
-async function strayBuilders(api: DoClient, servers: ReadonlySet<string>, running: ReadonlySet<string>, remove: boolean): Promise<Orphan[]> {
+async function strayBuilders(api: DoClient, servers: ReadonlySet<string>, running: ReadonlySet<string>, remove: boolean, installation: string): Promise<Orphan[]> {
   const orphans: Orphan[] = [];
+  const ours = `${INSTALLATION_TAG_PREFIX}${installation}`;
   for (const droplet of await api.listDroplets('ood-image-builder')) {
     const server = droplet.name.startsWith('ood-image-') && servers.has(droplet.name.slice('ood-image-'.length)) ? droplet.name.slice('ood-image-'.length) : null;
+    const other = droplet.tags.find((t) => t.startsWith(INSTALLATION_TAG_PREFIX) && t !== ours);
+    if (other) {
+      const message =
+        `Builder droplet ${droplet.id} (${droplet.name}, ${droplet.status}) belongs to installation ${other.slice(INSTALLATION_TAG_PREFIX.length)} (tag ${other}), ` +
+        `not this one (${installation}); it is never touched by this installation: if nobody builds there any more, delete it in the DigitalOcean console`;
+      orphans.push({ kind: 'foreign', server, dropletId: droplet.id, message, removed: false });
+      continue;
+    }
     if (server !== null && running.has(server)) continue;
     let message = `Builder droplet ${droplet.id} (${droplet.name}, ${droplet.status}) is left by an \`ood image build\` that no longer runs; it is billed until deleted`;
     let removed = false;
-    if (remove && server !== null) {
+    if (remove && server !== null && droplet.tags.includes(ours)) {
       try {
         await api.deleteDroplet(droplet.id);
         removed = true;
@@ -100,8 +111,12 @@ async function strayBuilders(api: DoClient, servers: ReadonlySet<string>, runnin
       } catch (err) {
         message += `; could not delete it: ${messageOf(err)}`;
       }
+    } else if (server === null) {
+      message += '; not deleted: it is named for no configured server';
+    } else if (!droplet.tags.includes(ours)) {
+      message += `; not deleted: it carries no installation tag, so whose build it is cannot be told; delete it in the console if it is this installation's`;
     } else {
-      message += server === null ? '; not deleted: it is named for no configured server' : `; delete it in the console or run \`pulumi destroy --stack ood-image-${server}\``;
+      message += `; delete it in the console or run \`pulumi destroy --stack ood-image-${server}\``;
     }
     orphans.push({ kind: 'builder', server, dropletId: droplet.id, message, removed });
   }

@@ -7,8 +7,9 @@ import type { DoClient } from './api/client.js';
 /**
  * Where each create a killed update left pending ended up in DigitalOcean: the id of the resource it
  * made, or null when it made none. The state cannot tell (the engine never heard back), so each is
- * looked up by what OoD's program gives it that DigitalOcean keeps: a droplet by its tag and name (each
- * confirmed by id), a key by its fingerprint, a firewall by its name. Two droplets for one is no
+ * looked up by what OoD's program gives it that DigitalOcean keeps: a droplet by its name and all its
+ * tags, the installation's included (each confirmed by id), a key by its fingerprint, a firewall by its
+ * name and the droplets it was given. Two droplets for one is no
  * guess OoD makes: a person must look. While `listingMayLag`, a droplet not listed is an error to retry
  * (retryable CloudError), not a create that made nothing.
  */
@@ -22,7 +23,10 @@ async function findOne(p: PendingCreate, api: DoClient, server: string, log: Log
   const name = typeof p.inputs.name === 'string' ? p.inputs.name : undefined;
   switch (p.type) {
     case 'digitalocean:index/droplet:Droplet': {
-      const listed = (await api.listDroplets(`ood-${server}`)).filter((d) => d.name === name);
+      // Another installation with the same server id has droplets of this very name and tag: only one
+      // carrying every tag the create asked for (its installation's among them) can be the one it made.
+      const tags = Array.isArray(p.inputs.tags) ? p.inputs.tags.filter((t): t is string => typeof t === 'string') : [];
+      const listed = (await api.listDroplets(`ood-${server}`)).filter((d) => d.name === name && tags.every((t) => d.tags.includes(t)));
       const confirmed = (await Promise.all(listed.map((d) => api.getDroplet(d.id)))).filter((d) => d !== null);
       if (confirmed.length > 1) {
         throw new CloudError(`A killed update left a droplet create pending, and ${confirmed.length} droplets named ${name} exist (${confirmed.map((d) => d.id).join(', ')}): OoD will not guess which is the server's; delete the extra one by hand, then press Start`, false);
@@ -41,7 +45,11 @@ async function findOne(p: PendingCreate, api: DoClient, server: string, log: Log
       return key ? String(key.id) : null;
     }
     case 'digitalocean:index/firewall:Firewall': {
-      const same = (await api.listFirewalls()).filter((f) => f.name === name);
+      // Names are shared with any other installation's server of the same id; the droplets the create
+      // was given are this stack's own, so a firewall is this create's only if it lists them all.
+      const ids = Array.isArray(p.inputs.dropletIds) ? p.inputs.dropletIds.map(Number).filter((n) => Number.isInteger(n) && n > 0) : [];
+      if (ids.length === 0) return null;
+      const same = (await api.listFirewalls()).filter((f) => f.name === name && ids.every((id) => f.droplet_ids?.includes(id)));
       return same.length === 1 ? same[0]!.id : null;
     }
     default:
