@@ -122,10 +122,14 @@ const table: Row[] = [
   ['running, the game cannot be probed, wanted up, waits (players count as present)', { phase: 'running', desired: 'up', readyAt: NOW - 9000 * S }, unprobed, { kind: 'wait' }],
   ['running, unprobed, wanted down, goes to stopping (not powering_off)', { phase: 'running' }, unprobed, { kind: 'move', to: 'stopping' }],
   // A stop that goes round (a host listed again after its removal was confirmed) ends at the whole stop's deadline.
-  ['archived, a host listed again during a stop that went on too long, fails and keeps it', {}, dropletOff, { kind: 'fail', reason: expect.stringMatching(/stop has gone on for 1h1m .*without its host being removed/) as unknown }, { inStopCycle: 3660 * S }],
-  ['archived, a host listed again within the whole stop\'s deadline, goes round once more', {}, dropletOff, { kind: 'move', to: 'powering_off' }, { inStopCycle: 600 * S }],
-  ['powering_off within its own deadline, but in a stop that went round too long, fails', { phase: 'powering_off' }, dropletOnGameStopped, { kind: 'fail' }, { inPhase: S, inStopCycle: 3660 * S }],
-  ['archived and wanted up, a host found long into a stop, is adopted (a person asked for it)', { desired: 'up' }, dropletUp, { kind: 'move', to: 'running' }, { inStopCycle: 3660 * S }],
+  ['archived, a host listed again during a stop that went on too long, fails and keeps it', {}, dropletOff, { kind: 'fail', reason: expect.stringMatching(/stop has gone on for 2h1m .*without its host being removed/) as unknown }, { inStopCycle: 7260 * S }],
+  ['archived, a host listed again within the whole stop\'s deadline, goes round once more', {}, dropletOff, { kind: 'move', to: 'powering_off' }, { inStopCycle: 3660 * S }],
+  ['powering_off within its own deadline, but in a stop that went round too long, fails', { phase: 'powering_off' }, dropletOnGameStopped, { kind: 'fail' }, { inPhase: S, inStopCycle: 7260 * S }],
+  // A healthy stop that never went round: every phase started its step just before its deadline, and the step
+  // took as long as its own bounds allow (stop_game: save-all, then supervisorctl stop; power_down: shutdown,
+  // then power_off; snapshot: the action for the whole deadline, then up to 5 min for its listing).
+  ['destroying at the end of a slow stop that never went round (each step within its own bounds), destroys', { phase: 'destroying' }, dropletOff, { kind: 'act', step: 'destroy' }, { inPhase: S, inStopCycle: (3 * 120 + 5 * 60 + 2 * 1800 + 300) * S }],
+  ['archived and wanted up, a host found long into a stop, is adopted (a person asked for it)', { desired: 'up' }, dropletUp, { kind: 'move', to: 'running' }, { inStopCycle: 7260 * S }],
   ['failed, asked down again, unprobed, resumes at stopping', { phase: 'failed', desired: 'down', desiredAt: NOW, requests: 5, progress: { requestsAtFailure: 4 } }, unprobed, { kind: 'move', to: 'stopping' }],
 ];
 

@@ -40,12 +40,16 @@ export interface Timing {
 const STOP_PHASES: ReadonlySet<Phase> = new Set(['stopping', 'powering_off', 'snapshotting', 'destroying']);
 
 /**
- * The longest one whole stop may take: every phase of it at its deadline. Each phase is bounded on its
- * own, but a stop can go round (a host listed again after its removal, a droplet powered on again
- * before its snapshot), and every lap bills; past this, the laps end in `failed` with the host kept.
+ * The longest one whole stop may take. Each phase is bounded on its own, but a stop can go round (a host
+ * listed again after its removal, a droplet powered on again before its snapshot), and every lap bills;
+ * past this, the laps end in `failed` with the host kept. A phase's deadline is checked only before its
+ * step, so one healthy pass may last, per phase, its deadline plus a step that itself takes up to twice
+ * that deadline (stop_game: save-all, then supervisorctl stop; power_down: shutdown, then power_off;
+ * snapshot: the action, then its listing). Anything shorter would fail a slow stop that never went round,
+ * right before the destroy its confirmed snapshot allows.
  */
 export function stopCycleLimit(d: Deadlines): number {
-  return d.stopping + 3 * d.poweringOff + d.snapshotting + d.destroying;
+  return 3 * (d.stopping + 3 * d.poweringOff + d.snapshotting + d.destroying);
 }
 
 const act = (step: Extract<Decision, { kind: 'act' }>['step'], reason: string, extra: Omit<Extract<Decision, { kind: 'act' }>, 'kind' | 'step' | 'reason'> = {}): Decision => ({
