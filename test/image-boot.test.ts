@@ -137,7 +137,7 @@ describe('boot what was built', () => {
     await waitUntil('running', async () => (await api.server()).phase === 'running', 180_000, 250);
     console.log(`image boot: start to running (first boot) ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const [droplet] = droplets();
-    expect(droplet!.ipv4).toMatch(/^127\.0\.5\.\d+$/);
+    expect(droplet!.ipv4).toMatch(new RegExp(`^${block!.ipBase.replaceAll('.', '\\.')}\\.\\d+$`));
     // The game runs from the built root, as the role's minecraft user.
     const props = readFileSync(join(machines!.paths(droplet!.id).minecraft, 'server.properties'), 'utf8');
     expect(props).toMatch(/^enable-rcon=true$/m);

@@ -79,7 +79,7 @@ describe('ood image build', () => {
     const seconds = Math.round((performance.now() - started) / 1000);
     expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
     process.stderr.write(`ood image build against the fake took ${seconds} s\n`);
-    expect(res.stdout).toMatch(/Builder droplet \d+ is at 127\.0\.6\.\d+; waiting for SSH/);
+    expect(res.stdout).toMatch(new RegExp(`Builder droplet \\d+ is at ${block!.ipBase.replaceAll('.', '\\.')}\\.\\d+; waiting for SSH`));
     // Live progress: task name, n of m, elapsed.
     const progress = res.stdout.split('\n').filter((l) => /^ {2}\[\d+\/\d+\] .+ \(\d+ s\)$/.test(l));
     expect(progress.length).toBeGreaterThan(10);
