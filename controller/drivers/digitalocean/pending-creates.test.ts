@@ -51,6 +51,16 @@ describe('findPendingCreates beside another installation with the same server id
     expect(await findPendingCreates([pendingDroplet], api, 'world', log)).toEqual({ 'urn:droplet': null });
   });
 
+  it("never takes the other installation's droplet for a create asked by a program before the installation tag", async () => {
+    // Killed mid-update under an older OoD, then upgraded: the pending create's inputs carry only `ood` and
+    // `ood-world`, which every installation's droplet of this server carries too.
+    await droplet(['ood', 'ood-world', THEIRS]);
+    const older = { ...pendingDroplet, inputs: { name: 'ood-world', tags: ['ood', 'ood-world'] } };
+    expect(await findPendingCreates([older], api, 'world', log)).toEqual({ 'urn:droplet': null });
+    const ours = await droplet(['ood', 'ood-world']);
+    expect(await findPendingCreates([older], api, 'world', log)).toEqual({ 'urn:droplet': String(ours) });
+  });
+
   it("finds this installation's droplet beside the other's", async () => {
     await droplet(['ood', 'ood-world', THEIRS]);
     const ours = await droplet(['ood', 'ood-world', OURS]);

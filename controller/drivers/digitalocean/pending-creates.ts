@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { INSTALLATION_TAG_PREFIX } from '../../../infra/program.js';
 import type { PendingCreate } from '../../../infra/stack.js';
 import { CloudError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { DoClient } from './api/client.js';
+import type { Droplet } from './api/types.js';
 
 /**
  * Where each create a killed update left pending ended up in DigitalOcean: the id of the resource it
@@ -26,7 +28,10 @@ async function findOne(p: PendingCreate, api: DoClient, server: string, log: Log
       // Another installation with the same server id has droplets of this very name and tag: only one
       // carrying every tag the create asked for (its installation's among them) can be the one it made.
       const tags = Array.isArray(p.inputs.tags) ? p.inputs.tags.filter((t): t is string => typeof t === 'string') : [];
-      const listed = (await api.listDroplets(`ood-${server}`)).filter((d) => d.name === name && tags.every((t) => d.tags.includes(t)));
+      // A create asked by an OoD before the installation tag asked for none: a droplet carrying an
+      // installation tag the create did not ask for is still another installation's, never this one's.
+      const asked = (d: Droplet) => tags.every((t) => d.tags.includes(t)) && d.tags.every((t) => !t.startsWith(INSTALLATION_TAG_PREFIX) || tags.includes(t));
+      const listed = (await api.listDroplets(`ood-${server}`)).filter((d) => d.name === name && asked(d));
       const confirmed = (await Promise.all(listed.map((d) => api.getDroplet(d.id)))).filter((d) => d !== null);
       if (confirmed.length > 1) {
         throw new CloudError(`A killed update left a droplet create pending, and ${confirmed.length} droplets named ${name} exist (${confirmed.map((d) => d.id).join(', ')}): OoD will not guess which is the server's; delete the extra one by hand, then press Start`, false);
