@@ -97,10 +97,12 @@ export class DropletStop {
 
   async destroy(message: string): Promise<string> {
     const { api, watch, record } = this.deps;
-    const droplet = await watch.current(true);
+    const stack = await this.deps.stack();
+    // A listing that leaves the droplet out proves nothing (invariant 9): the one the stack records, which
+    // its destroy would delete, is looked up by id and must be proven saved like a listed one.
+    const droplet = (await watch.current(true)) ?? (await this.recordedDroplet(stack));
     const saved = (await record.read()).saved;
     if (droplet) await this.provenSaved(droplet, saved);
-    const stack = await this.deps.stack();
     await stack.destroy(message);
     watch.stale();
     const notes = [droplet ? `Destroyed droplet ${droplet.id} (snapshot ${saved!.name} keeps its world)` : 'No droplet was left'];
@@ -116,6 +118,14 @@ export class DropletStop {
     for (const id of new Set([droplet?.id, left?.id].filter((i): i is number => i !== undefined))) await this.confirmGone(id);
     notes.push(await this.prune(saved?.snapshotId));
     return notes.join('; ');
+  }
+
+  /** The droplet the stack records, as DigitalOcean answers for its id now; null when it records none or the id is gone. */
+  private async recordedDroplet(stack: ServerStackLike): Promise<Droplet | null> {
+    const id = await stack.dropletId();
+    if (id === null) return null;
+    const found = await this.deps.api.getDroplet(id);
+    return found && found.status !== 'archive' ? found : null;
   }
 
   /** Waits (briefly) until GET /v2/droplets/:id answers 404; a droplet still there fails the step, which is retried until the destroying deadline. */
