@@ -95,6 +95,19 @@ describe('findOrphans with remove', () => {
     expect(exists(id)).toBe(true);
   });
 
+  it('keeps a droplet of its own whose snapshot was taken while it still ran (a live snapshot), though it is off now', async () => {
+    const id = await droplet(['ood', 'ood-world', `ood:installation:${OURS}`]);
+    await nextSecond();
+    // DigitalOcean snapshots a running droplet too; whatever the game wrote after it is on the disk alone.
+    await act(id, { type: 'snapshot', name: 'while-running' });
+    await nextSecond();
+    await act(id, { type: 'power_off' });
+    const [orphan] = await findOrphans(api, servers, { remove: true, installation: OURS, log });
+    expect(orphan).toMatchObject({ kind: 'droplet', dropletId: id, removed: false });
+    expect(orphan!.message).toMatch(/not deleted: no snapshot taken after it was last powered down/);
+    expect(exists(id)).toBe(true);
+  });
+
   it('deletes a droplet of its own that is off with a snapshot taken after its last power-on', async () => {
     const id = await droplet(['ood', 'ood-world', `ood:installation:${OURS}`]);
     await act(id, { type: 'power_off' });
