@@ -17,10 +17,21 @@ describe('StopCycleClock', () => {
     expect(clock.note('powering_off', host, 60)).toBe(50);
   });
 
-  it('ends when the server is archived with no host, or leaves the stop', () => {
-    const clock = new StopCycleClock();
+  it('goes on through an archive whose host a listing left out for a moment, then showed again', () => {
+    const clock = new StopCycleClock(1_000);
     clock.note('stopping', host, 0);
-    expect(clock.note('archived', gone, 100)).toBe(0);
+    expect(clock.note('archived', gone, 100)).toBe(100);
+    expect(clock.note('archived', gone, 900)).toBe(900);
+    // A listing that flips: the same stop, not a new one (else laps would never add up to its limit).
+    expect(clock.note('archived', host, 1_000)).toBe(1_000);
+    expect(clock.note('powering_off', host, 1_500)).toBe(1_500);
+  });
+
+  it('ends when the server has stayed archived with no host for the settle time, or leaves the stop', () => {
+    const clock = new StopCycleClock(50);
+    clock.note('stopping', host, 0);
+    expect(clock.note('archived', gone, 100)).toBe(100);
+    expect(clock.note('archived', gone, 150)).toBe(0);
     expect(clock.note('powering_off', host, 200)).toBe(0);
     expect(clock.note('booting', host, 300)).toBe(0);
     expect(clock.note('stopping', host, 400)).toBe(0);
