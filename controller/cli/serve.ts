@@ -6,10 +6,11 @@ import { adminTokenPath, resolveAdminToken } from '../admin-token.js';
 import { createApp } from '../api/app.js';
 import type { OodEnv } from '../config/env.js';
 import type { LoadedConfig } from '../config/load.js';
+import type { ServerConfig } from '../config/schema.js';
 import { Controller } from '../controller.js';
 import { controllerInfoPath } from './controller-info.js';
 import { localAdminLink } from '../web/auth/local-admin.js';
-import { loginProviders } from '../web/auth/providers.js';
+import { isLoopback, validateForServe } from '../config/serve-checks.js';
 import { resolveSessionKeys } from '../web/session-keys.js';
 import type { Web } from '../web/web.js';
 import { ConfigError, messageOf } from '../errors.js';
@@ -25,20 +26,12 @@ export interface Serving {
   close(): Promise<void>;
 }
 
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
-
 /** Opens the controller, starts every server's loop and the HTTP API. */
 export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Promise<Serving> {
   const { config } = loaded;
-  const providers = loginProviders(config.web, env.web.oauthSecrets);
-  if (providers.length === 0 && !isLoopback(config.listen.host)) {
-    throw new ConfigError(
-      `Listening on ${config.listen.host} would put OoD's pages beyond this machine with no way to log in but a one-time link: configure a login provider (web.providers in ood.yaml), or listen on 127.0.0.1`,
-    );
-  }
-  await checkCloudTools(config, env, log);
+  const { providers } = validateForServe(config, env);
+  await checkCloudTools(config, log);
   // The lock first: a second controller starting at the same moment must not rewrite the token file.
-  checkNotificationUrls(config, env);
   const controller = Controller.open(config, { log, childEnv: env.childEnv, env, failpoints: env.failpoints, notifications: env.notifications });
   let http: Server | undefined;
   let web: Web;
@@ -105,25 +98,13 @@ function firstAdminLink(controller: Controller, config: LoadedConfig['config'], 
   return localAdminLink(controller.store, origin, 'ood serve', now).link;
 }
 
-/** A notification target switched on without its URL is a start-up error, not silence. */
-function checkNotificationUrls(config: LoadedConfig['config'], env: OodEnv): void {
-  const missing = [
-    ...(config.notifications.discord && !env.notifications.discordUrl ? ['notifications.discord is true but OOD_DISCORD_WEBHOOK_URL is not set (a channel\'s webhook URL, from its Integrations settings)'] : []),
-    ...(config.notifications.webhook && !env.notifications.webhookUrl ? ['notifications.webhook is true but OOD_WEBHOOK_URL is not set'] : []),
-  ];
-  if (missing.length > 0) throw new ConfigError(missing.join('; '));
-}
-
 /**
- * Servers on the DigitalOcean driver need the `pulumi` CLI and a token: missing either is a clear
- * error at start-up, not a failure at the first Start press.
+ * Servers on the DigitalOcean driver need the `pulumi` CLI (their token is the config's check): a
+ * missing CLI is a clear error at start-up, not a failure at the first Start press.
  */
-async function checkCloudTools(config: LoadedConfig['config'], env: OodEnv, log: Logger): Promise<void> {
+async function checkCloudTools(config: LoadedConfig['config'], log: Logger): Promise<void> {
   const cloud = config.servers.filter((s) => s.driver === 'digitalocean').map((s) => s.id);
   if (cloud.length === 0) return;
-  if (!env.digitalocean.token) {
-    throw new ConfigError(`Server${cloud.length > 1 ? 's' : ''} ${cloud.join(', ')} use${cloud.length > 1 ? '' : 's'} driver digitalocean, but DIGITALOCEAN_TOKEN is not set: create a read/write token in the DigitalOcean console (API → Tokens) and export it`);
-  }
   try {
     await checkPulumi(config.pulumi.command, config.dataDir, log);
   } catch (err) {
@@ -171,6 +152,20 @@ export function greeting(url: string, loaded: LoadedConfig, env: OodEnv, loginLi
       : `  API and CLI: the admin token is in ${adminTokenPath(config.dataDir)} (mode 0600); \`npx ood\` here reads it`,
     '  try: npx ood status · npx ood start <server> --wait · npx ood stop <server> --wait',
   ];
-  for (const s of config.servers) lines.push(`  server "${s.id}": players join ${s.local.publicHost}:${s.game.port} once it runs`);
+  for (const s of config.servers) lines.push(`  server "${s.id}": ${whereToJoin(s)}`);
   return lines.join('\n');
+}
+
+/**
+ * Where players connect, as the banner says it. The same choice as the drivers' `address()` (the
+ * lobby's public host, the DNS name, the droplet's IP): a DigitalOcean server's droplet does not exist
+ * yet at start-up, so without a fixed name the banner says where the address will appear.
+ */
+export function whereToJoin(s: ServerConfig): string {
+  if (s.driver !== 'digitalocean') return `players join ${s.local.publicHost}:${s.game.port} once it runs`;
+  const port = s.game.port;
+  if (s.lobby.mode === 'proxy' && s.lobby.publicHost) return `players join ${s.lobby.publicHost}:${port} (the lobby; joining wakes it)`;
+  const droplet = s.digitalocean.domain ? `${s.id}.${s.digitalocean.domain}:${port}` : "the droplet's address, shown once it runs";
+  if (s.lobby.mode === 'wake') return `players wake it by joining this machine's port ${port} (the lobby); once it runs they join ${droplet}`;
+  return s.digitalocean.domain ? `players join ${droplet} once it runs` : `players join ${droplet}`;
 }
