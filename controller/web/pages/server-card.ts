@@ -30,6 +30,36 @@ const STOPPING = new Set<Phase>(['stopping', 'powering_off', 'snapshotting', 'de
 
 export const phaseWords = (phase: Phase) => PHASE_WORDS[phase];
 
+/** What a card says and offers. */
+export interface CardState {
+  label: string;
+  tone: 'up' | 'off' | 'busy' | 'bad';
+  start: boolean;
+  stop: boolean;
+  keepAlive: boolean;
+}
+
+/**
+ * The card's label and buttons, from what is wanted, the phase and what needs a person, together: the
+ * phase alone lagged behind a request (Stop pressed, still "Up" with a Start button for a tick), and
+ * a server whose every check failed read "Asleep" with only Stop. Anything that needs a person offers
+ * both buttons: Start to try again, Stop to give up and tidy away.
+ */
+export function cardState(s: Pick<ServerJson, 'desired' | 'phase' | 'alert'>): CardState {
+  const calm = { start: false, stop: false, keepAlive: false };
+  if (s.phase === 'failed' || s.alert) return { label: 'Needs attention', tone: 'bad', start: true, stop: true, keepAlive: false };
+  if (s.desired === 'up') {
+    if (s.phase === 'archived') return { ...calm, label: 'Starting: waking up', tone: 'busy', stop: true };
+    if (s.phase === 'running') return { ...calm, label: PHASE_WORDS.running, tone: 'up', stop: true, keepAlive: true };
+    if (STOPPING.has(s.phase)) return { ...calm, label: 'Stopping, then starting again', tone: 'busy', stop: true };
+    return { ...calm, label: PHASE_WORDS[s.phase], tone: 'busy', stop: true };
+  }
+  if (s.phase === 'archived') return { ...calm, label: PHASE_WORDS.archived, tone: 'off', start: true };
+  // Wanted down, not yet on its way: the stop is next, and Start now would only race it.
+  if (s.phase === 'running' || STARTING.has(s.phase)) return { ...calm, label: 'Stopping: about to save the world', tone: 'busy' };
+  return { ...calm, label: PHASE_WORDS[s.phase], tone: 'busy' };
+}
+
 /**
  * One server's card. The same function renders the page and every live update (sent whole over SSE),
  * so the page looks the same with and without its script; the script only counts times down.
@@ -37,20 +67,20 @@ export const phaseWords = (phase: Phase) => PHASE_WORDS[phase];
 export function serverCard(page: PageContext, card: ServerCard, now: number): Html {
   const s = card.json;
   const since = s.since ? Date.parse(s.since) : now;
-  const tone = s.phase === 'running' ? 'up' : s.phase === 'failed' ? 'bad' : s.phase === 'archived' ? 'off' : 'busy';
+  const state = cardState(s);
   return html`<section class="server" id="server-${s.id}" aria-labelledby="title-${s.id}" data-phase="${s.phase}">
   <div class="server-head">
     <h2 id="title-${s.id}">${s.id}</h2>
     <p class="where">${card.where.driver === 'digitalocean' ? `DigitalOcean · ${card.where.region} · ${card.where.size}` : 'On this machine'}</p>
   </div>
-  <p class="phase" role="status"><span class="dot dot-${tone}" aria-hidden="true"></span> ${phaseWords(s.phase)}</p>
+  <p class="phase" role="status"><span class="dot dot-${state.tone}" aria-hidden="true"></span> ${state.label}</p>
   ${progress(s, card, since, now)}
   ${s.address ? html`<p class="address">Connect to <code id="address-${s.id}">${s.address}</code> <button type="button" class="copy" data-copy="${s.address}" hidden>Copy</button></p>` : ''}
   ${s.phase === 'running' ? players(s) : ''}
   ${s.phase === 'running' ? idle(s, now) : ''}
   ${s.alert ? html`<p class="alert" role="alert">${s.alert}</p>` : ''}
   ${s.lastError && s.phase === 'failed' ? html`<p class="error">Last error: ${s.lastError}</p>` : ''}
-  ${buttons(page, s)}
+  ${buttons(page, s, state)}
   <p class="more"><a href="/servers/${s.id}">History of ${s.id}</a></p>
 </section>`;
 }
@@ -81,15 +111,15 @@ function idle(s: ServerJson, now: number): Html | '' {
   return html`<p class="idle">${empty !== null ? html`Empty since <time datetime="${iso(empty)}" data-relative>${relative(empty, now)}</time>; stops` : 'Stops if nobody joins'} <time datetime="${iso(stops)}" data-relative>${relative(stops, now)}</time>.</p>`;
 }
 
-function buttons(page: PageContext, s: ServerJson): Html | '' {
+function buttons(page: PageContext, s: ServerJson, state: CardState): Html | '' {
   const person = page.person;
   if (!person) return '';
   const out: Html[] = [];
   const form = (action: string, label: string, kind: string) =>
     html`<form method="post" action="/servers/${s.id}/${action}" class="inline">${csrfField(page)}<button type="submit" class="button ${kind}">${label}</button></form>`;
-  if (may(person, 'start') && (s.desired === 'down' || s.phase === 'failed')) out.push(form('start', 'Start', 'primary'));
-  if (may(person, 'stop') && (s.desired === 'up' || s.phase === 'failed')) out.push(form('stop', 'Stop', 'danger'));
-  if (may(person, 'start') && s.phase === 'running') out.push(form('keepalive', 'Keep alive', 'secondary'));
+  if (may(person, 'start') && state.start) out.push(form('start', 'Start', 'primary'));
+  if (may(person, 'stop') && state.stop) out.push(form('stop', 'Stop', 'danger'));
+  if (may(person, 'start') && state.keepAlive) out.push(form('keepalive', 'Keep alive', 'secondary'));
   return out.length ? html`<div class="actions">${out}</div>` : '';
 }
 
