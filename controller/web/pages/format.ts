@@ -1,11 +1,5 @@
-/** "in 12 min", "3 min ago", "just now": the same words the page script writes as time passes. */
-export function relative(at: number, now: number): string {
-  const seconds = Math.round((at - now) / 1000);
-  const size = Math.abs(seconds);
-  const amount = size < 60 ? `${size} s` : size < 3600 ? `${Math.round(size / 60)} min` : size < 86_400 ? `${Math.round(size / 3600)} h` : `${Math.round(size / 86_400)} d`;
-  if (size < 5) return 'just now';
-  return seconds > 0 ? `in ${amount}` : `${amount} ago`;
-}
+// The page time formatter is the shared static module the page script loads too: one implementation.
+export { amount, eta, relative, since, wordsFor, type RelativeKind } from '../static/relative-time.js';
 
 /** About how long, said plainly: "about 70 s", "about 3 min". */
 export function about(ms: number): string {

@@ -22,7 +22,7 @@ export function layout(page: PageContext, title: string, main: Html, options: { 
 <title>${title} · OoD</title>
 <link rel="stylesheet" href="/static/app.css">
 <link rel="icon" href="/static/icon.svg" type="image/svg+xml">
-<script src="/static/app.js" defer></script>
+<script src="/static/app.js" type="module"></script>
 </head>
 <body${options.live ? html` data-live="/events"` : ''}>
 <header class="top">

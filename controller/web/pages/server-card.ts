@@ -2,7 +2,7 @@ import type { ServerJson } from '../../api/server-json.js';
 import type { Phase } from '../../reconcile/types.js';
 import { may } from '../../store/people.js';
 import { html, type Html } from '../html.js';
-import { about, iso, relative } from './format.js';
+import { about, eta, iso, since as sinceWords } from './format.js';
 import { csrfField, type PageContext } from './layout.js';
 
 /** What a card shows of one server: its API JSON, how long starts and stops usually take, and where it runs. */
@@ -90,12 +90,11 @@ function progress(s: ServerJson, card: ServerCard, since: number, now: number): 
   if (!STARTING.has(s.phase) && !STOPPING.has(s.phase)) return '';
   const what = STARTING.has(s.phase) ? 'ready' : 'archived';
   if (typical === undefined) {
-    return html`<p class="eta">Since <time datetime="${iso(since)}" data-relative>${relative(since, now)}</time>; no earlier run to estimate from.</p>`;
+    return html`<p class="eta">Started <time datetime="${iso(since)}" data-relative="since">${sinceWords(since, now)}</time>; no earlier run to estimate from.</p>`;
   }
   const elapsed = Math.max(0, now - since);
-  const left = Math.max(0, typical - elapsed);
   return html`<progress max="${Math.round(typical / 1000)}" value="${Math.min(Math.round(elapsed / 1000), Math.round(typical / 1000))}" aria-label="${what === 'ready' ? 'Start' : 'Stop'} progress" data-since="${iso(since)}"></progress>
-  <p class="eta">${what === 'ready' ? 'Ready' : 'Archived'} <time datetime="${iso(since + typical)}" data-relative>${left > 0 ? `in ${about(left)}` : 'any moment now'}</time> (a usual ${what === 'ready' ? 'start' : 'stop'} takes ${about(typical)}).</p>`;
+  <p class="eta">${what === 'ready' ? 'Ready' : 'Archived'} <time datetime="${iso(since + typical)}" data-relative="eta">${eta(since + typical, now)}</time> (a usual ${what === 'ready' ? 'start' : 'stop'} takes ${about(typical)}).</p>`;
 }
 
 function players(s: ServerJson): Html {
@@ -108,7 +107,7 @@ function idle(s: ServerJson, now: number): Html | '' {
   const stops = s.idle.stopsAt ? Date.parse(s.idle.stopsAt) : null;
   if (stops === null) return '';
   const empty = s.idle.emptySince ? Date.parse(s.idle.emptySince) : null;
-  return html`<p class="idle">${empty !== null ? html`Empty since <time datetime="${iso(empty)}" data-relative>${relative(empty, now)}</time>; stops` : 'Stops if nobody joins'} <time datetime="${iso(stops)}" data-relative>${relative(stops, now)}</time>.</p>`;
+  return html`<p class="idle">${empty !== null ? html`Empty since <time datetime="${iso(empty)}" data-relative="since">${sinceWords(empty, now)}</time>; stops` : 'Stops if nobody joins'} <time datetime="${iso(stops)}" data-relative="eta">${eta(stops, now)}</time>.</p>`;
 }
 
 function buttons(page: PageContext, s: ServerJson, state: CardState): Html | '' {

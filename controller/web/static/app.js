@@ -1,20 +1,13 @@
 // OoD's page script: live server cards over server-sent events, times that count down, Copy buttons,
 // and buttons that act without leaving the page. Every page works without it.
-'use strict';
-
-function relative(at, now) {
-  const seconds = Math.round((at - now) / 1000);
-  const size = Math.abs(seconds);
-  if (size < 5) return 'just now';
-  const amount = size < 60 ? size + ' s' : size < 3600 ? Math.round(size / 60) + ' min' : size < 86400 ? Math.round(size / 3600) + ' h' : Math.round(size / 86400) + ' d';
-  return seconds > 0 ? 'in ' + amount : amount + ' ago';
-}
+// A module (strict, deferred): the time wording is the server's own module, served beside this file.
+import { wordsFor } from './relative-time.js';
 
 function tick() {
   const now = Date.now();
   for (const time of document.querySelectorAll('time[data-relative]')) {
     const at = Date.parse(time.getAttribute('datetime'));
-    if (!Number.isNaN(at)) time.textContent = at <= now && time.closest('.eta') ? 'any moment now' : relative(at, now);
+    if (!Number.isNaN(at)) time.textContent = wordsFor(time.dataset.relative, at, now);
   }
   for (const bar of document.querySelectorAll('progress[data-since]')) {
     const elapsed = (now - Date.parse(bar.dataset.since)) / 1000;
