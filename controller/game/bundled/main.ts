@@ -11,11 +11,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseProperties } from '../../minecraft/properties.js';
+import { componentFromCodes, componentToNbt, plainComponent, type ChatComponent } from './chat-codes.js';
 import { startRconServer } from './rcon-server.js';
 
+/** What a player's chat event carries (flying-squid's plugins/chat.js): `data` is the 1.19+ packet. */
+interface ChatEvent {
+  text?: string;
+  data?: { message: string };
+}
 interface Player {
   username: string;
   save(): Promise<void>;
+  on(event: 'chat', cb: (event: ChatEvent) => void): void;
 }
 interface ChunkPos {
   chunkX: number;
@@ -38,11 +45,14 @@ interface World {
 interface FlyingSquid {
   players: Player[];
   overworld: World;
-  broadcast(message: string): void;
+  broadcast(message: string | ChatComponent): void;
+  supportFeature(feature: string): boolean;
+  _createChatComponent(message: string | ChatComponent): unknown;
   quit(reason?: string): Promise<void>;
   commands: { use(command: string, ctx: object, op: boolean): Promise<string | undefined> };
   on(event: 'listening', cb: () => void): void;
   on(event: 'error', cb: (err: Error) => void): void;
+  on(event: 'newPlayer', cb: (player: Player) => void): void;
   waitForReady(timeout: number): Promise<unknown>;
   _server: { socketServer: { address(): { port: number } } };
 }
@@ -139,6 +149,28 @@ const serv = createMCServer({
 });
 
 /**
+ * Chat as components (see `chat-codes.ts`): flying-squid's own `&` codes become colours on every
+ * version, where it wrote them into 1.20.3+'s NBT text as they were. A player's words stay plain: their
+ * `&` is doubled before flying-squid builds the line, so no player colours chat (vanilla does not let
+ * them) and "fish & chips" reads the same.
+ */
+const nbtChat = serv.supportFeature('chatPacketsUseNbtComponents');
+serv._createChatComponent = (message) => {
+  const component = typeof message === 'string' ? componentFromCodes(message) : message;
+  if (nbtChat) {
+    const tag = componentToNbt(component);
+    return Object.assign(tag, { toNetworkFormat: () => tag });
+  }
+  return Object.assign({ ...component }, { toNetworkFormat: () => JSON.stringify(component) });
+};
+serv.on('newPlayer', (player) =>
+  player.on('chat', (event) => {
+    if (event.data) event.data = { ...event.data, message: event.data.message.replaceAll('&', '&&') };
+    if (event.text !== undefined) event.text = event.text.replaceAll('&', '&&');
+  }),
+);
+
+/**
  * Writes every loaded chunk, as vanilla's `save-all flush` does, and waits for any autosave still
  * writing. Not `waitSaving()`: it waits for the next autosave whenever the queue is not empty.
  */
@@ -174,7 +206,8 @@ async function runCommand(command: string): Promise<string> {
       await saveAll();
       return 'Saving the game (this may take a moment!)Saved the game';
     case 'say':
-      serv.broadcast(`[Server] ${rest.join(' ')}`);
+      // Text from outside (OoD's warnings) is plain text: no colour codes read in it.
+      serv.broadcast(plainComponent(`[Server] ${rest.join(' ')}`));
       return '';
     case 'stop':
       setImmediate(() => void stop());
