@@ -4,6 +4,8 @@ import { readAdminToken } from '../admin-token.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
+import { describeLobby } from '../config/describe-lobby.js';
+import { validateForServe } from '../config/serve-checks.js';
 import { usd } from '../cost/billing.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { describeGame } from '../game/command.js';
@@ -253,6 +255,8 @@ configCmd
   .description('parse the config and say what it holds, or exactly what is wrong')
   .action(() => {
     const { config, source } = loaded();
+    // The same checks `ood serve` makes before it starts: a config this passes, serve accepts.
+    validateForServe(config, env);
     process.stdout.write(`${source ?? 'embedded default'} is valid: ${config.servers.length} server(s), data in ${config.dataDir}\n`);
     for (const s of config.servers) {
       const { game, warnings } = describeGame(s);
@@ -264,6 +268,7 @@ configCmd
       } else {
         process.stdout.write(`    game: ${game}\n`);
       }
+      process.stdout.write(`    ${describeLobby(s)}\n`);
       for (const warning of warnings) process.stdout.write(`    warning: ${warning}\n`);
     }
   });

@@ -25,7 +25,10 @@ export function formatDuration(ms: number): string {
 }
 
 /** A zod type for a duration written as text in the config file, parsed to milliseconds. */
-export const duration = z.string().transform((text, ctx) => {
+export const duration = z
+  // zod would say "expected string, received number" of `emptyAfter: 5`: say what to write instead.
+  .string({ error: (issue) => (typeof issue.input === 'number' ? `got the number ${issue.input}; write a duration such as 15m or 90s` : undefined) })
+  .transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `expected a duration like "15m", got "${text}"` });

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { EMBEDDED_DATA_DIR, embeddedDefault } from './embedded-default.js';
+import { describeIssues } from './issues.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A parsed config plus where it came from; `dataDir` is already absolute. */
@@ -11,26 +11,6 @@ export interface LoadedConfig {
   config: Config;
   /** The file it was read from, or `null` for the embedded default. */
   source: string | null;
-}
-
-/** `servers[0].idle.emptyAfter` from zod's `['servers', 0, 'idle', 'emptyAfter']`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out || '(top level)';
-}
-
-function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((issue) => {
-      let message = issue.message;
-      if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-      return `${formatPath(issue.path)}: ${message}`;
-    })
-    .join('\n');
 }
 
 /** `--host` / `--port` (or OOD_HOST / OOD_PORT): where the API listens, over what the file says. */
@@ -42,7 +22,7 @@ export interface ListenOverride {
 /** Parses config data (already read from YAML) and makes paths absolute against `baseDir`. */
 export function parseConfig(data: unknown, baseDir: string, source = 'config', listen: ListenOverride = {}): Config {
   const result = configSchema.safeParse(withListen(data ?? {}, listen));
-  if (!result.success) throw new ConfigError(`${source} is not valid:\n${describeIssues(result.error.issues)}`);
+  if (!result.success) throw new ConfigError(`${source} is not valid:\n${describeIssues(result.error.issues, configSchema)}`);
   const config = result.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   return {

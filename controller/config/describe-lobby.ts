@@ -1,0 +1,14 @@
+import type { ServerConfig } from './schema.js';
+
+/** What `ood config check` says of a server's lobby: what answers on its port while it sleeps, and who wakes it. */
+export function describeLobby(server: Pick<ServerConfig, 'driver' | 'game' | 'lobby'>): string {
+  const { lobby } = server;
+  if (lobby.mode === 'off') return `lobby: off (nothing answers on port ${server.game.port} while the server sleeps)`;
+  const at = `${lobby.host.includes(':') ? `[${lobby.host}]` : lobby.host}:${server.game.port}`;
+  const names = lobby.wakers.length > 0 ? `${lobby.wakers.join(', ')} or anyone allowed to start it on the web` : 'anyone allowed to start it on the web';
+  const from = lobby.wakeFrom === 'web-addresses' ? ', from an address where such a person logged in' : '';
+  const wakes = `joins by ${names} wake it${from}`;
+  if (lobby.mode === 'wake') return `lobby: wake on ${at} (${wakes})`;
+  const behind = server.driver === 'local' ? `the game on port ${lobby.gamePort}` : 'the droplet';
+  return `lobby: proxy on ${at}, forwarding to ${behind}${lobby.publicHost ? `; players use ${lobby.publicHost}` : ''} (${wakes})`;
+}
