@@ -192,33 +192,43 @@ imageCmd
   .option('--use-now', "make the image the server's next start even though it has session snapshots (their worlds are not in it)")
   .option('--force', 'build even though the server is not archived (its running session is not in the image)')
   .option('--host <address>', 'only run the playbook on a machine you already have (SSH as root); no droplet, no snapshot')
+  .option('--minecraft-version <id>', "the builder downloads that version's server.jar from Mojang, checked by the sha1 in Mojang's version manifest")
+  .option('--jar-url <url>', 'where the builder downloads server.jar from (with --jar-checksum)')
+  .option('--jar-checksum <sum>', "server.jar's sha1:<hex> or sha256:<hex> (bare hex: 40 digits sha1, 64 sha256)")
+  .option('--jar-sha256 <hex>', 'the sha256 server.jar must have (older form of --jar-checksum sha256:<hex>)')
   .option('--jar <file>', 'a server.jar on this machine to install')
-  .option('--jar-url <url>', "where the host downloads server.jar from (with --jar-sha256)")
-  .option('--jar-sha256 <hex>', 'the sha256 server.jar must have')
-  .option('--accept-eula', "accept Mojang's EULA (https://aka.ms/MinecraftEULA) in eula.txt")
+  .option('--accept-eula', "accept Mojang's EULA (https://aka.ms/MinecraftEULA) in eula.txt; required")
   .option('-e, --var <key=value...>', 'more playbook variables (see ansible/README.md)')
-  .action(async (opts: { for?: string; base: string; fromServer?: string; world?: string; keepBuilder?: boolean; useNow?: boolean; force?: boolean; host?: string; jar?: string; jarUrl?: string; jarSha256?: string; acceptEula?: boolean; var?: string[] }) => {
+  .action(async (opts: { for?: string; base: string; fromServer?: string; world?: string; keepBuilder?: boolean; useNow?: boolean; force?: boolean; host?: string; minecraftVersion?: string; jar?: string; jarUrl?: string; jarChecksum?: string; jarSha256?: string; acceptEula?: boolean; var?: string[] }) => {
     const { config } = loaded();
-    const vars: Record<string, unknown> = {};
-    if (opts.jar) vars.minecraft_server_jar_src = opts.jar;
-    if (opts.jarUrl) Object.assign(vars, { minecraft_server_url: opts.jarUrl, minecraft_server_sha256: opts.jarSha256 });
-    if (opts.acceptEula) vars.minecraft_accept_eula = true;
+    const extra: Record<string, unknown> = {};
     for (const item of opts.var ?? []) {
       const eq = item.indexOf('=');
       if (eq < 1) throw new ConfigError(`--var ${item}: expected key=value`);
-      vars[item.slice(0, eq)] = item.slice(eq + 1);
+      extra[item.slice(0, eq)] = item.slice(eq + 1);
     }
     const say = (line: string) => process.stdout.write(`${line}\n`);
-    const { buildImage, playbookOnHost } = await import('../../image/build.js');
-    if (opts.host) return void (await playbookOnHost({ config, vars, say, host: opts.host }));
-    const cloud = config.servers.filter((s) => s.driver === 'digitalocean');
-    const server = opts.for ? config.servers.find((s) => s.id === opts.for) : cloud.length === 1 ? cloud[0] : undefined;
-    if (!server || server.driver !== 'digitalocean') {
-      throw new ConfigError(opts.for ? `--for ${opts.for}: no DigitalOcean server by that id in the config` : `Say which server the image is for with --for <server> (DigitalOcean servers: ${cloud.map((s) => s.id).join(', ') || 'none'})`);
-    }
-    const fromServer = opts.fromServer ? config.servers.find((s) => s.id === opts.fromServer && s.driver === 'digitalocean') : undefined;
-    if (opts.fromServer && !fromServer) throw new ConfigError(`--from-server ${opts.fromServer}: no DigitalOcean server by that id in the config`);
-    if (!env.digitalocean.token) throw new ConfigError('DIGITALOCEAN_TOKEN is not set: create a read/write token in the DigitalOcean console (API → Tokens) and export it');
+    const [{ buildImage, playbookOnHost }, { preflight }, { ImagePreflightError }, logs] = await Promise.all([
+      import('../../image/build.js'), import('../../image/preflight.js'), import('../../image/errors.js'), import('../log.js'),
+    ]);
+    // Everything that can be checked is, before any stack, droplet or mark is made; exit 2 or 3 says which kind refused.
+    const checked = await preflight({
+      config,
+      jar: { vars: extra, jar: opts.jar, jarUrl: opts.jarUrl, jarChecksum: opts.jarChecksum, jarSha256: opts.jarSha256, minecraftVersion: opts.minecraftVersion, acceptEula: opts.acceptEula },
+      for: opts.for,
+      fromServer: opts.fromServer,
+      host: opts.host,
+      force: opts.force ?? false,
+      digitalocean: { token: env.digitalocean.token, apiUrl: env.digitalocean.apiUrl },
+      log: logs.createLogger(config.log.level === 'debug' ? 'debug' : 'warn'),
+    }).catch((err: unknown) => {
+      if (!(err instanceof ImagePreflightError)) throw err;
+      process.stderr.write(`ood: ${err.message}\n`);
+      process.exit(err.exitCode);
+    });
+    const { vars } = checked;
+    if (checked.host !== undefined) return void (await playbookOnHost({ config, vars, say, host: checked.host }));
+    const { server, fromServer } = checked;
     const { DoClient } = await import('../drivers/digitalocean/api/client.js');
     const { createLogger } = await import('../log.js');
     // Ctrl-C or a kill: the build leaves its step and removes its builder and keys; a second signal quits at once.
@@ -234,7 +244,7 @@ imageCmd
       config,
       server,
       env,
-      api: new DoClient({ baseUrl: env.digitalocean.apiUrl, token: env.digitalocean.token }),
+      api: new DoClient({ baseUrl: env.digitalocean.apiUrl, token: checked.token }),
       base: opts.base,
       ...(fromServer ? { fromServer } : {}),
       ...(opts.world ? { world: opts.world } : {}),
