@@ -18,6 +18,9 @@ const env: OodEnv = readEnv(process.env);
 const program = new Command('ood').description('Ore on Demand: a Minecraft server that runs only while people play').showHelpAfterError();
 program.option('-c, --config <file>', 'config file (default: $OOD_CONFIG, else ./ood.yaml, else the embedded default)');
 program.option('--url <url>', 'controller URL for client commands (default: $OOD_URL, else the running local controller)');
+// Listed here, not imported from log.ts: that module loads pino, which client commands do not need.
+program.addOption(new Option('--log-format <format>', 'log lines of `serve`: pretty (readable), json (one object a line), auto (pretty on a terminal)').choices(['auto', 'pretty', 'json']).default('auto'));
+const logFormat = () => program.opts<{ logFormat: 'auto' | 'pretty' | 'json' }>().logFormat;
 
 const loaded = (listen: ListenOverride = {}): LoadedConfig =>
   loadConfig({ configPath: program.opts<{ config?: string }>().config, envPath: env.configPath, cwd: process.cwd(), listen });
@@ -48,10 +51,9 @@ program
     const config = loaded({ host: opts.host ?? env.listen.host, port: parsePort(opts.port, '--port') ?? env.listen.port });
     // Loaded here, not above: the controller, the API and their packages are for `serve` only, and a
     // client command such as `ood status` should not wait for them.
-    const [{ createLogger }, { greeting, serve }] = await Promise.all([import('../log.js'), import('./serve.js')]);
-    const log = createLogger(config.config.log.level, undefined);
+    const [{ createLogger, logDestination }, { greeting, serve }] = await Promise.all([import('../log.js'), import('./serve.js')]);
+    const log = createLogger(config.config.log.level, await logDestination(logFormat()));
     const serving = await serve(config, env, log);
-    process.stdout.write(greeting(serving.url, config, env, serving.loginLink) + '\n');
     const shutdown = (signal: string) => {
       log.info({ signal }, 'Stopping the controller; game processes keep running and are found again on the next start');
       serving.close().then(
@@ -64,6 +66,9 @@ program
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+    // Only now: whoever waits for this line (a supervisor, a test) may signal at once, and a SIGTERM
+    // before the handlers are in place would end the controller without its clean stop.
+    process.stdout.write(greeting(serving.url, config, env, serving.loginLink) + '\n');
   });
 
 program
