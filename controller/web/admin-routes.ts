@@ -9,8 +9,9 @@ import { LastAdminError, NameTakenError, PERMISSIONS, type Permission } from '..
 import type { Store } from '../store/store.js';
 import { checkCsrf } from './csrf.js';
 import { PLAYER_NAME } from './heads.js';
-import { adminBody } from './pages/admin.js';
+import { adminBody, NO_PROVIDER_WARNING } from './pages/admin.js';
 import { layout } from './pages/layout.js';
+import { LOCAL_ADMIN } from './auth/local-admin.js';
 import { sessionOf } from './session.js';
 import { pageContext, requirePerson } from './viewer.js';
 
@@ -18,9 +19,27 @@ export interface AdminDeps {
   store: Store;
   origin: string;
   clock: () => number;
+  /** The login providers' labels: with none, an invite link has no way in (the page says so). */
+  providers: readonly string[];
 }
 
 const INVITE_TTLS = new Set(['1h', '1d', '7d']);
+
+/** A one-time login link's person: `local:<name>`, the name as typed (shown in the header). */
+const LOCAL_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+
+function ttlOf(body: Record<string, unknown>): string {
+  const ttl = field(body, 'ttl');
+  if (!INVITE_TTLS.has(ttl)) throw new HttpError(400, `A link is valid for ${[...INVITE_TTLS].join(', ')}, not "${ttl}".`);
+  return ttl;
+}
+
+/** What the page shows once after a change, kept in the session for that one view. */
+interface AdminNotices {
+  notice?: string;
+  newInvite?: string;
+  newLoginLink?: { link: string; name: string };
+}
 
 function permissionsOf(body: Record<string, unknown>): Permission[] {
   const given = body.permissions === undefined ? [] : Array.isArray(body.permissions) ? body.permissions : [body.permissions];
@@ -55,13 +74,15 @@ export function adminRoutes(d: AdminDeps): Router {
     d.store.audit.add({ at: d.clock(), actor, source, action, server: null, detail });
   };
   // After a change, back to the page with a notice (kept in the session for one view, not in the URL).
-  const back = (ctx: Koa.Context, notice: string, invite?: string) => {
-    const session = sessionOf(ctx) as { notice?: string; newInvite?: string };
+  const back = (ctx: Koa.Context, notice: string, made?: { invite?: string; loginLink?: { link: string; name: string } }) => {
+    const session = sessionOf(ctx) as AdminNotices;
     session.notice = notice;
-    if (invite) session.newInvite = invite;
+    if (made?.invite) session.newInvite = made.invite;
+    if (made?.loginLink) session.newLoginLink = made.loginLink;
     ctx.status = 303;
     ctx.redirect('/admin');
   };
+  const wantsJson = (ctx: Koa.Context) => ctx.accepts('html', 'json') === 'json';
 
   router.use(async (ctx, next) => {
     requirePerson(ctx, d.store, 'admin');
@@ -73,17 +94,18 @@ export function adminRoutes(d: AdminDeps): Router {
   });
 
   router.get('/', (ctx) => {
-    const session = sessionOf(ctx) as { notice?: string; newInvite?: string };
-    const { notice, newInvite } = session;
+    const session = sessionOf(ctx) as AdminNotices;
+    const { notice, newInvite, newLoginLink } = session;
     delete session.notice;
     delete session.newInvite;
+    delete session.newLoginLink;
     const now = d.clock();
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.body = layout(
       pageContext(ctx, d.store),
       'People',
-      adminBody(pageContext(ctx, d.store), { people: d.store.people.list(), invites: d.store.tokens.pending('invite', now), audit: adminAudit(d.store.db, now), newInvite, notice, now }),
+      adminBody(pageContext(ctx, d.store), { people: d.store.people.list(), invites: d.store.tokens.pending('invite', now), audit: adminAudit(d.store.db, now), newInvite, newLoginLink, notice, now, providers: d.providers }),
     ).text;
   });
 
@@ -132,12 +154,44 @@ export function adminRoutes(d: AdminDeps): Router {
 
   router.post('/invites', (ctx) => {
     const body = ctx.request.body as Record<string, unknown>;
-    const ttl = field(body, 'ttl');
-    if (!INVITE_TTLS.has(ttl)) throw new HttpError(400, `An invite is valid for ${[...INVITE_TTLS].join(', ')}, not "${ttl}".`);
+    const ttl = ttlOf(body);
     const permissions = permissionsOf(body);
-    const token = d.store.tokens.create('invite', permissions.join(','), who(ctx).actor, d.clock(), parseDuration(ttl)!);
+    const now = d.clock();
+    const token = d.store.tokens.create('invite', permissions.join(','), who(ctx).actor, now, parseDuration(ttl)!);
     audit(ctx, 'invite made', `${permissions.join(',') || 'nothing'}, valid ${ttl}`);
-    back(ctx, 'Invite link made.', `${d.origin}/invite?token=${token}`);
+    const link = `${d.origin}/invite?token=${token}`;
+    const warning = d.providers.length === 0 ? NO_PROVIDER_WARNING : undefined;
+    if (wantsJson(ctx)) {
+      ctx.status = 201;
+      ctx.body = { link, expiresAt: new Date(now + parseDuration(ttl)!).toISOString(), ...(warning ? { warning } : {}) };
+      return;
+    }
+    back(ctx, warning ? 'Invite link made, but see the warning: nobody can log in through it yet.' : 'Invite link made.', { invite: link });
+  });
+
+  // The way in without a provider: the person is added as local:<name> and gets a link that logs them in once.
+  router.post('/login-links', (ctx) => {
+    const body = ctx.request.body as Record<string, unknown>;
+    const name = field(body, 'name');
+    if (!LOCAL_NAME.test(name)) throw new HttpError(400, `"${name}" cannot be a name here: use 1 to 32 letters, digits, dots, dashes or underscores.`);
+    const ttl = ttlOf(body);
+    const permissions = permissionsOf(body);
+    const identity = `local:${name}`;
+    // local:admin is the machine's admin; Alex and alex would be two people who look alike.
+    const clash = d.store.people.list().find((p) => p.identity.toLowerCase() === identity.toLowerCase() && p.identity !== identity);
+    if (identity.toLowerCase() === LOCAL_ADMIN || clash) throw new HttpError(409, `${clash?.identity ?? LOCAL_ADMIN} is already on the list; pick another name.`);
+    const now = d.clock();
+    const actor = who(ctx).actor;
+    lastAdminIs409(() => d.store.people.put(identity, permissions, actor, now));
+    const token = d.store.tokens.create('login', identity, actor, now, parseDuration(ttl)!);
+    audit(ctx, 'login link made', `${identity}: ${permissions.join(',') || 'nothing'}, valid ${ttl}`);
+    const link = `${d.origin}/login/once?token=${token}`;
+    if (wantsJson(ctx)) {
+      ctx.status = 201;
+      ctx.body = { link, identity, expiresAt: new Date(now + parseDuration(ttl)!).toISOString() };
+      return;
+    }
+    back(ctx, `${identity} may now ${permissions.join(', ') || 'only look'}; send them the link.`, { loginLink: { link, name } });
   });
 
   router.post('/invites/revoke', (ctx) => {

@@ -65,7 +65,7 @@ export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web 
       statics,
       loginRoutes({ store, web: config.web, providers: o.providers, origin: o.origin, log, clock }),
       pageRoutes({ controller, cards, events, clock }),
-      adminRoutes({ store, origin: o.origin, clock }),
+      adminRoutes({ store, origin: o.origin, clock, providers: o.providers.map((p) => p.label) }),
     ],
     events,
     close: () => {

@@ -148,7 +148,7 @@ export function loginRoutes(d: LoginDeps): Router {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     const found = d.store.tokens.peek('login', token, d.clock());
     if ('refused' in found) throw new HttpError(REFUSALS[found.refused][0], REFUSALS[found.refused][1]);
-    page(ctx, 'Log in', oneTimeBody(pageContext(ctx, d.store), token));
+    page(ctx, 'Log in', oneTimeBody(pageContext(ctx, d.store), token, { identity: found.payload, name: d.store.people.get(found.payload)?.name ?? null }));
   });
   router.post('/login/once', loginLimit, form, async (ctx) => {
     checkCsrf(ctx);
@@ -157,7 +157,9 @@ export function loginRoutes(d: LoginDeps): Router {
     const used = d.store.tokens.use('login', token, ctx.ip || 'unknown', d.clock());
     if ('refused' in used) throw new HttpError(REFUSALS[used.refused][0], REFUSALS[used.refused][1]);
     const person = d.store.people.get(used.payload);
-    await finishLogin(ctx, d, { identity: used.payload, name: person?.name ?? null, avatar: null }, 'a one-time link');
+    // Someone an admin made a link for (local:<name>) is called by that name until they have another.
+    const name = person?.name ?? (used.payload.startsWith('local:') ? used.payload.slice('local:'.length) : null);
+    await finishLogin(ctx, d, { identity: used.payload, name, avatar: null }, 'a one-time link');
   });
 
   router.get('/invite', pageLimit, async (ctx) => {
@@ -174,7 +176,7 @@ export function loginRoutes(d: LoginDeps): Router {
     }
     if (session.identity) return ctx.redirect('/');
     session.invite = token;
-    page(ctx, 'Invitation', inviteBody(choices, permissionWords(found.payload)));
+    page(ctx, 'Invitation', inviteBody(choices, permissionWords(found.payload), d.store.people.admins().map((a) => a.name ?? a.identity)));
   });
 
   router.post('/logout', form, async (ctx) => {

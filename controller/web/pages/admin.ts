@@ -6,6 +6,11 @@ import { relative } from './format.js';
 import { auditTable } from './history.js';
 import { csrfField, type PageContext } from './layout.js';
 
+/** Said wherever an invite is made on an OoD nobody can log into but through one-time links. */
+export const NO_PROVIDER_WARNING =
+  'No login provider is set up (web.providers in ood.yaml), so nobody can log in through an invite link: its page has no login button. ' +
+  'Make a one-time login link for the person instead (below), or add a provider first.';
+
 const PERMISSION_WORDS = { start: 'start', stop: 'stop', admin: 'admin (everything, and this page)' } as const;
 
 function permissionBoxes(prefix: string, checked: readonly string[]): Html {
@@ -15,11 +20,30 @@ function permissionBoxes(prefix: string, checked: readonly string[]): Html {
 }
 
 /** The admin page: people and what they may do, invitations, Minecraft names, the audit log. */
-export function adminBody(page: PageContext, o: { people: readonly Person[]; invites: readonly PendingToken[]; audit: { entries: readonly AuditEntry[]; refusedLogins: number }; newInvite: string | undefined; notice: string | undefined; now: number }): Html {
+export function adminBody(
+  page: PageContext,
+  o: {
+    people: readonly Person[];
+    invites: readonly PendingToken[];
+    audit: { entries: readonly AuditEntry[]; refusedLogins: number };
+    newInvite: string | undefined;
+    newLoginLink?: { link: string; name: string } | undefined;
+    notice: string | undefined;
+    now: number;
+    /** The login providers' labels; none means an invite link has no way in. */
+    providers: readonly string[];
+  },
+): Html {
+  const noProvider = o.providers.length === 0;
   return html`<h1>People</h1>
 ${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
 ${o.newInvite
-  ? html`<div class="notice" role="status"><p>Invite link (works once; shown only now):</p><p><code id="invite-link">${o.newInvite}</code> <button type="button" class="copy" data-copy="${o.newInvite}" hidden>Copy</button></p></div>`
+  ? html`<div class="notice" role="status"><p>Invite link (works once; shown only now):</p><p class="link-line"><code id="invite-link">${o.newInvite}</code> <button type="button" class="copy" data-copy="${o.newInvite}" hidden>Copy</button></p>
+${noProvider ? html`<p class="warning">${NO_PROVIDER_WARNING}</p>` : ''}</div>`
+  : ''}
+${o.newLoginLink
+  ? html`<div class="notice" role="status"><p>One-time login link for ${o.newLoginLink.name} (works once; shown only now):</p><p class="link-line"><code id="login-link">${o.newLoginLink.link}</code> <button type="button" class="copy" data-copy="${o.newLoginLink.link}" hidden>Copy</button></p>
+<p>When it has been used, or has expired, make another here: each works once.</p></div>`
   : ''}
 <section aria-labelledby="people-title">
 <h2 id="people-title">Who may do what</h2>
@@ -37,11 +61,13 @@ ${o.newInvite
 ${permissionBoxes('add', ['start'])}
 <button type="submit" class="button primary">Add</button>
 </form>
-<h2>Or invite with a link</h2>
+${noProvider ? loginLinkForm(page) : ''}
+<h2>${noProvider ? 'Or invite with a link (needs a login provider)' : 'Or invite with a link'}</h2>
+${noProvider ? html`<p class="warning">${NO_PROVIDER_WARNING}</p>` : html`<p>They log in with ${o.providers.join(' or ')} and are added at once.</p>`}
 <form method="post" action="/admin/invites" class="stack">${csrfField(page)}
 ${permissionBoxes('invite', ['start'])}
 <label for="invite-ttl">Valid for</label>
-<select id="invite-ttl" name="ttl"><option value="1h">1 hour</option><option value="1d" selected>1 day</option><option value="7d">7 days</option></select>
+${ttlSelect('invite-ttl')}
 <button type="submit" class="button secondary">Make an invite link</button>
 </form>
 ${o.invites.length
@@ -56,6 +82,23 @@ ${o.invites.length
 ${o.audit.entries.length ? auditTable(o.audit.entries, true) : html`<p>Nothing yet.</p>`}
 ${o.audit.refusedLogins ? html`<p>${o.audit.refusedLogins} logins by people not on the list in the last 7 days (not shown).</p>` : ''}
 </section>`;
+}
+
+const ttlSelect = (id: string) =>
+  html`<select id="${id}" name="ttl"><option value="1h">1 hour</option><option value="1d" selected>1 day</option><option value="7d">7 days</option></select>`;
+
+/** Without a provider, the way in for someone new: a one-time login link made for them by name. */
+function loginLinkForm(page: PageContext): Html {
+  return html`<h2>Or give someone a one-time login link</h2>
+<p>They are added as <code>local:&lt;name&gt;</code> and log in once with the link; when their login ends, make them another.</p>
+<form method="post" action="/admin/login-links" class="stack">${csrfField(page)}
+<label for="link-name">Name (letters, digits, . - _)</label>
+<input id="link-name" name="name" required pattern="[A-Za-z0-9_.\-]{1,32}" autocomplete="off">
+${permissionBoxes('link', ['start'])}
+<label for="link-ttl">Valid for</label>
+${ttlSelect('link-ttl')}
+<button type="submit" class="button primary">Make a login link</button>
+</form>`;
 }
 
 function personRow(page: PageContext, p: Person, now: number): Html {

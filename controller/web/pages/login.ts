@@ -19,19 +19,28 @@ ${providers.length
 </div>`;
 }
 
-/** A one-time link asks for a press first, so a link preview or prefetch cannot use it up. */
-export function oneTimeBody(page: PageContext, token: string): Html {
+/**
+ * A one-time link asks for a press first, so a link preview or prefetch cannot use it up. `as` is whom
+ * it logs in: the admin at the machine (`ood serve`, `ood login-link`) or a person an admin made it for.
+ */
+export function oneTimeBody(page: PageContext, token: string, as: { identity: string; name: string | null }): Html {
+  const who = as.identity === 'local:admin' ? 'the first admin' : as.name ?? as.identity.replace(/^local:/, '');
   return html`<div class="narrow">
-<h1>Log in as the first admin</h1>
+<h1>Log in as ${who}</h1>
 <p>This link works once and only for a few minutes.</p>
 <form method="post" action="/login/once">${csrfField(page)}<input type="hidden" name="token" value="${token}"><button type="submit" class="button primary">Log in</button></form>
 </div>`;
 }
 
-export function inviteBody(providers: readonly LoginChoice[], permissions: string): Html {
+/** An invitation: the providers to log in with, or, with none set up, what to ask the admins for instead. */
+export function inviteBody(providers: readonly LoginChoice[], permissions: string, admins: readonly string[] = []): Html {
+  const whom = admins.length ? `${admins.length === 1 ? 'the admin' : 'one of the admins'}, ${admins.join(', ')},` : 'the person who sent it';
   return html`<div class="narrow">
 <h1>You are invited</h1>
-<p>Log in to join; you will be able to ${permissions}.</p>
-<ul class="providers">${providers.map((p) => html`<li><a class="button provider provider-${p.name}" href="${p.href}">Log in with ${p.label}</a></li>`)}</ul>
+${providers.length
+  ? html`<p>Log in to join; you will be able to ${permissions}.</p>
+<ul class="providers">${providers.map((p) => html`<li><a class="button provider provider-${p.name}" href="${p.href}">Log in with ${p.label}</a></li>`)}</ul>`
+  : html`<p>You are invited to ${permissions}, but this OoD has no login provider set up yet, so this link cannot log you in.</p>
+<p>Ask ${whom} for a one-time login link instead (they make one on the People page), or to add a login provider and send this link again.</p>`}
 </div>`;
 }

@@ -21,6 +21,7 @@ function card(phase: Phase, o: { since?: number; emptySince?: number; stopsAt?: 
     idle: { emptySince: o.emptySince === undefined ? null : at(o.emptySince), stopsAt: o.stopsAt === undefined ? null : at(o.stopsAt) },
     lastError: null,
     alert: null,
+    tickError: null,
   } as ServerJson;
   return { json, typicalStartMs: o.typicalStartMs, typicalStopMs: o.typicalStopMs, where: { driver: 'local' } };
 }
