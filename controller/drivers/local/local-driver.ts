@@ -14,6 +14,7 @@ import { gameCommand } from '../../game/command.js';
 import type { Observation } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver } from '../driver.js';
 import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, removePartials, writeArchive } from './archive.js';
+import { checkGamePorts, type GamePort } from './port-check.js';
 import { findHostProcesses, observeHostProcesses, signalAll, spawnHostProcess } from './processes.js';
 
 /** Written into the working directory; control files never go into archives. */
@@ -174,9 +175,19 @@ export class LocalDriver implements Driver {
     // Invariant 7: the game is about to change this host, so a record saying it was saved stops being
     // true now, durably, before the first change (a resume from failed after a failed removal boots here).
     await this.forgetArchived('the game is starting on this host');
+    await checkGamePorts(await this.gamePorts(), (port) => this.server.lobby.mode === 'wake' && port === this.server.game.port);
     await this.hooks.beforeBoot?.();
     const pid = await spawnHostProcess({ command: gameCommand(this.server), hostDir: this.hostDir, logFile: join(this.hostDir, LOG_FILE), env: this.env });
     return `Started the game (pid ${pid}); its output goes to ${join(this.hostDir, LOG_FILE)}`;
+  }
+
+  /** The ports the game will listen on, and where, as its server.properties tells it. */
+  private async gamePorts(): Promise<GamePort[]> {
+    const props = parseProperties(await readFile(join(this.hostDir, 'server.properties'), 'utf8'));
+    const host = props.get('server-ip') || undefined;
+    const ports: GamePort[] = [{ what: 'game', host, port: Number(props.get('server-port') || gameListenPort(this.server)) }];
+    if (props.get('enable-rcon') === 'true') ports.push({ what: 'RCON', host, port: Number(props.get('rcon.port') || this.server.game.rconPort) });
+    return ports;
   }
 
   async say(message: string): Promise<void> {
