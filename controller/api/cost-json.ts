@@ -14,9 +14,11 @@ export function costJson(cost: MonthCost, config: Config) {
       droplets: round(cost.dropletsUsd),
       snapshots: round(cost.snapshotsUsd),
       forecast: round(cost.forecastUsd),
-      alwaysOn: round(cost.alwaysOnUsd),
+      // null, not $0.00, when a size has no known price: `pricesError` says why.
+      alwaysOn: cost.unpricedSizes.length > 0 ? null : round(cost.alwaysOnUsd),
       perPlayerHour: round(cost.perPlayerHourUsd),
     },
+    pricesError: cost.pricesError ?? null,
     hours: Math.round(cost.hours * 100) / 100,
     playerHours: Math.round(cost.playerHours * 100) / 100,
     budget: budget === undefined ? null : { monthlyUsd: budget, used: round(cost.totalUsd / budget), warning: cost.totalUsd >= budget * config.budget.warnAt },

@@ -12,6 +12,7 @@ import { describeGame } from '../game/command.js';
 import { ApiClient } from './api-client.js';
 import { controllerInfoPath } from './controller-info.js';
 import { humanBytes } from './human-bytes.js';
+import { cliTime } from './time-format.js';
 import { waitFor } from './wait.js';
 
 const env: OodEnv = readEnv(process.env);
@@ -40,7 +41,8 @@ const timeoutMs = (text: string) => {
   if (ms === undefined) throw new ConfigError(`--timeout: expected a duration like "15m", got "${text}"`);
   return ms;
 };
-const at = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '-');
+// Every instant the CLI prints, one format (local time with zone): time-format.ts.
+const at = (iso: string | null) => cliTime(iso);
 
 program
   .command('serve')
@@ -117,7 +119,7 @@ program
     if (opts.json) return void process.stdout.write(JSON.stringify(cost, null, 2) + '\n');
     const money = (v: number | null) => (v === null ? '-' : usd(v));
     const u = cost.usd;
-    process.stdout.write(`${cost.month}: ${money(u.monthToDate)} so far (droplets ${money(u.droplets)}, snapshots ${money(u.snapshots)}); forecast ${money(u.forecast)}; always on ${money(u.alwaysOn)}\n`);
+    process.stdout.write(`${cost.month}: ${money(u.monthToDate)} so far (droplets ${money(u.droplets)}, snapshots ${money(u.snapshots)}); forecast ${money(u.forecast)}; ${u.alwaysOn === null ? `always-on price unknown (${cost.pricesError ? `DigitalOcean's prices could not be fetched: ${cost.pricesError}` : "DigitalOcean's prices are not fetched yet"})` : `always on ${money(u.alwaysOn)}`}\n`);
     process.stdout.write(`  ${cost.hours} h up, ${cost.playerHours} player-hours${u.perPlayerHour === null ? '' : `, ${money(u.perPlayerHour)} a player-hour`}\n`);
     if (cost.budget) process.stdout.write(`  budget ${money(cost.budget.monthlyUsd)}: ${Math.round((cost.budget.used ?? 0) * 100)} % used${cost.budget.warning ? ' (past the warning)' : ''}\n`);
     if (cost.sessions.length) {
@@ -136,12 +138,12 @@ program
 
 program
   .command('journal <server>')
-  .description("show a server's step journal (intent and outcome of each step)")
+  .description("show a server's step journal, newest first (intent and outcome of each step)")
   .option('--json', 'print as JSON')
   .action(async (id: string, opts: { json?: boolean }) => {
     const journal = await client().journal(id);
     if (opts.json) return void process.stdout.write(JSON.stringify({ journal }, null, 2) + '\n');
-    printTable(['TIME', 'PHASE', 'STEP', 'OUTCOME', 'DETAIL'], journal.map((e) => [at(e.intentAt), e.phase, e.step, e.outcome ?? 'pending', e.error ?? e.detail ?? '']));
+    printTable(['TIME', 'PHASE', 'STEP', 'OUTCOME', 'DETAIL'], newestFirst(journal).map((e) => [at(e.intentAt), e.phase, e.step, e.outcome ?? 'pending', e.error ?? e.detail ?? '']));
   });
 
 program
@@ -161,8 +163,8 @@ program
       printTable(['VERSION', 'KIND', 'RESULT', 'START', 'END', 'CHANGES', 'MESSAGE'], stack.map((u) => [String(u.version), u.kind, u.result, at(u.startTime), at(u.endTime), changes(u.resourceChanges), u.message]));
       process.stdout.write('\n');
     }
-    process.stdout.write("OoD's journal\n");
-    printTable(['TIME', 'PHASE', 'STEP', 'OUTCOME', 'DETAIL'], journal.map((e) => [at(e.intentAt), e.phase, e.step, e.outcome ?? 'pending', e.error ?? e.detail ?? '']));
+    process.stdout.write("OoD's journal, newest first\n");
+    printTable(['TIME', 'PHASE', 'STEP', 'OUTCOME', 'DETAIL'], newestFirst(journal).map((e) => [at(e.intentAt), e.phase, e.step, e.outcome ?? 'pending', e.error ?? e.detail ?? '']));
   });
 
 program
@@ -287,6 +289,9 @@ configCmd
       for (const warning of warnings) process.stdout.write(`    warning: ${warning}\n`);
     }
   });
+
+/** The API lists the journal oldest first (estimates read it so); people read it newest first, as on the history page. */
+const newestFirst = <T>(rows: readonly T[]): T[] => [...rows].reverse();
 
 function printTable(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

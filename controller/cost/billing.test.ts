@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropletCharge, monthCost, snapshotCharge, type BilledSession, type Price } from './billing.js';
+import { alwaysOnWords, dropletCharge, monthCost, snapshotCharge, type BilledSession, type Price } from './billing.js';
 
 const ONE_GB: Price = { hourly: 0.00893, monthly: 6 };
 const prices = new Map([['s-1vcpu-1gb', ONE_GB]]);
@@ -52,5 +52,16 @@ describe('billing arithmetic', () => {
     expect(local.sessions[0]!.usd).toBeNull();
     expect(local.hours).toBeCloseTo(2, 6);
     expect(local.totalUsd).toBe(0);
+  });
+
+  it('says the always-on price is unknown, and why, instead of $0.00 when prices could not be fetched', () => {
+    const none = monthCost({ sessions: [], snapshots: [], prices: new Map(), now: at('2026-11-03T00:00:00Z'), alwaysOnSizes: ['s-1vcpu-2gb'] });
+    expect(none.unpricedSizes).toEqual(['s-1vcpu-2gb']);
+    expect(alwaysOnWords({ ...none, pricesError: 'DigitalOcean GET /v2/sizes failed: no answer' })).toBe(
+      "always-on price unknown: DigitalOcean's prices could not be fetched (DigitalOcean GET /v2/sizes failed: no answer); costs of s-1vcpu-2gb are left out",
+    );
+    expect(alwaysOnWords(none)).toMatch(/^always-on price unknown: DigitalOcean's prices are not fetched yet/);
+    const known = monthCost({ sessions: [], snapshots: [], prices, now: at('2026-11-03T00:00:00Z'), alwaysOnSizes: ['s-1vcpu-1gb'] });
+    expect(alwaysOnWords(known)).toBe('$6.00 if always on');
   });
 });

@@ -73,8 +73,12 @@ export interface MonthCost {
   totalUsd: number;
   /** The month's whole cost if use goes on as so far, and snapshots stay as they are. */
   forecastUsd: number;
-  /** What the same servers would cost left on all month. */
+  /** What the same servers would cost left on all month (sizes in `unpricedSizes` count as nothing). */
   alwaysOnUsd: number;
+  /** Sizes of the servers with no known price (DigitalOcean's prices never fetched): the sums leave them out. */
+  unpricedSizes: string[];
+  /** Why prices could not be fetched, when the last try failed (set by the cost meter). */
+  pricesError?: string | null;
   hours: number;
   playerHours: number;
   perPlayerHourUsd: number | null;
@@ -121,6 +125,7 @@ export function monthCost(o: { sessions: readonly BilledSession[]; snapshots: re
   const forecastDroplets = [...perServer.values()].reduce((sum, s) => sum + Math.min(s.monthly, s.usd * pace), 0);
   const totalUsd = dropletsUsd + snapshotsUsd;
   const alwaysOnUsd = o.alwaysOnSizes.reduce((sum, size) => sum + (o.prices.get(size)?.monthly ?? 0), 0);
+  const unpricedSizes = [...new Set(o.alwaysOnSizes.filter((size) => !o.prices.has(size)))];
   const playerHours = playerSeconds / 3600;
   return {
     monthStart: start,
@@ -131,10 +136,21 @@ export function monthCost(o: { sessions: readonly BilledSession[]; snapshots: re
     totalUsd,
     forecastUsd: forecastDroplets + snapshotsUsd + snapshotsToMonthEnd,
     alwaysOnUsd,
+    unpricedSizes,
     hours,
     playerHours,
     perPlayerHourUsd: playerHours > 0 ? totalUsd / playerHours : null,
   };
+}
+
+/**
+ * The always-on comparison as the prices line says it: a sum, or why there is none. Without prices
+ * the sum is $0.00, which reads as a fact about DigitalOcean rather than a fetch that failed.
+ */
+export function alwaysOnWords(cost: Pick<MonthCost, 'alwaysOnUsd' | 'unpricedSizes' | 'pricesError'>): string {
+  if (cost.unpricedSizes.length === 0) return `${usd(cost.alwaysOnUsd)} if always on`;
+  const why = cost.pricesError ? `DigitalOcean's prices could not be fetched (${cost.pricesError})` : "DigitalOcean's prices are not fetched yet";
+  return `always-on price unknown: ${why}; costs of ${cost.unpricedSizes.join(', ')} are left out`;
 }
 
 /** Dollars as people read them: $0.43, and $0.004 for amounts under a cent. */

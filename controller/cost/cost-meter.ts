@@ -47,6 +47,8 @@ export class CostMeter {
   /** Who is online since when, per server (player time is added when they leave or the server stops). */
   private readonly online = new Map<string, Map<string, number>>();
   private pricesFetching: Promise<void> | undefined;
+  /** Why the last fetch of prices failed; null once one succeeds. */
+  private pricesError: string | null = null;
   private warnedMonth = -1;
   /** The last month() answer: the overview shows it on every load; kept a second, dropped on every event. */
   private recent: { at: number; cost: MonthCost } | undefined;
@@ -127,9 +129,14 @@ export class CostMeter {
       .fetchPrices()
       .then((prices) => {
         this.o.store.billing.savePrices(prices, this.o.clock());
+        this.pricesError = null;
         this.recent = undefined;
       })
-      .catch((err: unknown) => this.o.log.warn({ err: messageOf(err) }, 'Could not fetch DigitalOcean prices; using the last ones kept'))
+      .catch((err: unknown) => {
+        this.pricesError = messageOf(err);
+        this.recent = undefined;
+        this.o.log.warn({ err: messageOf(err) }, 'Could not fetch DigitalOcean prices; using the last ones kept');
+      })
       .finally(() => (this.pricesFetching = undefined));
     await this.pricesFetching;
   }
@@ -145,13 +152,16 @@ export class CostMeter {
   private compute(now: number): MonthCost {
     const from = monthStart(now);
     const cloud = this.o.config.servers.filter((s) => s.driver === 'digitalocean');
-    const cost = monthCost({
-      sessions: this.o.store.billing.sessionsSince(from),
-      snapshots: this.o.store.billing.snapshotsSince(from),
-      prices: this.o.store.billing.prices().prices,
-      now,
-      alwaysOnSizes: cloud.map((s) => s.digitalocean.size),
-    });
+    const cost = {
+      ...monthCost({
+        sessions: this.o.store.billing.sessionsSince(from),
+        snapshots: this.o.store.billing.snapshotsSince(from),
+        prices: this.o.store.billing.prices().prices,
+        now,
+        alwaysOnSizes: cloud.map((s) => s.digitalocean.size),
+      }),
+      pricesError: this.pricesError,
+    };
     const cap = this.o.config.budget.monthlyUsd;
     if (cap !== undefined && cost.totalUsd >= cap * this.o.config.budget.warnAt && this.warnedMonth !== from) {
       this.warnedMonth = from;

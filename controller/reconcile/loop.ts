@@ -17,6 +17,17 @@ export interface ServerView {
   state: ServerState;
   observation: Observation | null;
   stopsAt: number | null;
+  /** Ticks failing in a row right now (observe threw: the cloud unreachable, a refused token), else null. */
+  tickError?: TickError | null;
+}
+
+/** A run of failing ticks: the server's news until a tick gets through again. Replaced, never changed. */
+export interface TickError {
+  message: string;
+  /** When the run began and when its last failure was (the controller's clock). */
+  since: number;
+  lastAt: number;
+  failures: number;
 }
 
 /** Everything a runner needs, passed in so tests can give it a clock or a fake driver. */
@@ -65,6 +76,7 @@ export class ServerRunner {
   /** How long the current stop has gone on, laps included. */
   private readonly stopCycle = new StopCycleClock();
   private lastAlarm = -Infinity;
+  private tickError: TickError | null = null;
 
   constructor(private readonly deps: RunnerDeps) {
     this.settings = {
@@ -106,16 +118,18 @@ export class ServerRunner {
 
   /** What the API shows: the stored state (read now, unless the caller read every server's at once) and the last observation. */
   view(state: ServerState = this.deps.store.servers.get(this.id)!): ServerView {
-    return { state, observation: this.lastObservation, stopsAt: state.phase === 'running' ? stopsAt(state, this.settings.idle) : null };
+    return { state, observation: this.lastObservation, stopsAt: state.phase === 'running' ? stopsAt(state, this.settings.idle) : null, tickError: this.tickError };
   }
 
   private async runTick(): Promise<void> {
     let delay: number;
     try {
       delay = await this.tick();
+      if (this.tickError) this.noteTickRecovered(this.tickError);
     } catch (err) {
       const disk = asDiskError(err, { database: this.deps.store.db.name, dataDir: dirname(this.deps.store.db.name) });
       this.deps.log.error({ err: messageOf(err) }, disk ? `Reconcile tick failed: ${disk.message}` : 'Reconcile tick failed; trying again');
+      this.noteTickError(disk ? disk.message : messageOf(err));
       delay = this.deps.reconcile.slowTick;
     }
     this.deps.onTick?.();
@@ -125,6 +139,38 @@ export class ServerRunner {
       delay = 0;
     }
     this.timer = setTimeout(() => this.poke(), delay);
+  }
+
+  /**
+   * A failing tick is the server's news, not only a log line: the view carries it (API, card, status,
+   * `--wait`), and the journal gets one row when a run of failures begins, not one per tick.
+   */
+  private noteTickError(message: string): void {
+    const now = this.deps.clock();
+    const run = this.tickError;
+    this.tickError = { message, since: run?.since ?? now, lastAt: now, failures: (run?.failures ?? 0) + 1 };
+    if (run) return;
+    this.journalCheck((phase) => {
+      const { journal } = this.deps.store;
+      journal.outcome(journal.intent(this.id, phase, 'observe', `Could not check on ${this.id}; trying again every ${formatDuration(this.deps.reconcile.slowTick)}`, now), 'error', now, message);
+    });
+  }
+
+  private noteTickRecovered(run: TickError): void {
+    this.tickError = null;
+    const now = this.deps.clock();
+    const n = run.failures;
+    this.journalCheck((phase) => this.deps.store.journal.record(this.id, phase, 'observe', `Checked on ${this.id} again after ${n} failed check${n === 1 ? '' : 's'} over ${formatDuration(now - run.since)}`, now));
+    this.deps.log.info({ failures: n }, `Checked on ${this.id} again after ${n} failed check${n === 1 ? '' : 's'}`);
+  }
+
+  /** A journal row about the checks; the store may be what fails (a full disk), and then the log says so. */
+  private journalCheck(write: (phase: Phase) => void): void {
+    try {
+      write(this.deps.store.servers.get(this.id)!.phase);
+    } catch (err) {
+      this.deps.log.error({ err: messageOf(err) }, 'Could not journal the state of the checks');
+    }
   }
 
   /** One tick; returns how long to sleep before the next. */

@@ -1,5 +1,5 @@
 import type { Controller } from '../../controller.js';
-import { usd } from '../../cost/billing.js';
+import { alwaysOnWords, usd } from '../../cost/billing.js';
 import { html, type Html } from '../html.js';
 import { csrfField, type PageContext } from './layout.js';
 
@@ -10,7 +10,7 @@ export function costLine(controller: Controller): Html {
   const hours = `${cost.hours.toFixed(1)} h up, ${cost.playerHours.toFixed(1)} player-hours`;
   const budget = controller.config.budget.monthlyUsd;
   if (!cloud) return html`<p class="cost">This month: ${hours}.</p>`;
-  return html`<p class="cost">This month: <strong>${usd(cost.totalUsd)}</strong> so far, about ${usd(cost.forecastUsd)} by its end (${usd(cost.alwaysOnUsd)} if always on); ${hours}${
+  return html`<p class="cost">This month: <strong>${usd(cost.totalUsd)}</strong> so far, about ${usd(cost.forecastUsd)} by its end (${alwaysOnWords(cost)}); ${hours}${
     budget === undefined ? '' : html`; budget ${usd(budget)}${cost.totalUsd >= budget * controller.config.budget.warnAt ? html` <span class="alert">(${Math.round((cost.totalUsd / budget) * 100)} % used)</span>` : ''}`
   }.</p>`;
 }

@@ -291,7 +291,9 @@ describe('retries and rate limits', () => {
     const err = await client().getDroplet(123).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DoApiError);
     expect(err).toMatchObject({ status: 401, id: 'unauthorized', retryable: false });
-    expect((err as Error).message).toBe('DigitalOcean GET /v2/droplets/123 failed: 401 unauthorized: Unable to authenticate you');
+    expect((err as Error).message).toBe(
+      'DigitalOcean GET /v2/droplets/123 failed: 401 unauthorized: Unable to authenticate you. DigitalOcean refused the token: create a read/write token in the DigitalOcean console (API → Tokens), set DIGITALOCEAN_TOKEN to it and restart `ood serve`',
+    );
     expect(seen).toHaveLength(1);
     expect(sleeps).toEqual([]);
   });
@@ -304,7 +306,7 @@ describe('retries and rate limits', () => {
     const err = await client({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2 }).listSizes().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DoApiError);
     expect(err).toMatchObject({ status: null, retryable: true, call: 'GET /v2/sizes?page=1&per_page=200' });
-    expect((err as Error).message).toMatch(/^DigitalOcean GET \/v2\/sizes\?page=1&per_page=200 failed: no answer: fetch failed: .*ECONNREFUSED/);
+    expect((err as Error).message).toMatch(/^DigitalOcean GET \/v2\/sizes\?page=1&per_page=200 failed: no answer: fetch failed: .*ECONNREFUSED.*\. DigitalOcean's API did not answer at http:\/\/127\.0\.0\.1:\d+: check this machine's network/);
     expect(sleeps).toEqual([500, 1000]);
   });
 });

@@ -19,7 +19,7 @@ export class DoApiError extends OodError {
   readonly request_id: string | null;
 
   constructor(
-    fields: { call: string; status: number | null; id?: string | null; message?: string | null; request_id?: string | null; retryable: boolean; detail?: string },
+    fields: { call: string; status: number | null; id?: string | null; message?: string | null; request_id?: string | null; retryable: boolean; detail?: string; baseUrl?: string },
     options?: { cause?: unknown },
   ) {
     super(describe(fields), options);
@@ -32,11 +32,22 @@ export class DoApiError extends OodError {
   }
 }
 
-function describe(f: { call: string; status: number | null; id?: string | null; message?: string | null; request_id?: string | null; detail?: string }): string {
+function describe(f: { call: string; status: number | null; id?: string | null; message?: string | null; request_id?: string | null; detail?: string; baseUrl?: string }): string {
   const what = f.status === null ? 'no answer' : [String(f.status), f.id].filter(Boolean).join(' ');
   const why = [f.message, f.detail].filter(Boolean).join('; ');
   const req = f.request_id ? ` (request ${f.request_id})` : '';
-  return `DigitalOcean ${f.call} failed: ${what}${why ? `: ${why}` : ''}${req}`;
+  const todo = whatToDo(f.status, f.baseUrl);
+  return `DigitalOcean ${f.call} failed: ${what}${why ? `: ${why}` : ''}${req}${todo ? `. ${todo}` : ''}`;
+}
+
+/** The fix for the failures a person has to mend: an API out of reach, a token refused or too weak. */
+function whatToDo(status: number | null, baseUrl: string | undefined): string | null {
+  if (status === null) {
+    return `DigitalOcean's API did not answer${baseUrl ? ` at ${baseUrl}` : ''}: check this machine's network and DNS, and DIGITALOCEAN_API_URL if it is set (unset, it is https://api.digitalocean.com)`;
+  }
+  if (status === 401) return 'DigitalOcean refused the token: create a read/write token in the DigitalOcean console (API → Tokens), set DIGITALOCEAN_TOKEN to it and restart `ood serve`';
+  if (status === 403) return 'DigitalOcean does not let this token do that: give the token write scope (API → Tokens), set DIGITALOCEAN_TOKEN and restart `ood serve`';
+  return null;
 }
 
 /** An action DigitalOcean reports as `errored`: doing it again blindly could lose data, so a person looks. */

@@ -93,7 +93,7 @@ export class DoHttp {
         });
       } catch (err) {
         const detail = this.redact(causeText(err));
-        const error = new DoApiError({ call, status: null, retryable: true, detail }, { cause: err });
+        const error = new DoApiError({ call, status: null, retryable: true, detail, baseUrl: this.baseUrl }, { cause: err });
         if (!req.idempotent || attempt >= maxRetries) throw error;
         await this.backoff(call, attempt, detail);
         continue;
