@@ -66,6 +66,14 @@ describe('the ood CLI as a new user meets it', () => {
     expect(check.stdout).toContain(`data in ${join(dir, '.ood')}`);
   });
 
+  it('cost on the local driver: hours, no money (README promises no $0.00)', async () => {
+    home = await makeOodHome();
+    controller = await startControllerProcess(home.configPath);
+    const cost = await ood(['cost', '--config', home.configPath], { env: { OOD_ADMIN_TOKEN: TEST_TOKEN } });
+    expect(cost.stderr).toBe('');
+    expect(cost.stdout).toMatch(/^\d{4}-\d\d: 0 h up, 0 player-hours; the local driver costs no money\n$/);
+  });
+
   it('archives: human sizes, and says so when there are none', async () => {
     home = await makeOodHome();
     controller = await startControllerProcess(home.configPath);

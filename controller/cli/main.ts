@@ -119,8 +119,15 @@ program
     if (opts.json) return void process.stdout.write(JSON.stringify(cost, null, 2) + '\n');
     const money = (v: number | null) => (v === null ? '-' : usd(v));
     const u = cost.usd;
-    process.stdout.write(`${cost.month}: ${money(u.monthToDate)} so far (droplets ${money(u.droplets)}, snapshots ${money(u.snapshots)}); forecast ${money(u.forecast)}; ${u.alwaysOn === null ? `always-on price unknown (${cost.pricesError ? `DigitalOcean's prices could not be fetched: ${cost.pricesError}` : "DigitalOcean's prices are not fetched yet"})` : `always on ${money(u.alwaysOn)}`}\n`);
-    process.stdout.write(`  ${cost.hours} h up, ${cost.playerHours} player-hours${u.perPlayerHour === null ? '' : `, ${money(u.perPlayerHour)} a player-hour`}\n`);
+    // Money only with a DigitalOcean server (a size to compare always-on with, or a droplet's session):
+    // the local driver costs nothing, and a line of $0.00 would read as if it were billed.
+    const priced = u.alwaysOn !== 0 || cost.sessions.some((s) => s.size !== null);
+    if (!priced) {
+      process.stdout.write(`${cost.month}: ${cost.hours} h up, ${cost.playerHours} player-hours; the local driver costs no money\n`);
+    } else {
+      process.stdout.write(`${cost.month}: ${money(u.monthToDate)} so far (droplets ${money(u.droplets)}, snapshots ${money(u.snapshots)}); forecast ${money(u.forecast)}; ${u.alwaysOn === null ? `always-on price unknown (${cost.pricesError ? `DigitalOcean's prices could not be fetched: ${cost.pricesError}` : "DigitalOcean's prices are not fetched yet"})` : `always on ${money(u.alwaysOn)}`}\n`);
+      process.stdout.write(`  ${cost.hours} h up, ${cost.playerHours} player-hours${u.perPlayerHour === null ? '' : `, ${money(u.perPlayerHour)} a player-hour`}\n`);
+    }
     if (cost.budget) process.stdout.write(`  budget ${money(cost.budget.monthlyUsd)}: ${Math.round((cost.budget.used ?? 0) * 100)} % used${cost.budget.warning ? ' (past the warning)' : ''}\n`);
     if (cost.sessions.length) {
       process.stdout.write('\n');
