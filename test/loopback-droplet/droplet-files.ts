@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { bundledGameCommand } from '../../controller/game/command.js';
 import type { MachineSpec } from '../fake-do/machines.js';
 import { hostKeyFromUserData } from './cloud-config.js';
+import { bundledGamePaths, homeLends, type HomeLend } from './home-lends.js';
 
 const run = promisify(execFile);
 
@@ -86,7 +87,17 @@ export async function writeMachineFiles(paths: DropletPaths, spec: MachineSpec):
   await writeFile(paths.sshdConfig, sshdConfig(paths, spec.ipv4));
   await writeFile(join(paths.supervisorDir, 'supervisord.conf'), supervisordConfig(paths));
   await writeFile(join(paths.supervisorDir, 'conf.d', 'minecraft.conf'), minecraftProgram(paths));
-  await writeFile(paths.init, initScript(paths, spec));
+  // Made here, on the droplet's home dir, so init only binds: the mount points of what is lent back.
+  const lends = homeLends(bundledGamePaths());
+  for (const lend of lends) {
+    const target = join(paths.home, lend.inHome);
+    if (lend.directory) await mkdir(target, { recursive: true });
+    else {
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, '', { flag: 'a' });
+    }
+  }
+  await writeFile(paths.init, initScript(paths, spec, lends));
 }
 
 async function writeHostKey(paths: DropletPaths, spec: MachineSpec): Promise<void> {
@@ -165,19 +176,24 @@ environment=HOME="/root"
 
 /**
  * PID 1 of the droplet, run by `unshare --pid --mount`: it binds the droplet's /srv, /run, /root and
- * /etc/supervisor over the host's (visible only inside), starts supervisord and sshd, and on SIGTERM
+ * /etc/supervisor over the host's (visible only inside), with what the game runs from that lives
+ * under the host's /root (a checkout cloned as root, node from nvm) lent back at the same paths inside
+ * the droplet's /root, starts supervisord and sshd, and on SIGTERM
  * stops them as an OS shutdown would: supervisord first (it stops the game with SIGTERM and waits
  * `stopwaitsecs`), then sshd. When it exits the kernel kills whatever is left in its PID namespace.
  * Its stdin is a pipe from the test process: when that closes (the test process died without
  * `close()`), everything in the droplet is killed, so no droplet outlives its owner.
  */
-function initScript(paths: DropletPaths, spec: MachineSpec): string {
+function initScript(paths: DropletPaths, spec: MachineSpec, lends: readonly HomeLend[]): string {
   const q = shellQuote;
+  // Bound into the droplet's home before that goes over /root, recursively both: a lent checkout
+  // keeps what is mounted in it (a node_modules bound there), and the home keeps what is lent.
+  const lent = lends.map((lend, i) => `mount --rbind ${q(lend.source)} ${q(join(paths.home, lend.inHome))} || exit ${20 + i}`);
   return `#!/bin/sh
 # PID 1 of loopback droplet ${spec.id} (${spec.name.replace(/[^\w.-]/g, '_')}), written by test/loopback-droplet.
 mount --bind ${q(paths.srv)} /srv || exit 10
 mount --bind ${q(paths.run)} /run || exit 11
-mount --bind ${q(paths.home)} /root || exit 12
+${lent.map((line) => `${line}\n`).join('')}mount --rbind ${q(paths.home)} /root || exit 12
 mount --bind ${q(paths.supervisorDir)} /etc/supervisor || exit 13
 mkdir -m 0755 /run/sshd || exit 14
 cd /
