@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Failpoints } from './config/env.js';
 import { DIGITALOCEAN_API } from './config/env.js';
+import { applyLive, planReload } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { DriverFactory, type DriverEnv } from './drivers/create.js';
 import type { OrphanWatch } from './drivers/digitalocean/orphans.js';
@@ -21,6 +22,12 @@ import type { Logger } from './log.js';
 import { ServerRunner, type ServerView } from './reconcile/loop.js';
 import type { Desired } from './reconcile/types.js';
 import { Store } from './store/store.js';
+
+/** What a config reload did: keys applied to the running controller, and keys that wait for a restart. */
+export interface ConfigReload {
+  applied: string[];
+  needsRestart: string[];
+}
 
 export interface Request {
   actor: string;
@@ -44,6 +51,7 @@ export class Controller {
   /** Who hears what happens (Discord, a JSON webhook), through an outbox in the store. */
   readonly notifier: Notifier;
   private changeQueued = false;
+  private readonly log: Logger;
 
   private constructor(
     readonly config: Config,
@@ -55,6 +63,7 @@ export class Controller {
     failpoints: Failpoints,
     notifyUrls: { discordUrl?: string; webhookUrl?: string },
   ) {
+    this.log = log;
     store.servers.ensure(config.servers.map((s) => s.id), clock());
     this.estimates = new Estimates(store.journal);
     const interrupted = store.journal.closeInterrupted(clock());
@@ -215,6 +224,29 @@ export class Controller {
     runner.poke();
     this.changed();
     return runner.view();
+  }
+
+  /**
+   * A config reload (`ood config reload`, SIGHUP): what can change while running is written into the
+   * running config's own objects, which runners, lobbies, the meter and the notifier read; the rest is
+   * named as needing a restart and left as it runs. `next` must have passed the checks serve makes.
+   */
+  applyConfig(next: Config, who: Request): ConfigReload {
+    const plan = planReload(this.config, next);
+    applyLive(this.config, plan);
+    const now = this.clock();
+    // Admins named in the file are made admins, as at start; one taken out keeps the role until the admin page removes it.
+    if (plan.live.some((c) => c.name === 'web.admins')) this.store.people.ensureAdmins(this.config.web.admins, now);
+    const applied = plan.live.map((c) => c.name);
+    const needsRestart = plan.restart.map((c) => c.name);
+    const detail = [applied.length > 0 ? `applied: ${applied.join(', ')}` : '', needsRestart.length > 0 ? `needs a restart: ${needsRestart.join(', ')}` : ''].filter(Boolean).join('; ') || 'nothing changed';
+    this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: 'config reloaded', server: null, detail });
+    if (needsRestart.length > 0) this.log.warn({ applied, needsRestart, by: who.actor }, `Reloaded the config: ${detail}; restart OoD to apply the rest`);
+    else this.log.info({ applied, by: who.actor }, `Reloaded the config: ${detail}`);
+    // Timers were set from the old values: every runner decides again now.
+    for (const { runner } of this.servers.values()) runner.poke();
+    this.changed();
+    return { applied, needsRestart };
   }
 
   archives(id: string) {

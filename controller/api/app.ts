@@ -3,8 +3,8 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { Controller } from '../controller.js';
-import { messageOf } from '../errors.js';
+import type { ConfigReload, Controller, Request } from '../controller.js';
+import { ConfigError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { asDiskError } from '../store/disk-errors.js';
 import { HttpError } from './http-error.js';
@@ -41,7 +41,10 @@ const JSON_PATHS = /^\/(api\/|healthz$)/;
  * The HTTP app: the bearer-token (or session) API and the web pages, on one port. Handlers change
  * what is wanted and read status; they never call drivers themselves.
  */
-export function createApp(controller: Controller, options: { adminToken: string; log: Logger; web: Omit<WebOptions, 'log'> }): { app: Koa; web: Web } {
+export function createApp(
+  controller: Controller,
+  options: { adminToken: string; log: Logger; web: Omit<WebOptions, 'log'>; /** `ood config reload`; absent, the route answers 501. */ reloadConfig?: (who: Request) => ConfigReload },
+): { app: Koa; web: Web } {
   // Only the last `trustProxy` entries of X-Forwarded-For are the proxies' own; the rest the client wrote.
   const hops = controller.config.web.trustProxy;
   const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
@@ -147,7 +150,8 @@ export function createApp(controller: Controller, options: { adminToken: string;
     }),
   );
   api.param('id', async (id, ctx, next) => {
-    if (!controller.has(id)) throw new HttpError(404, `no server "${id}"`);
+    // Named with the servers there are: a typo in `ood start survivl` is then plain to see.
+    if (!controller.has(id)) throw new HttpError(404, `no server "${id}"; the servers are: ${controller.config.servers.map((s) => s.id).join(', ')}`);
     await next();
   });
 
@@ -224,6 +228,18 @@ export function createApp(controller: Controller, options: { adminToken: string;
       ctx.body = { adopted: await controller.adoptSnapshot(ctx.params.id!, ref, who(ctx)) };
     } catch (err) {
       if (err instanceof SnapshotAdoptError) throw new HttpError(409, err.message);
+      throw err;
+    }
+  });
+  // `ood config reload` (SIGHUP takes the same path): the file is read again; what can change live is applied.
+  api.post('/config/reload', (ctx) => {
+    if (!isAdmin(ctx)) throw new HttpError(403, 'only an admin may reload the config');
+    parseBody(ctx);
+    if (!options.reloadConfig) throw new HttpError(501, 'this controller was started without a config file to reload');
+    try {
+      ctx.body = options.reloadConfig(who(ctx));
+    } catch (err) {
+      if (err instanceof ConfigError) throw new HttpError(400, err.message);
       throw err;
     }
   });

@@ -73,6 +73,7 @@ export class ApiClient {
   orphans = () => this.call<{ checkedAt: string | null; orphans: { kind: string; server: string | null; dropletId: number; message: string; removed: boolean }[] }>('GET', '/api/orphans');
   adoptSnapshot = async (id: string, snapshot: string) =>
     (await this.call<{ adopted: { id: string; name: string } }>('POST', `/api/servers/${encodeURIComponent(id)}/snapshots/adopt`, { snapshot })).adopted;
+  reloadConfig = () => this.call<{ applied: string[]; needsRestart: string[] }>('POST', '/api/config/reload');
   archives = async (id: string) =>
     (await this.call<{ archives: { name: string; createdAt: string; bytes: number }[] }>('GET', `/api/servers/${encodeURIComponent(id)}/archives`)).archives;
 }

@@ -6,6 +6,8 @@ import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
 import { describeLobby } from '../config/describe-lobby.js';
 import { validateForServe } from '../config/serve-checks.js';
+import { describeLobby } from '../config/describe-lobby.js';
+import { validateForServe } from '../config/serve-checks.js';
 import { usd } from '../cost/billing.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { describeGame } from '../game/command.js';
@@ -68,6 +70,14 @@ program
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+    // kill -HUP reads ood.yaml again, as `ood config reload` does; the outcome goes to the log and the audit.
+    process.on('SIGHUP', () => {
+      try {
+        serving.reload({ actor: 'SIGHUP', source: 'signal' });
+      } catch (err) {
+        if (!(err instanceof ConfigError)) log.error({ err: messageOf(err) }, 'Could not reload the config');
+      }
+    });
     // Only now: whoever waits for this line (a supervisor, a test) may signal at once, and a SIGTERM
     // before the handlers are in place would end the controller without its clean stop.
     process.stdout.write(greeting(serving.url, config, env, serving.loginLink) + '\n');
@@ -293,12 +303,27 @@ configCmd
         process.stdout.write(`    game: ${game}\n`);
       }
       process.stdout.write(`    ${describeLobby(s)}\n`);
+      process.stdout.write(`    ${describeLobby(s)}\n`);
       for (const warning of warnings) process.stdout.write(`    warning: ${warning}\n`);
     }
   });
 
 /** The API lists the journal oldest first (estimates read it so); people read it newest first, as on the history page. */
 const newestFirst = <T>(rows: readonly T[]): T[] => [...rows].reverse();
+
+configCmd
+  .command('reload')
+  .description('make the running controller read the config file again: what can change while it runs is applied, the rest is named and waits for a restart')
+  .action(async () => {
+    const { applied, needsRestart } = await client().reloadConfig();
+    if (applied.length > 0) process.stdout.write(`Applied: ${applied.join(', ')}\n`);
+    if (needsRestart.length > 0) {
+      process.stdout.write(`Not applied, restart to apply: ${needsRestart.join(', ')}\n`);
+      if (applied.length === 0) process.stdout.write('Nothing else changed\n');
+      process.exitCode = 1;
+    }
+    if (applied.length === 0 && needsRestart.length === 0) process.stdout.write('The config file is as the controller runs it: nothing changed\n');
+  });
 
 function printTable(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -7,7 +7,8 @@ import { createApp } from '../api/app.js';
 import type { OodEnv } from '../config/env.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/schema.js';
-import { Controller } from '../controller.js';
+import { Controller, type ConfigReload, type Request } from '../controller.js';
+import { readConfigFile } from '../config/load.js';
 import { controllerInfoPath } from './controller-info.js';
 import { localAdminLink } from '../web/auth/local-admin.js';
 import { isLoopback, validateForServe } from '../config/serve-checks.js';
@@ -23,6 +24,8 @@ export interface Serving {
   controller: Controller;
   /** A one-time login link for the first admin, when no provider is configured or nobody is admin yet. */
   loginLink: string | undefined;
+  /** Reads the config file again and applies what can change while running (`ood config reload`, SIGHUP). */
+  reload(who: Request): ConfigReload;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
   let web: Web;
   let url: string;
   let loginLink: string | undefined;
+  const reload = (who: Request) => reloadConfig(loaded, env, controller, who, log);
   try {
     const { token } = resolveAdminToken(env.adminToken, config.dataDir);
     const sessionKeys = resolveSessionKeys(env.web.sessionKeys, config.dataDir);
@@ -51,7 +55,7 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
     const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
     url = `http://${host}:${port}`;
     const origin = config.web.publicUrl ?? url;
-    const created = createApp(controller, { adminToken: token, log, web: { providers, origin, sessionKeys } });
+    const created = createApp(controller, { adminToken: token, log, web: { providers, origin, sessionKeys }, reloadConfig: (who) => reload(who) });
     web = created.web;
     server.on('request', created.app.callback());
     loginLink = firstAdminLink(controller, config, providers.length, origin);
@@ -74,6 +78,7 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
     url,
     controller,
     loginLink,
+    reload,
     close: async () => {
       web.close();
       await new Promise<void>((resolve) => {
@@ -84,6 +89,24 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
       rmSync(infoPath, { force: true });
     },
   };
+}
+
+/**
+ * The file is read and checked as at start (schema, then what serve refuses); a file that fails
+ * applies nothing, and the refusal is logged and audited like a reload that applied.
+ */
+function reloadConfig(loaded: LoadedConfig, env: OodEnv, controller: Controller, who: Request, log: Logger): ConfigReload {
+  try {
+    if (loaded.source === null) throw new ConfigError('OoD runs on the embedded default (no ood.yaml): there is no file to reload; write an ood.yaml and restart OoD with it');
+    const next = readConfigFile(loaded.source, loaded.listen);
+    validateForServe(next, env);
+    return controller.applyConfig(next, who);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    controller.store.audit.add({ at: Date.now(), actor: who.actor, source: who.source, action: 'config reload refused', server: null, detail: err.message });
+    log.error({ by: who.actor, err: err.message }, 'Did not reload the config: the file is not valid; OoD goes on with the config it runs');
+    throw err;
+  }
 }
 
 /**

@@ -11,6 +11,8 @@ export interface LoadedConfig {
   config: Config;
   /** The file it was read from, or `null` for the embedded default. */
   source: string | null;
+  /** `--host` / `--port` given at start, applied again when the file is read anew (a reload). */
+  listen: ListenOverride;
 }
 
 /** `--host` / `--port` (or OOD_HOST / OOD_PORT): where the API listens, over what the file says. */
@@ -84,13 +86,13 @@ export function loadConfig(options: { configPath?: string | undefined; envPath?:
   if (named) {
     const path = resolve(options.cwd, named);
     if (!existsSync(path)) throw new ConfigError(`Config file ${path} does not exist`);
-    return { config: readConfigFile(path, listen), source: path };
+    return { config: readConfigFile(path, listen), source: path, listen };
   }
   const withFile = findUpwards(options.cwd, 'ood.yaml');
   if (withFile) {
     const path = join(withFile, 'ood.yaml');
-    return { config: readConfigFile(path, listen), source: path };
+    return { config: readConfigFile(path, listen), source: path, listen };
   }
   const base = findUpwards(options.cwd, EMBEDDED_DATA_DIR) ?? options.cwd;
-  return { config: parseConfig(embeddedDefault(), base, 'embedded default', listen), source: null };
+  return { config: parseConfig(embeddedDefault(), base, 'embedded default', listen), source: null, listen };
 }

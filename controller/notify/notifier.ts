@@ -33,7 +33,6 @@ export class Notifier {
   private readonly outbox: OutboxRepo;
   private readonly worker: DeliveryWorker;
   private readonly targets: Target[];
-  private readonly wanted: ReadonlySet<NotifyEvent['kind']>;
   private readonly log: Logger;
   private readonly clock: () => number;
 
@@ -45,7 +44,6 @@ export class Notifier {
     if (o.config.discord && o.urls.discordUrl) urls.discord = httpUrl(o.urls.discordUrl, 'OOD_DISCORD_WEBHOOK_URL');
     if (o.config.webhook && o.urls.webhookUrl) urls.webhook = httpUrl(o.urls.webhookUrl, 'OOD_WEBHOOK_URL');
     this.targets = TARGETS.filter((t) => urls[t] !== undefined);
-    this.wanted = new Set(o.config.events);
     this.worker = new DeliveryWorker({
       outbox: this.outbox,
       urls,
@@ -97,7 +95,8 @@ export class Notifier {
     const inTransaction = this.o.db.inTransaction;
     try {
       const event = build();
-      if (!event || !this.wanted.has(event.kind)) return;
+      // Read each time: a config reload changes the events in this very object.
+      if (!event || !this.o.config.events.includes(event.kind)) return;
       const key = eventKey(event);
       for (const target of this.targets) this.outbox.enqueue(key, target, payloadFor(target, event), this.clock());
     } catch (err) {
