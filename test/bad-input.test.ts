@@ -52,7 +52,7 @@ describe('bad input', () => {
     home = await makeOodHome();
     serving = await serveInProcess(home.configPath);
     const api = apiFor(serving.url);
-    expect(await api.call('GET', '/api/servers/nope')).toEqual({ status: 404, body: { error: 'no server "nope"' } });
+    expect(await api.call('GET', '/api/servers/nope')).toEqual({ status: 404, body: { error: 'no server "nope"; the servers are: world' } });
     expect((await api.call('POST', '/api/servers/nope/start')).status).toBe(404);
     const badJson = await api.call('POST', '/api/servers/world/start', { body: '{"reason":', headers: { 'content-type': 'application/json' } });
     expect(badJson.status).toBe(400);
