@@ -48,13 +48,13 @@ describe('a config reload', () => {
   it('names what needs a restart and leaves it as it runs', () => {
     const running = parse(base);
     const next = parse({
-      ...withServer('survival', { game: { port: 25700, rconPort: 25601 }, driver: 'local', idle: { emptyAfter: '1m' } }),
-      servers: [...withServer('survival', { game: { port: 25700, rconPort: 25601 }, idle: { emptyAfter: '1m' } }).servers.slice(0, 1), { id: 'skyblock', game: { port: 25620, rconPort: 25621 } }],
+      ...base,
+      servers: [...withServer('survival', { game: { port: 25700, rconPort: 25601 }, idle: { emptyAfter: '1m' }, deadlines: { stopping: '5m' } }).servers.slice(0, 1), { id: 'skyblock', game: { port: 25620, rconPort: 25621 } }],
       listen: { port: 9999 },
       dataDir: './elsewhere',
     });
     const plan = planReload(running, next);
-    expect(plan.restart.map((c) => c.name).sort()).toEqual(['dataDir', 'listen.port', 'servers[creative] (removed)', 'servers[skyblock] (added)', 'servers[survival].game.port']);
+    expect(plan.restart.map((c) => c.name).sort()).toEqual(['dataDir', 'listen.port', 'servers[creative] (removed)', 'servers[skyblock] (added)', 'servers[survival].deadlines.stopping', 'servers[survival].game.port']);
     expect(plan.live.map((c) => c.name)).toEqual(['servers[survival].idle.emptyAfter']);
     applyLive(running, plan);
     expect(running.servers.map((s) => s.id)).toEqual(['survival', 'creative']);

@@ -35,7 +35,12 @@ const LIVE: readonly string[] = [
   'budget.monthlyUsd',
   'budget.warnAt',
   'servers.*.idle',
-  'servers.*.deadlines',
+  'servers.*.deadlines.provisioning',
+  'servers.*.deadlines.booting',
+  // Not `stopping`: the DigitalOcean driver's RCON session takes it once, when it is made.
+  'servers.*.deadlines.poweringOff',
+  'servers.*.deadlines.snapshotting',
+  'servers.*.deadlines.destroying',
   'servers.*.keepArchives',
   'servers.*.lobby.wakers',
   'servers.*.lobby.wakeCooldown',
