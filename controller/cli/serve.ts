@@ -168,12 +168,12 @@ export function greeting(url: string, loaded: LoadedConfig, env: OodEnv, loginLi
   const lines = [
     `OoD listening on ${url}`,
     ...(isLoopback(config.listen.host) ? [] : [`  NOTE: listening on ${config.listen.host}, beyond this machine: anyone who reaches it sees the login page`]),
-    loginLink ? `  log in: ${loginLink}\n          (works once, for 10 minutes; \`npx ood login-link\` makes another)` : `  log in: ${config.web.publicUrl ?? url}/login`,
+    loginLink ? `  log in: ${loginLink}\n          (works once, for 10 minutes; \`./ood login-link\` makes another)` : `  log in: ${config.web.publicUrl ?? url}/login`,
     `  config: ${loaded.source ?? 'embedded default (no ood.yaml): one local server "world", data in ' + config.dataDir}`,
     env.adminToken
       ? '  API and CLI: authenticate with the OOD_ADMIN_TOKEN you set'
-      : `  API and CLI: the admin token is in ${adminTokenPath(config.dataDir)} (mode 0600); \`npx ood\` here reads it`,
-    '  try: npx ood status · npx ood start <server> --wait · npx ood stop <server> --wait',
+      : `  API and CLI: the admin token is in ${adminTokenPath(config.dataDir)} (mode 0600); \`./ood\` here reads it`,
+    '  try: ./ood status · ./ood start <server> --wait · ./ood stop <server> --wait',
   ];
   for (const s of config.servers) lines.push(`  server "${s.id}": ${whereToJoin(s)}`);
   return lines.join('\n');
