@@ -10,6 +10,7 @@ import { asDiskError } from '../store/disk-errors.js';
 import { HttpError } from './http-error.js';
 import { costJson } from './cost-json.js';
 import { journalJson } from './journal-json.js';
+import { timelineJson } from './session-json.js';
 import { checkCsrf } from '../web/csrf.js';
 import { errorBody, notListedBody } from '../web/pages/errors.js';
 import { layout, type PageContext } from '../web/pages/layout.js';
@@ -200,7 +201,9 @@ export function createApp(
     // The stack's side comes from the `pulumi` CLI (read once per change, waited on at most 2 s:
     // `stackLoading` says to ask again); the journal is OoD's own, newest last.
     const { stack, loading } = await controller.stackHistory(ctx.params.id!);
-    ctx.body = { stack, stackLoading: loading, journal: controller.store.journal.list(ctx.params.id!).map(journalJson) };
+    // Sessions first (who, who played, how long, cost, what it left), as the history page tells them.
+    const { sessions, since } = timelineJson(controller.store, ctx.params.id!, Date.now());
+    ctx.body = { sessions, since, stack, stackLoading: loading, journal: controller.store.journal.list(ctx.params.id!).map(journalJson) };
   });
   // A new one-time login link for the admin at this machine (`ood login-link`): bearer token or an admin's session.
   api.post('/login-link', (ctx) => {

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import type { CostJson } from '../api/cost-json.js';
 import type { ServerJson } from '../api/server-json.js';
+import type { SessionJson } from '../api/session-json.js';
 import { OodError } from '../errors.js';
 import type { StackUpdate } from '../drivers/driver.js';
 
@@ -65,7 +66,7 @@ export class ApiClient {
   /** The API answers `stackLoading` while Pulumi reads the stack (past 2 s): asked again each second, for a minute at most. */
   history = async (id: string) => {
     for (let tries = 1; ; tries++) {
-      const answer = await this.call<{ stack: StackUpdate[] | null; stackLoading: boolean; journal: JournalJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/history`);
+      const answer = await this.call<{ sessions: SessionJson[]; since: JournalJson[]; stack: StackUpdate[] | null; stackLoading: boolean; journal: JournalJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/history`);
       if (!answer.stackLoading || tries >= 60) return answer;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }

@@ -8,6 +8,7 @@ import { describeLobby } from '../config/describe-lobby.js';
 import { validateForServe } from '../config/serve-checks.js';
 import { describeLobby } from '../config/describe-lobby.js';
 import { validateForServe } from '../config/serve-checks.js';
+import { sessionWords } from '../api/session-json.js';
 import { usd } from '../cost/billing.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { describeGame } from '../game/command.js';
@@ -165,11 +166,20 @@ program
 
 program
   .command('history <server>')
-  .description("show a server's Pulumi stack history (DigitalOcean) beside OoD's own journal")
+  .description("show a server's sessions (who started it, who played, how long, what it cost, what it was saved as), then its Pulumi stack history (DigitalOcean) and OoD's own journal")
   .option('--json', 'print as JSON')
   .action(async (id: string, opts: { json?: boolean }) => {
-    const { stack, stackLoading, journal } = await client().history(id);
-    if (opts.json) return void process.stdout.write(JSON.stringify({ stack, stackLoading, journal }, null, 2) + '\n');
+    const { sessions, since, stack, stackLoading, journal } = await client().history(id);
+    if (opts.json) return void process.stdout.write(JSON.stringify({ sessions, since, stack, stackLoading, journal }, null, 2) + '\n');
+    // The same words as the history page (sessionWords), newest first.
+    process.stdout.write(sessions.length ? `Sessions of ${id}, newest first\n` : `${id} has not run yet\n`);
+    if (sessions.length) {
+      printTable(['STARTED', 'STARTED BY', 'PLAYED', 'RAN', 'COST', 'ENDED', 'SAVED AS'], sessions.map((x) => {
+        const w = sessionWords(x);
+        return [at(x.startedAt), w.startedBy, w.players, w.ran, w.cost, w.ended, w.endedIn];
+      }));
+    }
+    process.stdout.write('\n');
     if (stackLoading) {
       process.stdout.write(`Pulumi is still reading the history of stack ood-${id}; run \`ood history ${id}\` again in a minute\n\n`);
     } else if (stack === null) {

@@ -2,6 +2,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { HttpError } from '../api/http-error.js';
 import { serverJson } from '../api/server-json.js';
+import { timelineJson } from '../api/session-json.js';
 import type { Controller } from '../controller.js';
 import { messageOf } from '../errors.js';
 import { BudgetError } from '../cost/cost-meter.js';
@@ -73,7 +74,7 @@ export function pageRoutes(d: PageDeps): Router {
       stack = { stack: null, loading: false, error: messageOf(err) };
     }
     ctx.type = 'html';
-    ctx.body = layout(pageContext(ctx, store), `History of ${id}`, historyBody(id, store.journal.list(id), store.audit.forServer(id), stack)).text;
+    ctx.body = layout(pageContext(ctx, store), `History of ${id}`, historyBody(id, timelineJson(store, id, d.clock()), store.audit.forServer(id), stack)).text;
   });
 
   router.post('/servers/:id/:action', form, (ctx, next) => {
