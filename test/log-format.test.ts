@@ -9,7 +9,6 @@ import { REPO_ROOT } from './helpers/readme.js';
 import { waitUntil } from './helpers/wait.js';
 
 // Colours and cursor codes that pino-pretty (and `script`) put around text on a terminal.
-// eslint-disable-next-line no-control-regex
 const plain = (text: string) => text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 /**
