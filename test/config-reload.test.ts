@@ -23,9 +23,10 @@ describe('changing the config of a running controller', () => {
   it('applies idle times live, refuses a port change naming it, and SIGHUP takes the same path', async () => {
     home = await makeOodHome();
     const path = home.configPath;
-    const edit = (change: (server: Record<string, any>) => void) => {
-      const config = parse(readFileSync(path, 'utf8'));
-      change(config.servers[0]);
+    type ServerYaml = { idle: Record<string, unknown>; game: Record<string, unknown> };
+    const edit = (change: (server: ServerYaml) => void) => {
+      const config = parse(readFileSync(path, 'utf8')) as { servers: ServerYaml[] };
+      change(config.servers[0]!);
       writeFileSync(path, stringify(config));
     };
     controller = await startControllerProcess(path);
