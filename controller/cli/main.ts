@@ -6,8 +6,6 @@ import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
 import { describeLobby } from '../config/describe-lobby.js';
 import { validateForServe } from '../config/serve-checks.js';
-import { describeLobby } from '../config/describe-lobby.js';
-import { validateForServe } from '../config/serve-checks.js';
 import { sessionWords } from '../api/session-json.js';
 import { usd } from '../cost/billing.js';
 import { ConfigError, messageOf } from '../errors.js';
@@ -312,7 +310,6 @@ configCmd
       } else {
         process.stdout.write(`    game: ${game}\n`);
       }
-      process.stdout.write(`    ${describeLobby(s)}\n`);
       process.stdout.write(`    ${describeLobby(s)}\n`);
       for (const warning of warnings) process.stdout.write(`    warning: ${warning}\n`);
     }
