@@ -297,6 +297,69 @@ describe('the web app in Chromium, logging in through a real OpenID provider', (
     expect(await marker(page)).toBe(1);
   }, 240_000);
 
+  /** A browser profile logged in with a WebClient's session (a one-time link, no provider round trip). */
+  async function pageAs(client: { cookie: string }, url: string, options: BrowserContextOptions = {}): Promise<Page> {
+    const page = await newPage(options);
+    await page.context().addCookies(client.cookie.split('; ').map((pair) => {
+      const [name, ...value] = pair.split('=');
+      return { name: name!, value: value.join('='), url };
+    }));
+    return page;
+  }
+
+  it('fits every page into 375 px and 1280 px without sideways scrolling, and saves a screenshot of each', async () => {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const wide: string[] = [];
+    /** Opens `path` at both widths: no horizontal overflow, and a full-page screenshot named `name`. */
+    const visit = async (page: Page, base: string, path: string, name: string, status: number) => {
+      for (const width of [375, 1280]) {
+        await page.setViewportSize({ width, height: width === 375 ? 740 : 800 });
+        const response = await page.goto(`${base}${path}`);
+        expect(response?.status(), `${name} (${path})`).toBe(status);
+        await page.screenshot({ path: `${RESULTS_DIR}${name}-${width}.png`, fullPage: true });
+        const sizes = await page.evaluate<{ scroll: number; inner: number }>('({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })');
+        if (sizes.scroll > sizes.inner) wide.push(`${name} (${path}) at ${width} px is ${sizes.scroll} px wide`);
+      }
+    };
+
+    const admin = await pageAs(await loginAs(serving, id(ALICE)), serving.url);
+    await visit(admin, serving.url, '/', 'overview', 200);
+    await visit(admin, serving.url, '/servers/world', 'history', 200);
+    // The People page just after making an invite: the one-time link is shown, long as it is.
+    await admin.setViewportSize({ width: 375, height: 740 });
+    await admin.goto(`${serving.url}/admin`);
+    await admin.getByRole('button', { name: 'Make an invite link' }).click();
+    await admin.locator('#invite-link').waitFor();
+    await admin.screenshot({ path: `${RESULTS_DIR}people-new-invite-375.png`, fullPage: true });
+    const inviteLink = (await admin.locator('#invite-link').textContent())!;
+    expect(await admin.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    await visit(admin, serving.url, '/admin', 'people', 200);
+    await visit(admin, serving.url, '/no/such/page', 'error-404', 404);
+
+    const stranger = await newPage();
+    await visit(stranger, serving.url, '/login', 'login', 200);
+    await visit(stranger, serving.url, new URL(inviteLink).pathname + new URL(inviteLink).search, 'invite', 200);
+    const once = serving.controller.store.tokens.create('login', id(BOB), 'test', Date.now(), 60_000);
+    await visit(stranger, serving.url, `/login/once?token=${once}`, 'one-time-login', 200);
+    await visit(stranger, serving.url, '/invite?token=forged', 'error-link-unknown', 404);
+    const outsider = await pageAs(await loginAs(serving, 'testid:nobody'), serving.url);
+    await visit(outsider, serving.url, '/', 'not-on-the-list', 403);
+
+    // An OoD with no login provider: its People page offers one-time login links, its invite page says what to ask for.
+    const bare = await makeOodHome();
+    const alone = await serveInProcess(bare.configPath);
+    try {
+      const bareAdmin = await pageAs(await loginAs(alone, 'local:admin'), alone.url);
+      await visit(bareAdmin, alone.url, '/admin', 'people-no-provider', 200);
+      const invite = alone.controller.store.tokens.create('invite', 'start', 'test', Date.now(), 60_000);
+      await visit(await newPage(), alone.url, `/invite?token=${invite}`, 'invite-no-provider', 200);
+    } finally {
+      await alone.close();
+      await bare.cleanup();
+    }
+    expect(wide, wide.join('\n')).toEqual([]);
+  }, 120_000);
+
   it('has no serious or critical axe-core violations on the overview, history, admin and login pages, light and dark', async () => {
     // bypassCSP: the pages allow only their own script, and axe is injected as an inline one.
     const alice = await loginAs(serving, id(ALICE));

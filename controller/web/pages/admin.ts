@@ -47,7 +47,7 @@ ${o.newLoginLink
   : ''}
 <section aria-labelledby="people-title">
 <h2 id="people-title">Who may do what</h2>
-<div class="table-wrap"><table>
+<div class="table-wrap"><table class="rows-on-phone">
 <caption class="visually-hidden">People</caption>
 <thead><tr><th scope="col">Person</th><th scope="col">May</th><th scope="col">Minecraft name</th><th scope="col">Last login</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${o.people.map((p) => personRow(page, p, o.now))}</tbody>
@@ -105,11 +105,11 @@ function personRow(page: PageContext, p: Person, now: number): Html {
   const self = page.person?.identity === p.identity;
   return html`<tr>
 <th scope="row">${p.avatar ? html`<img class="avatar" src="${p.avatar}" alt="" width="24" height="24" referrerpolicy="no-referrer"> ` : ''}${p.name ?? '(not logged in yet)'}<br><code>${p.identity}</code></th>
-<td>${p.permissions.join(', ') || 'nothing'}</td>
-<td><form method="post" action="/admin/people/minecraft" class="inline-field">${csrfField(page)}<input type="hidden" name="identity" value="${p.identity}">
+<td data-label="May">${p.permissions.join(', ') || 'nothing'}</td>
+<td data-label="Minecraft name"><form method="post" action="/admin/people/minecraft" class="inline-field">${csrfField(page)}<input type="hidden" name="identity" value="${p.identity}">
 <label class="visually-hidden" for="mc-${p.identity}">Minecraft name of ${p.name ?? p.identity}</label>
 <input id="mc-${p.identity}" name="minecraftName" value="${p.minecraftName ?? ''}" pattern="[A-Za-z0-9_]{1,16}" size="12" autocomplete="off"><button type="submit" class="link">Save</button></form></td>
-<td>${p.lastLogin ? relative(p.lastLogin, now) : 'never'}</td>
+<td data-label="Last login">${p.lastLogin ? relative(p.lastLogin, now) : 'never'}</td>
 <td>${self ? '' : html`<form method="post" action="/admin/people/remove" class="inline">${csrfField(page)}<input type="hidden" name="identity" value="${p.identity}"><button type="submit" class="link danger">Remove</button></form>`}</td>
 </tr>`;
 }

@@ -72,7 +72,7 @@ function steps(journal: readonly JournalJson[]): Html {
 }
 
 export function auditTable(audit: readonly AuditEntry[], withServer: boolean): Html {
-  return html`<div class="table-wrap"><table><caption class="visually-hidden">Requests, newest first</caption>
+  return html`<div class="table-wrap"><table class="rows-on-phone"><caption class="visually-hidden">Requests, newest first</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Who</th>${withServer ? html`<th scope="col">Server</th>` : ''}<th scope="col">What</th><th scope="col">From</th></tr></thead>
-<tbody>${audit.map((a) => html`<tr><td>${when(a.at)}</td><td>${a.actor}</td>${withServer ? html`<td>${a.server ?? ''}</td>` : ''}<td>${a.action}${a.detail ? `: ${a.detail}` : ''}</td><td>${a.source}</td></tr>`)}</tbody></table></div>`;
+<tbody>${audit.map((a) => html`<tr><td>${when(a.at)}</td><td data-label="Who">${a.actor}</td>${withServer ? html`<td data-label="Server">${a.server ?? '-'}</td>` : ''}<td data-label="What">${a.action}${a.detail ? `: ${a.detail}` : ''}</td><td data-label="From">${a.source}</td></tr>`)}</tbody></table></div>`;
 }
