@@ -65,8 +65,8 @@ describe('`ood image build` on a server that is not archived', () => {
     store.servers.setDesired('survival', 'up', 'ann', Date.now());
     store.close();
     // Nothing listens on port 9: a build that got past the guard would fail on the API instead.
-    const res = await ood(['image', 'build', '--config', config], { env: { DIGITALOCEAN_TOKEN: 'never-used', DIGITALOCEAN_API_URL: 'http://127.0.0.1:9' } });
-    expect(res.code).toBe(1);
+    const res = await ood(['image', 'build', '--config', config, '--minecraft-version', '1.21.4', '--accept-eula'], { env: { DIGITALOCEAN_TOKEN: 'never-used', DIGITALOCEAN_API_URL: 'http://127.0.0.1:9' } });
+    expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/survival is archived and wanted up: an image built now would miss or overwrite what its session saves\. Stop it first \(`ood stop survival --wait`\)/);
     expect(existsSync(imageBuildMarkPath(dataDir, 'survival'))).toBe(false);
   });

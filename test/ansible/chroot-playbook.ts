@@ -53,13 +53,13 @@ mount --bind /etc/resolv.conf "$root/etc/resolv.conf"
 ansible-playbook "$@"
 `;
 
-/** `ansible-playbook site.yml` against a Debian root through the chroot connection, in its own namespaces. */
-export async function playInChroot(root: string, extraVarsFile: string, timeoutMs: number): Promise<CommandResult> {
+/** `ansible-playbook site.yml` against a Debian root through the chroot connection, in its own namespaces; `extraArgs` such as `--tags minecraft`. */
+export async function playInChroot(root: string, extraVarsFile: string, timeoutMs: number, extraArgs: string[] = []): Promise<CommandResult> {
   const env = { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', PY_COLORS: '0' };
   return runCommand('unshare', [
     '--mount', '--pid', '--fork', '--kill-child', '--mount-proc',
     'sh', '-c', IN_NAMESPACE, 'in-namespace', root,
-    '-i', `${root},`, '-c', 'community.general.chroot', '-e', `@${extraVarsFile}`, 'site.yml',
+    '-i', `${root},`, '-c', 'community.general.chroot', '-e', `@${extraVarsFile}`, ...extraArgs, 'site.yml',
   ], { cwd: ANSIBLE_DIR, env, timeoutMs });
 }
 
