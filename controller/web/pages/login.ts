@@ -27,7 +27,7 @@ export function oneTimeBody(page: PageContext, token: string, as: { identity: st
   const who = as.identity === 'local:admin' ? 'the first admin' : as.name ?? as.identity.replace(/^local:/, '');
   return html`<div class="narrow">
 <h1>Log in as ${who}</h1>
-<p>This link works once and only for a few minutes.</p>
+<p>This link works once, until it expires (a link from <code>ood serve</code> or <code>ood login-link</code> after 10 minutes); pressing the button uses it.</p>
 <form method="post" action="/login/once">${csrfField(page)}<input type="hidden" name="token" value="${token}"><button type="submit" class="button primary">Log in</button></form>
 </div>`;
 }
