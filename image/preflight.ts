@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { Config, ServerConfig } from '../controller/config/schema.js';
@@ -19,6 +21,8 @@ export interface PreflightOptions {
   for?: string;
   /** `--from-server`: rebuild from that server's newest snapshot. */
   fromServer?: string;
+  /** `--world`: a directory holding level.dat, a .zip or a .tar.gz. */
+  world?: string;
   /** `--host`: only the playbook on a machine the admin has; only the checks that concern it run. */
   host?: string;
   force: boolean;
@@ -39,6 +43,7 @@ export type PreflightResult =
  */
 export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
   const vars = jarVars(o.jar);
+  if (o.world !== undefined) checkWorld(o.world);
   if (o.host) {
     await checkAnsible();
     return { host: o.host, vars };
@@ -58,6 +63,16 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
   }
   await checkAccount(o.digitalocean.apiUrl, token);
   return { vars, server, ...(fromServer ? { fromServer } : {}), token };
+}
+
+/** What build.ts's upload can tell without unpacking: the path is there, and a directory is a world. An archive's inside is checked on upload. */
+function checkWorld(world: string): void {
+  if (!existsSync(world)) throw new ImagePreflightError('arguments', `--world ${world} does not exist`);
+  if (statSync(world).isDirectory()) {
+    if (!existsSync(join(world, 'level.dat'))) throw new ImagePreflightError('arguments', `--world ${world} holds no level.dat: is it a Minecraft world?`);
+  } else if (!/\.(zip|tar\.gz|tgz)$/i.test(world)) {
+    throw new ImagePreflightError('arguments', `--world ${world}: expected a directory, a .zip or a .tar.gz`);
+  }
 }
 
 function pickServer(config: Config, id: string | undefined, flag = '--for'): ServerConfig {

@@ -68,6 +68,8 @@ describe('ood image build checks everything before it spends', () => {
     ['two jar sources', [...URL_ARGS, '--jar-checksum', SHA1, '--minecraft-version', '1.21.4', '--accept-eula'], /Choose one source for server\.jar, not two: --minecraft-version, --jar-url/],
     ['a checksum with --minecraft-version', ['--minecraft-version', '1.21.4', '--jar-checksum', SHA1, '--accept-eula'], /--jar-checksum goes with --jar-url or --jar; with --minecraft-version the sha1 comes from Mojang's version manifest/],
     ['a local jar that does not exist', ['--jar', join(work, 'nope.jar'), '--accept-eula'], /--jar .*nope\.jar: no such file/],
+    ['a --world that does not exist', ['--minecraft-version', '1.21.4', '--accept-eula', '--world', join(work, 'no-world')], /--world .*no-world does not exist/],
+    ['a --world directory without level.dat', ['--minecraft-version', '1.21.4', '--accept-eula', '--world', tmpdir()], /--world .* holds no level\.dat: is it a Minecraft world\?/],
     ['no --accept-eula', ['--minecraft-version', '1.21.4'], /Minecraft's server runs only for those who accept Mojang's EULA \(https:\/\/aka\.ms\/MinecraftEULA\): read it, then pass --accept-eula/],
     ['--host without --accept-eula', ['--host', '127.0.0.1', '--minecraft-version', '1.21.4'], /pass --accept-eula/],
     ['a server not in the config', ['--minecraft-version', '1.21.4', '--accept-eula', '--for', 'nope'], /--for nope: no server by that id in the config \(DigitalOcean servers: survival\)/],

@@ -249,6 +249,7 @@ imageCmd
       jar: { vars: extra, jar: opts.jar, jarUrl: opts.jarUrl, jarChecksum: opts.jarChecksum, jarSha256: opts.jarSha256, minecraftVersion: opts.minecraftVersion, acceptEula: opts.acceptEula },
       for: opts.for,
       fromServer: opts.fromServer,
+      world: opts.world,
       host: opts.host,
       force: opts.force ?? false,
       digitalocean: { token: env.digitalocean.token, apiUrl: env.digitalocean.apiUrl },
