@@ -18,8 +18,20 @@ export function gameCommand(server: Pick<ServerConfig, 'game' | 'local'>): reado
  */
 export function bundledGameCommand(): string[] {
   const tsxLoader = import.meta.resolve('tsx');
-  const entry = join(packageRoot(), 'controller', 'game', 'bundled', 'main.ts');
-  return [process.execPath, '--import', tsxLoader, entry];
+  return [process.execPath, '--import', tsxLoader, bundledEntry()];
+}
+
+function bundledEntry(): string {
+  return join(packageRoot(), 'controller', 'game', 'bundled', 'main.ts');
+}
+
+/**
+ * Whether `command` runs OoD's bundled game, which takes its port from the lobby as it binds
+ * (`bundled/port-handover.ts`). Any other game (vanilla, a custom command) fails when its port is
+ * taken, so the lobby lets go of the port before such a game starts.
+ */
+export function takesPortFromLobby(command: readonly string[]): boolean {
+  return command.includes(bundledEntry());
 }
 
 /** OoD's package directory, found upwards from this module (which may be bundled into dist/). */

@@ -34,8 +34,13 @@ export interface LobbyDeps {
   clock: () => number;
 }
 
-/** Phases in which the game's process may hold its port on this machine (so the lobby must not). */
-const GAME_OWNS_PORT = new Set<Phase>(['booting', 'running', 'stopping', 'powering_off']);
+/**
+ * Phases in which the game's process may hold its port on this machine (so the lobby must not).
+ * Not `booting`: there the lobby answers until the driver takes the port for the game (releasePort).
+ */
+const GAME_OWNS_PORT = new Set<Phase>(['running', 'stopping', 'powering_off']);
+/** How long lobby connections open at the hand-over may finish their answer. */
+const HANDOVER_GRACE_MS = 2_000;
 /** How soon a failed listen is tried again. */
 const RETRY_MS = 2_000;
 
@@ -103,11 +108,15 @@ export class LobbyService {
     this.busy = this.busy.then(() => this.apply()).catch((err: unknown) => this.d.log.error({ err: messageOf(err) }, 'The lobby could not follow the server'));
   }
 
-  /** The local driver is about to start the game on this port: let go of it first. */
+  /**
+   * The local driver is about to have the game bind this port: let go of it, at once. The bundled game
+   * asks for it as it binds, any other game before it starts (the local driver's boot). Connections
+   * already open finish their answers; the port is free when this resolves.
+   */
   async releasePort(): Promise<void> {
     if (this.d.server.lobby.mode !== 'wake') return;
     this.handedToGame = true;
-    this.busy = this.busy.then(() => this.listener.close());
+    this.busy = this.busy.then(() => this.listener.release(HANDOVER_GRACE_MS));
     await this.busy;
   }
 
@@ -122,9 +131,11 @@ export class LobbyService {
     if (this.closed || server.lobby.mode === 'off') return false;
     if (server.lobby.mode === 'proxy' || server.driver !== 'local') return true;
     const view = this.d.view();
-    const gameMayRun = GAME_OWNS_PORT.has(view.state.phase) || view.observation?.power === 'on';
-    // The game has exited (or never started): the port is the lobby's again.
-    if (!gameMayRun && view.state.phase !== 'provisioning') this.handedToGame = false;
+    const { phase } = view.state;
+    const gameMayRun = GAME_OWNS_PORT.has(phase) || view.observation?.power === 'on';
+    // The game has exited (or never started): the port is the lobby's again. Not while booting: a game
+    // that was handed the port and exited is booted again on it, and its boot asks for it afresh.
+    if (!gameMayRun && phase !== 'provisioning' && phase !== 'booting') this.handedToGame = false;
     return !this.handedToGame && !gameMayRun;
   }
 

@@ -10,11 +10,12 @@ import { updateProperties, parseProperties } from '../../minecraft/properties.js
 import { namesFromSample } from '../../minecraft/player-list.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
-import { gameCommand } from '../../game/command.js';
+import { gameCommand, takesPortFromLobby } from '../../game/command.js';
 import type { Observation } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver } from '../driver.js';
 import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, removePartials, writeArchive } from './archive.js';
 import { checkGamePorts, type GamePort } from './port-check.js';
+import { HANDOVER_ENV, HANDOVER_FILE, waitForHandover } from './port-handover.js';
 import { findHostProcesses, observeHostProcesses, signalAll, spawnHostProcess } from './processes.js';
 
 /** Written into the working directory; control files never go into archives. */
@@ -175,10 +176,25 @@ export class LocalDriver implements Driver {
     // Invariant 7: the game is about to change this host, so a record saying it was saved stops being
     // true now, durably, before the first change (a resume from failed after a failed removal boots here).
     await this.forgetArchived('the game is starting on this host');
-    await checkGamePorts(await this.gamePorts(), (port) => this.server.lobby.mode === 'wake' && port === this.server.game.port);
+    const heldByLobby = await checkGamePorts(await this.gamePorts(), (port) => this.server.lobby.mode === 'wake' && port === this.server.game.port);
+    const command = gameCommand(this.server);
+    const logFile = join(this.hostDir, LOG_FILE);
+    if (!heldByLobby.includes(this.server.game.port) || !takesPortFromLobby(command)) {
+      await this.hooks.beforeBoot?.();
+      const pid = await spawnHostProcess({ command, hostDir: this.hostDir, logFile, env: this.env });
+      return `Started the game (pid ${pid}); its output goes to ${logFile}`;
+    }
+    // The bundled game takes the port from the lobby as it binds (see port-handover.ts): the lobby
+    // keeps answering status pings while the game loads, and lets go only when the game asks.
+    const signal = join(this.hostDir, HANDOVER_FILE);
+    await rm(signal, { force: true });
+    const pid = await spawnHostProcess({ command, hostDir: this.hostDir, logFile, env: { ...this.env, [HANDOVER_ENV]: signal } });
+    const started = performance.now();
+    const outcome = await waitForHandover(pid, signal, this.server.deadlines.booting);
     await this.hooks.beforeBoot?.();
-    const pid = await spawnHostProcess({ command: gameCommand(this.server), hostDir: this.hostDir, logFile: join(this.hostDir, LOG_FILE), env: this.env });
-    return `Started the game (pid ${pid}); its output goes to ${join(this.hostDir, LOG_FILE)}`;
+    const waited = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const how = { asked: `the lobby answered on its port for ${waited} until it was about to listen`, exited: `it exited after ${waited}, before it listened`, 'timed out': `it did not ask for its port within ${waited}; the lobby let go of it anyway` }[outcome];
+    return `Started the game (pid ${pid}); ${how}; its output goes to ${logFile}`;
   }
 
   /** The ports the game will listen on, and where, as its server.properties tells it. */

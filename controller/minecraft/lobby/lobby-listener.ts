@@ -106,6 +106,21 @@ export class LobbyListener {
     );
   }
 
+  /**
+   * Lets go of the port now, for a game that binds it next (wake mode's hand-over): the listening
+   * socket closes at once, while lobby connections already accepted (a status answer or a kick on
+   * its way) get up to `graceMs` to finish before they are destroyed. They do not keep the game from
+   * binding: an accepted socket is no listener, and both sides set SO_REUSEADDR (Node always does).
+   */
+  release(graceMs: number): void {
+    const server = this.server;
+    this.server = undefined;
+    this.descriptors.leave(this.table);
+    if (server) server.close();
+    const lingering = [...this.lobby];
+    if (lingering.length > 0) setTimeout(() => lingering.forEach((socket) => socket.destroy()), graceMs).unref();
+  }
+
   /** close(), and ends forwarded connections as well. */
   async closeAll(): Promise<void> {
     for (const pair of this.forwarded) pair.destroy();
