@@ -12,7 +12,7 @@ const workerEntry = join(root, 'infra', 'stack-worker.ts');
 const dist = join(root, 'dist');
 export const bundle = join(dist, 'ood.mjs');
 
-/** The newest modification time of the CLI's sources (controller/, infra/ and image/ .ts files, package.json). */
+/** The newest modification time of the CLI's sources (controller/, infra/ and image/ .ts and .js files, package.json). */
 function newestSources() {
   return Math.max(...['controller', 'infra', 'image'].map((dir) => newestSource(join(root, dir))));
 }
@@ -21,7 +21,8 @@ function newestSource(dir, newest = statSync(join(root, 'package.json')).mtimeMs
   for (const item of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, item.name);
     if (item.isDirectory()) newest = newestSource(path, newest);
-    else if (item.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    // .js too: the pages' relative-time formatter is one .js file that the bundle imports as well.
+    else if (/\.(ts|js)$/.test(item.name)) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
