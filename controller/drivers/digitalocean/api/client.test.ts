@@ -372,3 +372,44 @@ describe('waitForAction', () => {
     await expect(waiting).rejects.toThrow('controller stopping');
   });
 });
+
+describe('one rate limit for every request of the client', () => {
+  it('a request already waiting on a 429 waits again when another 429 moves the time on before it wakes', async () => {
+    // Real time: the retry-after of a slow answer lands while another request sleeps on an earlier one.
+    const sent: { path: string; at: number }[] = [];
+    const refusedAt: Record<string, number> = {};
+    const answered = new Set<string>();
+    const slow = createServer((req, res) => {
+      const path = req.url ?? '';
+      sent.push({ path, at: Date.now() });
+      const reply = () => {
+        if (!answered.has(path) && path !== '/v2/droplets/6') {
+          answered.add(path);
+          refusedAt[path] = Date.now();
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ id: 'too_many_requests', message: 'slow down' }));
+          return;
+        }
+        const id = Number(path.split('/').pop());
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ droplet: droplet(id) }));
+      };
+      // Droplet 7's refusal comes late, while droplet 6's request is already asleep on droplet 5's.
+      if (path === '/v2/droplets/7' && !answered.has(path)) setTimeout(reply, 300);
+      else reply();
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const c = new DoClient({ baseUrl: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`, token: TOKEN });
+      const late = c.getDroplet(7);
+      await new Promise((r) => setTimeout(r, 20));
+      const first = c.getDroplet(5);
+      await new Promise((r) => setTimeout(r, 50));
+      const waiting = c.getDroplet(6);
+      await Promise.all([late, first, waiting]);
+      const six = sent.find((s) => s.path === '/v2/droplets/6')!;
+      // Told at droplet 7's refusal to send nothing for 1 s: droplet 6 goes after that, not at droplet 5's end.
+      expect(six.at - refusedAt['/v2/droplets/7']!).toBeGreaterThanOrEqual(950);
+    } finally {
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+});

@@ -120,8 +120,13 @@ export class DoHttp {
   }
 
   private async waitForRateLimit(call: string): Promise<void> {
-    const waitMs = this.blockedUntil - this.now();
-    if (waitMs <= 0) return;
+    // Again after each sleep: a 429 answered to another request meanwhile may have moved the time on.
+    for (let waitMs = this.blockedUntil - this.now(); waitMs > 0; waitMs = this.blockedUntil - this.now()) {
+      await this.sleepForRateLimit(call, waitMs);
+    }
+  }
+
+  private async sleepForRateLimit(call: string, waitMs: number): Promise<void> {
     if (waitMs > (this.opts.maxRateLimitWaitMs ?? 60_000)) {
       throw new DoApiError({
         call,
