@@ -190,7 +190,9 @@ export class LocalDriver implements Driver {
     await rm(signal, { force: true });
     const pid = await spawnHostProcess({ command, hostDir: this.hostDir, logFile, env: { ...this.env, [HANDOVER_ENV]: signal } });
     const started = performance.now();
-    const outcome = await waitForHandover(pid, signal, this.server.deadlines.booting);
+    // The game asks within seconds of loading flying-squid; a minute bounds a game stuck before that
+    // (then it finds the port free when it gets there), and the time a stop request waits on this step.
+    const outcome = await waitForHandover(pid, signal, Math.min(this.server.deadlines.booting, 60_000));
     await this.hooks.beforeBoot?.();
     const waited = `${((performance.now() - started) / 1000).toFixed(1)} s`;
     const how = { asked: `the lobby answered on its port for ${waited} until it was about to listen`, exited: `it exited after ${waited}, before it listened`, 'timed out': `it did not ask for its port within ${waited}; the lobby let go of it anyway` }[outcome];
