@@ -30,7 +30,11 @@ export async function startControllerProcess(configPath: string, extraEnv: Recor
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ood serve did not start within 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      // Not left behind: a controller the test never got hold of would run on after it, holding its data dir.
+      child.kill('SIGKILL');
+      reject(new Error(`ood serve did not start within 60 s:\n${out}`));
+    }, 60_000);
     const look = () => {
       const match = /OoD listening on (http:\/\/\S+)/.exec(out);
       if (match) {
