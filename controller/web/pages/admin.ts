@@ -104,7 +104,7 @@ ${ttlSelect('link-ttl')}
 function personRow(page: PageContext, p: Person, now: number): Html {
   const self = page.person?.identity === p.identity;
   return html`<tr>
-<th scope="row">${p.avatar ? html`<img class="avatar" src="${p.avatar}" alt="" width="24" height="24" referrerpolicy="no-referrer"> ` : ''}${p.name ?? '(not logged in yet)'}<br><code>${p.identity}</code></th>
+<th scope="row">${p.avatar ? html`<img class="avatar" src="${p.avatar}" alt="" width="24" height="24" referrerpolicy="no-referrer"> ` : ''}${p.name ?? (p.lastLogin ? '(no name given)' : '(not logged in yet)')}<br><code>${p.identity}</code></th>
 <td data-label="May">${p.permissions.join(', ') || 'nothing'}</td>
 <td data-label="Minecraft name"><form method="post" action="/admin/people/minecraft" class="inline-field">${csrfField(page)}<input type="hidden" name="identity" value="${p.identity}">
 <label class="visually-hidden" for="mc-${p.identity}">Minecraft name of ${p.name ?? p.identity}</label>
