@@ -9,11 +9,17 @@ import { writeFileDurably } from '../../fs/durable.js';
  * whatever the newest session snapshot is, and the choice is spent once a droplet is made from it.
  * Build snapshots are named `<prefix>-image-<unix seconds>`, a shape session snapshots never take, so
  * without this record no build ever becomes what a server starts from by its name alone.
+ * A restore (`ood restore`, controller/worlds/) writes the same record for an older session snapshot;
+ * while it stands, pruning keeps that snapshot and every newer one (droplet-stop.ts).
  */
 export interface StartImage {
   snapshotId: string;
   name: string;
   chosenAt: string;
+  /** Absent in records written before restores existed: an image build chose it. */
+  source?: 'image build' | 'restore';
+  /** Who restored it (restores only). */
+  by?: string;
 }
 
 export function imageSnapshotName(prefix: string, unixSeconds: number): string {

@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import type { ArchiveInfo } from '../drivers/driver.js';
+import type { OwnSnapshot } from '../drivers/digitalocean/snapshot-names.js';
+import type { StartImage } from '../drivers/digitalocean/start-image.js';
+import type { TimelineSession } from '../store/session-timeline.js';
+import { startCandidates, type ChosenArchive } from './chosen-archive.js';
+
+/**
+ * Every world version OoD keeps for a server, newest first: local archives and DigitalOcean snapshots,
+ * each with the session it closed and which one the next start uses.
+ *
+ * Invariants kept here and by the drivers (issue 19 item 6, beside DESIGN.md's list):
+ * - Pruning never deletes a chosen version, nor any version newer than it, until a host started from
+ *   the chosen version has been saved again; nor a pinned one (an adopted snapshot).
+ * - A restore only records a choice: it never deletes or rewrites the version it replaces, or any other.
+ * - A restore is accepted only while the server is archived (no host), so the choice never races a
+ *   host that is about to be saved as a newer version.
+ * - The version the next start uses is one decision (`startCandidates` locally, the start image on
+ *   DigitalOcean), read by provision and by this list alike.
+ */
+
+export type VersionWhere = 'local archive' | 'DigitalOcean snapshot';
+
+/** Who played the session a version closed. */
+export interface VersionSession {
+  /** ms */
+  started: number;
+  /** A person's name or the actor that asked for the start; null when no request is recorded. */
+  by: string | null;
+  players: string[];
+  /** Seconds from start to end. */
+  duration: number;
+}
+
+export interface WorldVersion {
+  /** Stable and URL-safe: `ood-<ts>` for a local archive, `do-<snapshot id>` for a snapshot. */
+  id: string;
+  /** The archive's file name or the snapshot's name. */
+  name: string;
+  /** When it was made, ms. */
+  time: number;
+  bytes: number;
+  where: VersionWhere;
+  session: VersionSession | null;
+  /** The next start boots this one. */
+  next: boolean;
+  /** An admin chose it (a restore) and that choice is not spent yet. */
+  chosen: boolean;
+  /** Never pruned (an adopted DigitalOcean snapshot). */
+  pinned: boolean;
+  /** Local archives only: the file, for readers on this machine (never sent to clients). */
+  file?: string;
+  /** DigitalOcean only: the snapshot id. */
+  snapshotId?: string;
+}
+
+/** The sessions that ended in a version, by the version's name. */
+function sessionsByName(sessions: readonly TimelineSession[]): Map<string, VersionSession> {
+  const out = new Map<string, VersionSession>();
+  for (const s of sessions) {
+    if (s.endedIn === null || s.endedAt === null || out.has(s.endedIn)) continue;
+    out.set(s.endedIn, {
+      started: s.startedAt,
+      by: s.startedBy ? (s.startedBy.name ?? s.startedBy.actor) : null,
+      players: s.players,
+      duration: Math.round((s.endedAt - s.startedAt) / 1000),
+    });
+  }
+  return out;
+}
+
+export const localVersionId = (archiveName: string) => archiveName.replace(/\.tar\.gz$/, '');
+export const snapshotVersionId = (snapshotId: string) => `do-${snapshotId}`;
+
+/** A local server's versions: its good archives in `archiveDir` (listArchives order: newest first). */
+export function localVersions(o: { archives: readonly ArchiveInfo[]; archiveDir: string; chosen: ChosenArchive | null; sessions: readonly TimelineSession[] }): WorldVersion[] {
+  const sessions = sessionsByName(o.sessions);
+  const next = startCandidates(o.archives, o.chosen)[0]?.name;
+  return o.archives.map((a) => ({
+    id: localVersionId(a.name),
+    name: a.name,
+    time: a.ts * 1000,
+    bytes: a.bytes,
+    where: 'local archive',
+    session: sessions.get(a.name) ?? null,
+    next: a.name === next,
+    chosen: a.name === o.chosen?.archive,
+    pinned: false,
+    file: join(o.archiveDir, a.name),
+  }));
+}
+
+/**
+ * A DigitalOcean server's versions: its own snapshots (snapshot-names.ts order: newest first by
+ * DigitalOcean's clock). The next start boots the chosen start image when one is recorded, else the newest.
+ */
+export function digitalOceanVersions(o: { snapshots: readonly OwnSnapshot[]; chosen: StartImage | null; adoptedIds: ReadonlySet<string>; sessions: readonly TimelineSession[] }): WorldVersion[] {
+  const sessions = sessionsByName(o.sessions);
+  const next = o.chosen?.snapshotId ?? o.snapshots[0]?.id;
+  return o.snapshots.map((s) => ({
+    id: snapshotVersionId(s.id),
+    name: s.name,
+    time: s.createdAt,
+    bytes: Math.round(s.sizeGigabytes * 1024 ** 3),
+    where: 'DigitalOcean snapshot',
+    session: sessions.get(s.name) ?? null,
+    next: s.id === next,
+    chosen: s.id === o.chosen?.snapshotId && o.chosen.source === 'restore',
+    pinned: o.adoptedIds.has(s.id),
+    snapshotId: s.id,
+  }));
+}
+
+/** The version `id` names in `versions`, or undefined. */
+export function findVersion(versions: readonly WorldVersion[], id: string): WorldVersion | undefined {
+  return versions.find((v) => v.id === id);
+}
