@@ -290,7 +290,14 @@ export const configSchema = z
           ctx.addIssue({ code: 'custom', path: ['servers', i, 'digitalocean', 'snapshotPrefix'], message: `snapshot prefix "${prefix}" is also servers[${other}]'s: each server needs its own, or one would start from the other's world` });
         }
         prefixes.set(prefix, i);
-        // Its ports are on its own droplet, not on this machine.
+        // Its game's ports are on its own droplet; its lobby's is on this machine, and the local
+        // driver's port check takes any socket of this controller on a local game's port for that
+        // server's own lobby, so no other server's lobby may listen there.
+        if (s.lobby.mode !== 'off') {
+          const owner = ports.get(s.game.port);
+          if (owner) ctx.addIssue({ code: 'custom', path: ['servers', i, 'game', 'port'], message: `port ${s.game.port} is already used by ${owner}` });
+          ports.set(s.game.port, `servers[${i}].game.port (its lobby)`);
+        }
         return;
       }
       if (s.lobby.mode === 'proxy' && s.lobby.gamePort === undefined) {
