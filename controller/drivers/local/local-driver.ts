@@ -13,6 +13,7 @@ import { statusPing } from '../../minecraft/status-ping.js';
 import { gameCommand, takesPortFromLobby } from '../../game/command.js';
 import type { Observation } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver } from '../driver.js';
+import { archivesToPrune, readChosenArchive, spendChosenArchive, startCandidates } from '../../worlds/chosen-archive.js';
 import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, removePartials, writeArchive } from './archive.js';
 import { checkGamePorts, type GamePort } from './port-check.js';
 import { HANDOVER_ENV, HANDOVER_FILE, waitForHandover } from './port-handover.js';
@@ -136,7 +137,8 @@ export class LocalDriver implements Driver {
   }
 
   /**
-   * The newest good archive, unpacked into a new staging directory. Only an archive whose own bytes
+   * The archive an admin chose (a restore), else the newest good archive, unpacked into a new staging
+   * directory (chosen-archive.ts `startCandidates` decides which). Only an archive whose own bytes
    * are damaged is set aside (in `archives/corrupt/`) and the one before tried; any other failure (a
    * full disk, EIO, an entry tar refuses) fails the step with every archive left where it was, since
    * falling back then would quietly roll the world back. Each attempt gets a staging directory of its
@@ -144,7 +146,16 @@ export class LocalDriver implements Driver {
    */
   private async restore(): Promise<{ staging: string; restoredFrom: string | null; notes: string[] }> {
     const notes: string[] = [];
-    const archives = await listArchives(this.archiveDir);
+    const all = await listArchives(this.archiveDir);
+    const chosen = readChosenArchive(this.root);
+    const archives = startCandidates(all, chosen);
+    if (chosen && archives.length === 0) {
+      throw new HostError(
+        `Server ${this.server.id} was restored to ${chosen.archive} (by ${chosen.by}), but that archive is not listed in ${this.archiveDir}; ` +
+          'OoD will not start another world instead. Restore another version (`ood worlds`, `ood restore`), or put the archive back',
+        false,
+      );
+    }
     for (const archive of archives) {
       const staging = await mkdtemp(join(this.root, 'staging-'));
       try {
@@ -154,6 +165,7 @@ export class LocalDriver implements Driver {
         await this.discard(staging);
         if (!(err instanceof ArchiveDamagedError)) throw err;
         await this.setAside(archive.name, err.message);
+        if (chosen) throw new HostError(`The archive ${archive.name} chosen by a restore is damaged (${err.message}); it was set aside in archives/corrupt/. Restore another version`, false, { cause: err });
         notes.push(`Set ${archive.name} aside in archives/corrupt/: ${err.message.replace(/^Archive \S+ is damaged: /, 'damaged: ')}`);
       }
     }
@@ -286,6 +298,16 @@ export class LocalDriver implements Driver {
     return undefined;
   }
 
+  /** What provision wrote into the host (which archive it was unpacked from), or undefined when unreadable. */
+  private async hostRecord(): Promise<HostRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.hostDir, HOST_FILE), 'utf8')) as HostRecord;
+    } catch (err) {
+      this.log.warn({ err: messageOf(err) }, 'Could not read the host record; a restore choice stays until a host made from it is saved');
+      return undefined;
+    }
+  }
+
   /** The record `snapshot` left, or undefined when there is none or it is unreadable (then: not saved). */
   private async archivedRecord(): Promise<ArchivedRecord | undefined> {
     let text: string;
@@ -323,9 +345,16 @@ export class LocalDriver implements Driver {
       if (running.length > 0) throw new HostError(`The game still runs (pid ${running.join(', ')}); not removing its host`, false);
       const confirmed = await this.confirmedArchive('listed');
       if (!confirmed) throw new HostError(`No confirmed archive of ${this.hostDir} (its archive is missing or changed size); not removing it`, false);
+      const restoredFrom = (await this.hostRecord())?.restoredFrom;
       // Rename first: the host is gone in one step, and a crash mid-removal leaves only trash.
       await rename(this.hostDir, join(this.root, `trash-${this.clock()}`));
       notes.push(`Removed the working directory (saved as ${confirmed.archive})`);
+      // A host started from a restore's choice is now saved again: the choice is spent (chosen-archive.ts).
+      const chosen = readChosenArchive(this.root);
+      if (chosen && restoredFrom === chosen.archive) {
+        await spendChosenArchive(this.root);
+        notes.push(`the restore of ${chosen.archive} is spent`);
+      }
     }
     await this.removeLeftovers('trash-');
     const pruned = await this.prune();
@@ -334,14 +363,15 @@ export class LocalDriver implements Driver {
   }
 
   /**
-   * Keeps the newest `keepArchives`. It runs only once the host is gone (destroy renamed it away), so
+   * Keeps the newest `keepArchives`, and, while a restore's choice stands, the chosen archive and every
+   * newer one (chosen-archive.ts `archivesToPrune`). It runs only once the host is gone (destroy renamed it away), so
    * no running host can have been built from an archive it removes (invariant 4); with a host present
    * it refuses rather than guess which archive that host came from.
    */
   private async prune(): Promise<string[]> {
     if (existsSync(this.hostDir)) throw new HostError(`Not pruning archives while ${this.hostDir} exists`, false);
     const archives = await listArchives(this.archiveDir);
-    const doomed = archives.slice(this.server.keepArchives);
+    const doomed = archivesToPrune(archives, this.server.keepArchives, readChosenArchive(this.root));
     for (const archive of doomed) await rm(join(this.archiveDir, archive.name));
     return doomed.map((a) => a.name);
   }
