@@ -182,6 +182,8 @@ export function adminRoutes(d: AdminDeps): Router {
     if (identity.toLowerCase() === LOCAL_ADMIN || clash) throw new HttpError(409, `${clash?.identity ?? LOCAL_ADMIN} is already on the list; pick another name.`);
     const now = d.clock();
     const actor = who(ctx).actor;
+    // This writes the person's permissions as /people does, so the same guard: not one's own admin.
+    if (identity === actor && !permissions.includes('admin')) throw new HttpError(409, 'You cannot take admin away from yourself; ask another admin.');
     lastAdminIs409(() => d.store.people.put(identity, permissions, actor, now));
     const token = d.store.tokens.create('login', identity, actor, now, parseDuration(ttl)!);
     audit(ctx, 'login link made', `${identity}: ${permissions.join(',') || 'nothing'}, valid ${ttl}`);
