@@ -49,6 +49,9 @@ export interface RunnerDeps {
 
 const MAX_BOOTS = 3;
 
+/** At most one run of failed checks a server's journal tells in this time (see noteTickError). */
+const JOURNAL_RUNS_EVERY = 10 * 60_000;
+
 /** Who a stop of the idle policy is recorded as. */
 const IDLE_POLICY = 'idle policy';
 
@@ -77,6 +80,11 @@ export class ServerRunner {
   private readonly stopCycle = new StopCycleClock();
   private lastAlarm = -Infinity;
   private tickError: TickError | null = null;
+  /** Whether the current run of failures has a journal row (its recovery gets one only then). */
+  private runJournaled = false;
+  /** When the last run of failures was journaled, and failed checks in runs since that were not. */
+  private lastRunRow = -Infinity;
+  private unjournaledFailures = 0;
 
   constructor(private readonly deps: RunnerDeps) {
     this.settings = {
@@ -149,10 +157,26 @@ export class ServerRunner {
     const now = this.deps.clock();
     const run = this.tickError;
     this.tickError = { message, since: run?.since ?? now, lastAt: now, failures: (run?.failures ?? 0) + 1 };
-    if (run) return;
+    if (run) {
+      if (!this.runJournaled) this.unjournaledFailures++;
+      return;
+    }
+    // A check that fails every other tick (a flaky network, a rate limit) starts a run each time: at
+    // most one run a JOURNAL_RUNS_EVERY gets rows, the others are counted into the next one that does,
+    // so the journal (never pruned) grows with time, not with ticks. The view shows every run.
+    if (now - this.lastRunRow < JOURNAL_RUNS_EVERY) {
+      this.runJournaled = false;
+      this.unjournaledFailures++;
+      return;
+    }
+    const brief = this.unjournaledFailures;
+    this.runJournaled = true;
+    this.lastRunRow = now;
+    this.unjournaledFailures = 0;
+    const also = brief > 0 ? ` (and ${brief} failed check${brief === 1 ? '' : 's'} in brief runs since the last such row)` : '';
     this.journalCheck((phase) => {
       const { journal } = this.deps.store;
-      journal.outcome(journal.intent(this.id, phase, 'observe', `Could not check on ${this.id}; trying again every ${formatDuration(this.deps.reconcile.slowTick)}`, now), 'error', now, message);
+      journal.outcome(journal.intent(this.id, phase, 'observe', `Could not check on ${this.id}; trying again every ${formatDuration(this.deps.reconcile.slowTick)}${also}`, now), 'error', now, message);
     });
   }
 
@@ -160,6 +184,8 @@ export class ServerRunner {
     this.tickError = null;
     const now = this.deps.clock();
     const n = run.failures;
+    if (!this.runJournaled) return;
+    this.runJournaled = false;
     this.journalCheck((phase) => this.deps.store.journal.record(this.id, phase, 'observe', `Checked on ${this.id} again after ${n} failed check${n === 1 ? '' : 's'} over ${formatDuration(now - run.since)}`, now));
     this.deps.log.info({ failures: n }, `Checked on ${this.id} again after ${n} failed check${n === 1 ? '' : 's'}`);
   }
