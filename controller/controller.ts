@@ -22,6 +22,9 @@ import type { Logger } from './log.js';
 import { ServerRunner, type ServerView } from './reconcile/loop.js';
 import type { Desired } from './reconcile/types.js';
 import { Store } from './store/store.js';
+import { findVersion, type WorldVersion } from './worlds/versions.js';
+import { chooseWorld, listWorlds } from './worlds/world-actions.js';
+import { UnknownWorldVersionError, WorldRestoreRefusedError } from './worlds/world-errors.js';
 
 /** What a config reload did: keys applied to the running controller, and keys that wait for a restart. */
 export interface ConfigReload {
@@ -260,6 +263,42 @@ export class Controller {
     const adopted = await driver.adoptSnapshot(ref);
     this.store.audit.add({ at: this.clock(), actor: who.actor, source: who.source, action: 'snapshot adopted', server: id, detail: `${adopted.name} (id ${adopted.id})` });
     return adopted;
+  }
+
+  /** Every world version OoD keeps for the server, newest first (controller/worlds/versions.ts). */
+  worlds(id: string): Promise<WorldVersion[]> {
+    return listWorlds(this.server(id).driver, { store: this.store, dataDir: this.config.dataDir, server: id, now: this.clock() });
+  }
+
+  /**
+   * An admin's restore: the next start boots `versionId`. Only while the server is archived and nobody
+   * wants it up (a host that exists will be saved as a newer version). Nothing is deleted; journal and
+   * audit say who chose what, in one transaction.
+   */
+  async restoreWorld(id: string, versionId: string, who: Request): Promise<WorldVersion> {
+    const { driver, runner } = this.server(id);
+    const refuseUnlessArchived = () => {
+      const state = this.store.servers.get(id)!;
+      if (state.phase !== 'archived' || state.desired !== 'down') {
+        throw new WorldRestoreRefusedError(
+          `Server ${id} is ${state.phase}${state.desired === 'up' ? ' and wanted up' : ''}; a world is restored only while the server is archived (stopped, no host). Stop it, wait until it is archived, then restore`,
+        );
+      }
+    };
+    refuseUnlessArchived();
+    const version = findVersion(await this.worlds(id), versionId);
+    if (!version) throw new UnknownWorldVersionError(`Server ${id} has no world version ${versionId}; \`ood worlds ${id}\` lists the ones it keeps`);
+    refuseUnlessArchived();
+    const now = this.clock();
+    await chooseWorld(driver, version, { dataDir: this.config.dataDir, server: id, by: who.actor, now });
+    const detail = `${version.name} (${version.where}, version ${version.id}); the next start boots it, newer versions are kept`;
+    this.store.db.transaction(() => {
+      this.store.journal.record(id, 'archived', 'restore', `Restored by ${this.displayName(who.actor)}: ${detail}`, now);
+      this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: 'world restored', server: id, detail });
+    })();
+    runner.poke();
+    this.changed();
+    return { ...version, chosen: true, next: true };
   }
 
   /** A server's lobby (undefined when its lobby.mode is off). */

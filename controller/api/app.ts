@@ -20,6 +20,8 @@ import { sessionOf } from '../web/session.js';
 import { localAdminLink } from '../web/auth/local-admin.js';
 import { serverJson, type ServerJson } from './server-json.js';
 import { SnapshotAdoptError } from '../drivers/digitalocean/droplet-stop.js';
+import { worldsRoutes } from './worlds-routes.js';
+import { addDownloadRoutes } from './download-routes.js';
 
 const requestBody = z
   .strictObject({
@@ -246,10 +248,12 @@ export function createApp(
       throw err;
     }
   });
+  worldsRoutes(api, controller, { isAdmin, who });
   api.get('/servers/:id/archives', async (ctx) => {
     const archives = await controller.archives(ctx.params.id!);
     ctx.body = { archives: archives.map((a) => ({ name: a.name, createdAt: new Date(a.ts * 1000).toISOString(), bytes: a.bytes })) };
   });
+  addDownloadRoutes(api, controller, isAdmin);
 
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods());

@@ -21,6 +21,7 @@ import { DropletWatch } from './droplet-watch.js';
 import { loadOrCreateKeys, type ServerKeys } from './keys.js';
 import { PROCESS_UP, RemoteGame } from './remote-game.js';
 import { SnapshotRecordFile } from './snapshot-record.js';
+import type { OwnSnapshot } from './snapshot-names.js';
 import type { OwnSnapshotRepo } from '../../store/own-snapshots.js';
 import { installationId } from '../../installation-id.js';
 import { chosenStartImage, spendStartImage, startImagePath } from './start-image.js';
@@ -278,6 +279,11 @@ export class DigitalOceanDriver implements Driver {
   async archives(): Promise<ArchiveInfo[]> {
     const own = await this.stopper.ownSnapshots();
     return own.map((s) => ({ name: s.name, ts: s.ts, bytes: Math.round(s.sizeGigabytes * 1024 ** 3) }));
+  }
+
+  /** The server's own snapshots as listed now, newest first, with their ids (the world versions list). */
+  ownSnapshots(): Promise<OwnSnapshot[]> {
+    return this.stopper.ownSnapshots();
   }
 
   /** Claims a listed snapshot as this server's own (`ood snapshots adopt`; droplet-stop.ts). */

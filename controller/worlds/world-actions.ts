@@ -1,0 +1,41 @@
+import { DigitalOceanDriver } from '../drivers/digitalocean/do-driver.js';
+import { chooseStartImage, chosenStartImage } from '../drivers/digitalocean/start-image.js';
+import type { Driver } from '../drivers/driver.js';
+import { LocalDriver } from '../drivers/local/local-driver.js';
+import type { Store } from '../store/store.js';
+import { sessionTimeline } from '../store/session-timeline.js';
+import { chooseArchive, readChosenArchive } from './chosen-archive.js';
+import { digitalOceanVersions, localVersions, type WorldVersion } from './versions.js';
+
+/** How many past sessions are matched to versions: more than any keepArchives/keepSnapshots in use. */
+const SESSIONS = 200;
+
+/** A server's world versions, newest first, whatever its driver (versions.ts). */
+export async function listWorlds(driver: Driver, o: { store: Store; dataDir: string; server: string; now: number }): Promise<WorldVersion[]> {
+  const { sessions } = sessionTimeline(o.store.db, o.server, { now: o.now, prices: new Map(), limit: SESSIONS });
+  if (driver instanceof LocalDriver) {
+    return localVersions({ archives: await driver.archives(), archiveDir: driver.archiveDir, chosen: readChosenArchive(driver.root), sessions });
+  }
+  if (driver instanceof DigitalOceanDriver) {
+    const adoptedIds = new Set(o.store.ownSnapshots.list(o.server).filter((r) => r.source === 'adopted').map((r) => r.snapshotId));
+    return digitalOceanVersions({ snapshots: await driver.ownSnapshots(), chosen: chosenStartImage(o.dataDir, o.server), adoptedIds, sessions });
+  }
+  throw new Error(`Server ${o.server}'s driver keeps no world versions OoD can list`);
+}
+
+/**
+ * Records `version` as what the next start boots: locally the restore choice, on DigitalOcean the start
+ * image (which provision already honours and spends). Nothing is deleted or rewritten but that record.
+ */
+export async function chooseWorld(driver: Driver, version: WorldVersion, o: { dataDir: string; server: string; by: string; now: number }): Promise<void> {
+  const chosenAt = new Date(o.now).toISOString();
+  if (driver instanceof LocalDriver && version.where === 'local archive') {
+    await chooseArchive(driver.root, { archive: version.name, ts: Math.floor(version.time / 1000), chosenAt, by: o.by });
+    return;
+  }
+  if (driver instanceof DigitalOceanDriver && version.where === 'DigitalOcean snapshot' && version.snapshotId) {
+    await chooseStartImage(o.dataDir, o.server, { snapshotId: version.snapshotId, name: version.name, chosenAt, source: 'restore', by: o.by });
+    return;
+  }
+  throw new Error(`Server ${o.server} cannot start from ${version.where} ${version.name}`);
+}

@@ -1,0 +1,9 @@
+/** A restore asked for while the server has a host (or is about to): its world would be saved as a newer version over the choice. */
+export class WorldRestoreRefusedError extends Error {
+  override readonly name = 'WorldRestoreRefusedError';
+}
+
+/** A version id that is not in the server's list (pruned, set aside, or never made). */
+export class UnknownWorldVersionError extends Error {
+  override readonly name = 'UnknownWorldVersionError';
+}
