@@ -12,6 +12,7 @@ import { ConfigError, messageOf } from '../errors.js';
 import { describeGame } from '../game/command.js';
 import { ApiClient } from './api-client.js';
 import { controllerInfoPath } from './controller-info.js';
+import { downloadWorld } from './download-file.js';
 import { humanBytes } from './human-bytes.js';
 import { cliTime } from './time-format.js';
 import { waitFor } from './wait.js';
@@ -27,13 +28,19 @@ const logFormat = () => program.opts<{ logFormat: 'auto' | 'pretty' | 'json' }>(
 const loaded = (listen: ListenOverride = {}): LoadedConfig =>
   loadConfig({ configPath: program.opts<{ config?: string }>().config, envPath: env.configPath, cwd: process.cwd(), listen });
 
-function client(): ApiClient {
+/** Where the controller's API is, and the admin token to use there. */
+function apiTarget(): { url: string; token: string | undefined } {
   const { config } = loaded();
   let url = program.opts<{ url?: string }>().url ?? env.url;
   const infoPath = controllerInfoPath(config.dataDir);
   if (!url && existsSync(infoPath)) url = (JSON.parse(readFileSync(infoPath, 'utf8')) as { url: string }).url;
   url ??= `http://${config.listen.host}:${config.listen.port}`;
-  return new ApiClient(url, readAdminToken(env.adminToken, config.dataDir));
+  return { url, token: readAdminToken(env.adminToken, config.dataDir) };
+}
+
+function client(): ApiClient {
+  const { url, token } = apiTarget();
+  return new ApiClient(url, token);
 }
 
 const waitOption = () => new Option('--timeout <duration>', 'with --wait: give up after this long').default('15m');
@@ -201,6 +208,31 @@ program
     if (opts.json) return void process.stdout.write(JSON.stringify({ archives }, null, 2) + '\n');
     if (archives.length === 0) return void process.stdout.write(`${id} has no archives yet: one is made each time it stops\n`);
     printTable(['ARCHIVE', 'CREATED', 'SIZE'], archives.map((a) => [a.name, at(a.createdAt), humanBytes(a.bytes)]));
+  });
+
+program
+  .command('download <server> [version]')
+  .description("download a world version (default: the newest) as a .tar.gz of its world folder, unpacking to world/")
+  .requiredOption('-o, --output <file>', 'the file to write (written as <file>.part, renamed when whole)')
+  .action(async (id: string, version: string | undefined, opts: { output: string }) => {
+    const { url, token } = apiTarget();
+    // Progress only on a terminal: a script or a log gets the one final line.
+    const tty = process.stderr.isTTY;
+    let shown = 0;
+    const done = await downloadWorld({
+      baseUrl: url,
+      token,
+      server: id,
+      version: version ?? 'newest',
+      file: opts.output,
+      onProgress: (bytes) => {
+        if (!tty || Date.now() - shown < 200) return;
+        shown = Date.now();
+        process.stderr.write(`\r${humanBytes(bytes)} so far`);
+      },
+    });
+    if (tty && shown > 0) process.stderr.write('\r\x1b[K');
+    process.stdout.write(`Saved ${id}'s world version ${done.version} to ${opts.output} (${humanBytes(done.bytes)}); it unpacks to world/\n`);
   });
 
 const snapshotsCmd = program.command('snapshots').description("a DigitalOcean server's snapshots");

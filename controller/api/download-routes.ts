@@ -1,0 +1,81 @@
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import { join } from 'node:path';
+import type { Controller } from '../controller.js';
+import { listArchives } from '../drivers/local/archive.js';
+import { localVersionId } from '../worlds/versions.js';
+import { WorldDownloadError, worldTarGz } from '../worlds/download.js';
+import { HttpError } from './http-error.js';
+
+/** Words the API, the CLI and the page say for a DigitalOcean server's versions (issue 19 item 4 will change this). */
+export const DO_NOT_DOWNLOADABLE = 'a DigitalOcean snapshot cannot be downloaded; copies off the cloud (backups) are not made yet';
+
+/**
+ * Downloads running at once: a download reads a whole world and keeps a gzip busy, so they are capped
+ * in all and per requester (a person or the admin token) and per address, each below the total, so one
+ * client can never take every place (DESIGN.md, invariant 10).
+ */
+const LIMITS = { total: 4, perActor: 2, perAddress: 2 };
+
+/** A name for Content-Disposition that no browser or shell reads as a path or a quote. */
+export const downloadFilename = (server: string, version: string) => `${server}-${version}.tar.gz`.replace(/[^\w.-]/g, '_');
+
+/** `GET /api/servers/:id/worlds/:v/download` (`v`: a version id like `ood-1733480000`, or `newest`). */
+export function addDownloadRoutes(api: Router, controller: Controller, isAdmin: (ctx: Koa.Context) => boolean): void {
+  const running = { total: 0, byActor: new Map<string, number>(), byAddress: new Map<string, number>() };
+  const bump = (map: Map<string, number>, key: string, by: number) => {
+    const next = (map.get(key) ?? 0) + by;
+    if (next <= 0) map.delete(key);
+    else map.set(key, next);
+  };
+
+  api.get('/servers/:id/worlds/:v/download', async (ctx) => {
+    const id = ctx.params.id!;
+    if (!isAdmin(ctx)) throw new HttpError(403, 'only an admin may download a world; ask an admin of this OoD for a copy or for "admin"');
+    const server = controller.config.servers.find((s) => s.id === id)!;
+    if (server.driver === 'digitalocean') throw new WorldDownloadError(422, `Server "${id}" keeps its worlds as DigitalOcean snapshots: ${DO_NOT_DOWNLOADABLE}`);
+
+    // Only verified, listed archives: one being written is a `.partial` temp file with no version id
+    // until it has been read back and renamed (archive.ts), so it can never be asked for here.
+    const archiveDir = join(controller.config.dataDir, 'servers', id, 'archives');
+    const archives = await listArchives(archiveDir);
+    const wanted = ctx.params.v!;
+    const archive = wanted === 'newest' ? archives[0] : archives.find((a) => localVersionId(a.name) === wanted);
+    if (!archive) {
+      const phase = controller.view(id).state.phase;
+      if (phase === 'snapshotting') throw new HttpError(409, `server "${id}" is writing a new version now; it can be downloaded once it is verified and listed (ood worlds ${id})`);
+      const known = archives.map((a) => localVersionId(a.name));
+      throw new HttpError(404, known.length === 0 ? `server "${id}" has no saved world version yet` : `server "${id}" has no version "${wanted}"; it has ${known.join(', ')}`);
+    }
+
+    const actor = String(ctx.state.actor);
+    const address = ctx.ip || 'unknown';
+    if ((running.byActor.get(actor) ?? 0) >= LIMITS.perActor || (running.byAddress.get(address) ?? 0) >= LIMITS.perAddress) {
+      throw new HttpError(429, `${LIMITS.perActor} downloads are already running for you; wait for one to finish`);
+    }
+    if (running.total >= LIMITS.total) throw new HttpError(503, `${LIMITS.total} downloads are running; try again when one has finished`);
+
+    let world: Awaited<ReturnType<typeof worldTarGz>>;
+    try {
+      world = await worldTarGz(join(archiveDir, archive.name));
+    } catch (err) {
+      // Pruned between the listing and the open: as if it had not been listed.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, `version ${localVersionId(archive.name)} of "${id}" was just pruned`);
+      throw err;
+    }
+    running.total++;
+    bump(running.byActor, actor, 1);
+    bump(running.byAddress, address, 1);
+    world.stream.once('close', () => {
+      running.total--;
+      bump(running.byActor, actor, -1);
+      bump(running.byAddress, address, -1);
+    });
+    // Re-packed while sent: the length is not known ahead, so the response is chunked (and not resumable with Range).
+    ctx.set('Content-Disposition', `attachment; filename="${downloadFilename(id, localVersionId(archive.name))}"`);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-OoD-Version', localVersionId(archive.name));
+    ctx.type = 'application/gzip';
+    ctx.body = world.stream;
+  });
+}
