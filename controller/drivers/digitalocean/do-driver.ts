@@ -92,6 +92,7 @@ export class DigitalOceanDriver implements Driver {
       scope: async () => ({ base: deps.base, installation: await installationId(deps.dataDir), server: server.id }),
       owned: deps.owned,
       keep: server.digitalocean.keepSnapshots,
+      chosen: () => chosenStartImage(deps.dataDir, server.id),
       deadlines: server.deadlines,
       stack: () => this.openStack(),
       clock: deps.clock ?? Date.now,
@@ -380,8 +381,11 @@ export class DigitalOceanDriver implements Driver {
     const listed = (await this.deps.api.listSnapshots()).find((s) => s.id === chosen.snapshotId);
     if (!listed) {
       throw new CloudError(
-        `The start image chosen by \`ood image build\` (${chosen.name}, snapshot ${chosen.snapshotId}) is not listed in DigitalOcean: ` +
-          `build again, or delete ${startImagePath(this.deps.dataDir, this.deps.server.id)} to start from the newest session snapshot`,
+        chosen.source === 'restore'
+          ? `The snapshot ${chosen.name} (id ${chosen.snapshotId}) restored by ${chosen.by ?? 'an admin'} is not listed in DigitalOcean: ` +
+              `restore another version (\`ood worlds ${this.deps.server.id}\`), or delete ${startImagePath(this.deps.dataDir, this.deps.server.id)} to start from the newest session snapshot`
+          : `The start image chosen by \`ood image build\` (${chosen.name}, snapshot ${chosen.snapshotId}) is not listed in DigitalOcean: ` +
+            `build again, or delete ${startImagePath(this.deps.dataDir, this.deps.server.id)} to start from the newest session snapshot`,
         false,
       );
     }

@@ -42,6 +42,8 @@ export interface DropletStopDeps {
   /** The store's record of the server's own snapshots: what each stop made, what an admin adopted. */
   owned: OwnSnapshotRepo;
   keep: number;
+  /** The start image chosen for the next start (start-image.ts): a restore's choice keeps it and every newer snapshot from pruning. */
+  chosen?: () => { snapshotId: string } | null;
   deadlines: Deadlines;
   stack: () => Promise<ServerStackLike>;
   clock: () => number;
@@ -145,6 +147,8 @@ export class DropletStop {
   /**
    * Deletes all but the newest `keep` of this server's snapshots. Never the one just confirmed, the last
    * stop's, one a droplet runs from, nor one OoD did not make (adopted ones stay until an admin deletes them).
+   * While a start image is chosen (a restore), that snapshot and every newer one are kept too: the choice
+   * is spent once a droplet is made from it, so the prune after that droplet's own snapshot is the normal one.
    */
   async prune(confirmedId: string | undefined): Promise<string> {
     const { api, watch, keep, owned } = this.deps;
@@ -157,6 +161,8 @@ export class DropletStop {
         (id): id is string => id !== undefined,
       ),
     );
+    const chosen = own.find((s) => s.id === this.deps.chosen?.()?.snapshotId);
+    if (chosen) for (const s of own) if (s.createdAt >= chosen.createdAt) keepIds.add(s.id);
     const doomed = snapshotsToPrune(own, keep, keepIds);
     for (const snapshot of doomed) await api.deleteSnapshot(snapshot.id);
     return doomed.length ? `pruned ${doomed.map((s) => s.name).join(', ')}` : `nothing to prune (${own.length} snapshot${own.length === 1 ? '' : 's'})`;
