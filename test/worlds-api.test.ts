@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { writeArchive } from '../controller/drivers/local/archive.js';
-import { apiFor } from './helpers/api.js';
+import { apiFor, TEST_TOKEN } from './helpers/api.js';
+import { ood } from './helpers/ood-cli.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { waitUntil } from './helpers/wait.js';
@@ -52,6 +53,16 @@ describe('GET /api/servers/:id/worlds and POST …/worlds/:v/restore', () => {
     expect(journal.some((j) => j.step === 'restore' && /ood-1800000000\.tar\.gz/.test(j.detail ?? ''))).toBe(true);
     const audit = serving.controller.store.audit.list(20).find((a) => a.action === 'world restored');
     expect(audit).toMatchObject({ actor: 'admin-token', server: 'world' });
+
+    // The CLI: the table names each version, the next start and the restore; `ood restore` chooses another.
+    const cli = { env: { OOD_ADMIN_TOKEN: TEST_TOKEN, OOD_URL: serving.url }, cwd: home.dir };
+    const table = await ood(['worlds', 'world'], cli);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^VERSION\s+MADE\s+SIZE\s+WHERE\s+SESSION\s+NEXT START\n/);
+    expect(table.stdout).toMatch(/ood-1800000000\s+2027-01-15 \d\d:00:00 \w+\s+.*local archive\s+-\s+next, restored\n/);
+    const back = await ood(['restore', 'world', 'ood-1800000001'], cli);
+    expect(back.stdout).toMatch(/^world's next start boots ood-1800000001\.tar\.gz \(local archive, made .*\); newer versions are kept/);
+    expect((await ood(['restore', 'world', 'nope'], cli)).stderr).toContain('Server world has no world version nope');
 
     await api.start();
     await waitUntil('the server to leave archived', async () => (await api.server()).phase !== 'archived', 20_000);

@@ -1,3 +1,4 @@
+import type { VersionJson } from '../api/worlds-routes.js';
 import { request } from 'node:http';
 import type { CostJson } from '../api/cost-json.js';
 import type { ServerJson } from '../api/server-json.js';
@@ -75,6 +76,9 @@ export class ApiClient {
   adoptSnapshot = async (id: string, snapshot: string) =>
     (await this.call<{ adopted: { id: string; name: string } }>('POST', `/api/servers/${encodeURIComponent(id)}/snapshots/adopt`, { snapshot })).adopted;
   reloadConfig = () => this.call<{ applied: string[]; needsRestart: string[] }>('POST', '/api/config/reload');
+  worlds = async (id: string) => (await this.call<{ versions: VersionJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/worlds`)).versions;
+  restoreWorld = async (id: string, version: string) =>
+    (await this.call<{ restored: VersionJson }>('POST', `/api/servers/${encodeURIComponent(id)}/worlds/${encodeURIComponent(version)}/restore`)).restored;
   archives = async (id: string) =>
     (await this.call<{ archives: { name: string; createdAt: string; bytes: number }[] }>('GET', `/api/servers/${encodeURIComponent(id)}/archives`)).archives;
 }

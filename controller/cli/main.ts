@@ -235,6 +235,25 @@ program
     process.stdout.write(`Saved ${id}'s world version ${done.version} to ${opts.output} (${humanBytes(done.bytes)}); it unpacks to world/\n`);
   });
 
+program
+  .command('worlds <server>')
+  .description("list every world version OoD keeps for a server, newest first, and which one the next start uses")
+  .option('--json', 'print as JSON')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const versions = await client().worlds(id);
+    if (opts.json) return void process.stdout.write(JSON.stringify({ versions }, null, 2) + '\n');
+    if (versions.length === 0) return void process.stdout.write(`${id} has no world versions yet: one is made each time it stops\n`);
+    printTable(['VERSION', 'MADE', 'SIZE', 'WHERE', 'SESSION', 'NEXT START'], versions.map((v) => [v.id, at(v.time), humanBytes(v.bytes), v.where, worldSession(v.session), [v.next ? 'next' : '', v.chosen ? 'restored' : '', v.pinned ? 'pinned' : ''].filter(Boolean).join(', ')]));
+  });
+
+program
+  .command('restore <server> <version>')
+  .description('make the next start boot an older world version (`ood worlds` lists them); newer versions are kept, not deleted')
+  .action(async (id: string, version: string) => {
+    const restored = await client().restoreWorld(id, version);
+    process.stdout.write(`${id}'s next start boots ${restored.name} (${restored.where}, made ${at(restored.time)}); newer versions are kept until a start from it has been saved again\n`);
+  });
+
 const snapshotsCmd = program.command('snapshots').description("a DigitalOcean server's snapshots");
 snapshotsCmd
   .command('adopt <server> <snapshot>')
@@ -364,6 +383,13 @@ configCmd
     }
     if (applied.length === 0 && needsRestart.length === 0) process.stdout.write('The config file is as the controller runs it: nothing changed\n');
   });
+
+/** The session a version closed, in a table cell: who started it, who played, how long. */
+function worldSession(s: { by: string | null; players: string[]; duration: number } | null): string {
+  if (!s) return '-';
+  const minutes = Math.max(1, Math.round(s.duration / 60));
+  return `${s.by ?? 'unknown'}; ${s.players.length ? s.players.join(', ') : 'nobody played'}; ${minutes < 120 ? `${minutes} min` : `${(minutes / 60).toFixed(1)} h`}`;
+}
 
 function printTable(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
