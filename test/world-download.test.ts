@@ -12,6 +12,7 @@ import { Vec3 } from 'vec3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { archiveName, writeArchive } from '../controller/drivers/local/archive.js';
+import type { WorldVersion } from '../controller/worlds/versions.js';
 import { apiFor, TEST_TOKEN } from './helpers/api.js';
 import { joinBot, leave } from './helpers/bot.js';
 import { startControllerProcess, type ControllerProcess } from './helpers/controller-process.js';
@@ -129,11 +130,10 @@ describe('downloading a world version (API and CLI)', () => {
   });
 });
 
-describe('a DigitalOcean server', () => {
+describe('a DigitalOcean snapshot', () => {
   let home: OodHome;
   let serving: Serving;
   beforeAll(async () => {
-    // The route reads only the driver name before refusing: no fake API is needed to reach the refusal.
     home = await makeOodHome();
     serving = await serveInProcess(home.configPath);
   });
@@ -142,16 +142,21 @@ describe('a DigitalOcean server', () => {
     await home?.cleanup();
   });
 
-  it('says a snapshot cannot be downloaded yet (422)', async () => {
-    const server = serving.controller.config.servers[0]!;
-    (server as { driver: string }).driver = 'digitalocean';
-    try {
-      const res = await apiFor(serving.url).call('GET', '/api/servers/world/worlds/do-123/download');
+  it('says it cannot be downloaded yet (422); an unknown version there is a 404', async () => {
+    // The versions list as a DigitalOcean server's would be (versions.ts shapes it; listing real snapshots
+    // needs the fake DigitalOcean and a Pulumi run, which the refusal does not depend on).
+    const snapshot: WorldVersion = { id: 'do-123', name: 'ood-1733480000', time: 1733480000_000, bytes: 2 ** 30, where: 'DigitalOcean snapshot', session: null, next: true, chosen: false, pinned: false, snapshotId: '123' };
+    serving.controller.worlds = () => Promise.resolve([snapshot]);
+    const api = apiFor(serving.url);
+    for (const v of ['do-123', 'newest']) {
+      const res = await api.call('GET', `/api/servers/world/worlds/${v}/download`);
       expect(res.status).toBe(422);
-      expect(res.body.error).toBe('Server "world" keeps its worlds as DigitalOcean snapshots: a DigitalOcean snapshot cannot be downloaded; copies off the cloud (backups) are not made yet');
-    } finally {
-      (server as { driver: string }).driver = 'local';
+      expect(res.body.error).toBe('Version do-123 of "world" is a DigitalOcean snapshot: a DigitalOcean snapshot cannot be downloaded; copies off the cloud (backups) are not made yet');
     }
+    expect((await api.call('GET', '/api/servers/world/worlds/do-9/download')).status).toBe(404);
+    const cli = await ood(['-c', home.configPath, '--url', serving.url, 'download', 'world', '-o', join(home.dir, 'x.tar.gz')], { env: { OOD_ADMIN_TOKEN: TEST_TOKEN } });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain('failed with 422: Version do-123 of "world" is a DigitalOcean snapshot: a DigitalOcean snapshot cannot be downloaded');
   });
 });
 

@@ -1,9 +1,7 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { join } from 'node:path';
 import type { Controller } from '../controller.js';
-import { listArchives } from '../drivers/local/archive.js';
-import { localVersionId } from '../worlds/versions.js';
+import { findVersion } from '../worlds/versions.js';
 import { WorldDownloadError, worldTarGz } from '../worlds/download.js';
 import { HttpError } from './http-error.js';
 
@@ -32,21 +30,19 @@ export function addDownloadRoutes(api: Router, controller: Controller, isAdmin: 
   api.get('/servers/:id/worlds/:v/download', async (ctx) => {
     const id = ctx.params.id!;
     if (!isAdmin(ctx)) throw new HttpError(403, 'only an admin may download a world; ask an admin of this OoD for a copy or for "admin"');
-    const server = controller.config.servers.find((s) => s.id === id)!;
-    if (server.driver === 'digitalocean') throw new WorldDownloadError(422, `Server "${id}" keeps its worlds as DigitalOcean snapshots: ${DO_NOT_DOWNLOADABLE}`);
-
-    // Only verified, listed archives: one being written is a `.partial` temp file with no version id
-    // until it has been read back and renamed (archive.ts), so it can never be asked for here.
-    const archiveDir = join(controller.config.dataDir, 'servers', id, 'archives');
-    const archives = await listArchives(archiveDir);
+    // Only verified, listed versions: a local archive being written is a `.partial` temp file with no
+    // version id until it has been read back and renamed (archive.ts), so it can never be asked for here.
+    const versions = await controller.worlds(id);
     const wanted = ctx.params.v!;
-    const archive = wanted === 'newest' ? archives[0] : archives.find((a) => localVersionId(a.name) === wanted);
-    if (!archive) {
-      const phase = controller.view(id).state.phase;
-      if (phase === 'snapshotting') throw new HttpError(409, `server "${id}" is writing a new version now; it can be downloaded once it is verified and listed (ood worlds ${id})`);
-      const known = archives.map((a) => localVersionId(a.name));
+    const version = wanted === 'newest' ? versions[0] : findVersion(versions, wanted);
+    if (!version) {
+      if (controller.view(id).state.phase === 'snapshotting') {
+        throw new HttpError(409, `server "${id}" is writing a new version now; it can be downloaded once it is verified and listed (ood worlds ${id})`);
+      }
+      const known = versions.map((v) => v.id);
       throw new HttpError(404, known.length === 0 ? `server "${id}" has no saved world version yet` : `server "${id}" has no version "${wanted}"; it has ${known.join(', ')}`);
     }
+    if (version.where !== 'local archive' || version.file === undefined) throw new WorldDownloadError(422, `Version ${version.id} of "${id}" is a DigitalOcean snapshot: ${DO_NOT_DOWNLOADABLE}`);
 
     const actor = String(ctx.state.actor);
     const address = ctx.ip || 'unknown';
@@ -57,10 +53,10 @@ export function addDownloadRoutes(api: Router, controller: Controller, isAdmin: 
 
     let world: Awaited<ReturnType<typeof worldTarGz>>;
     try {
-      world = await worldTarGz(join(archiveDir, archive.name));
+      world = await worldTarGz(version.file);
     } catch (err) {
       // Pruned between the listing and the open: as if it had not been listed.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, `version ${localVersionId(archive.name)} of "${id}" was just pruned`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, `version ${version.id} of "${id}" was just pruned`);
       throw err;
     }
     running.total++;
@@ -72,9 +68,9 @@ export function addDownloadRoutes(api: Router, controller: Controller, isAdmin: 
       bump(running.byAddress, address, -1);
     });
     // Re-packed while sent: the length is not known ahead, so the response is chunked (and not resumable with Range).
-    ctx.set('Content-Disposition', `attachment; filename="${downloadFilename(id, localVersionId(archive.name))}"`);
+    ctx.set('Content-Disposition', `attachment; filename="${downloadFilename(id, version.id)}"`);
     ctx.set('Cache-Control', 'no-store');
-    ctx.set('X-OoD-Version', localVersionId(archive.name));
+    ctx.set('X-OoD-Version', version.id);
     ctx.type = 'application/gzip';
     ctx.body = world.stream;
   });
