@@ -11,6 +11,9 @@ import type { ServerCards } from './cards.js';
 import { checkCsrf } from './csrf.js';
 import type { LiveEvents } from './live-events.js';
 import { historyBody, type StackView } from './pages/history.js';
+import { restoreConfirmBody, worldVersionsSection } from './pages/world-versions.js';
+import { html } from './html.js';
+import { UnknownWorldVersionError, WorldRestoreRefusedError } from '../worlds/world-errors.js';
 import { layout } from './pages/layout.js';
 import { costLine, overBudgetBody } from './pages/cost.js';
 import { overviewBody } from './pages/server-card.js';
@@ -73,8 +76,37 @@ export function pageRoutes(d: PageDeps): Router {
     } catch (err) {
       stack = { stack: null, loading: false, error: messageOf(err) };
     }
+    const page = pageContext(ctx, store);
+    const worlds = await d.controller.worlds(id).catch((err: unknown) => ({ error: messageOf(err) }));
+    const versions = worldVersionsSection(id, worlds, { admin: !!page.person && may(page.person, 'admin'), archived: d.controller.view(id).state.phase === 'archived' });
     ctx.type = 'html';
-    ctx.body = layout(pageContext(ctx, store), `History of ${id}`, historyBody(id, timelineJson(store, id, d.clock()), store.audit.forServer(id), stack)).text;
+    ctx.body = layout(page, `History of ${id}`, html`${historyBody(id, timelineJson(store, id, d.clock()), store.audit.forServer(id), stack)}${versions}`).text;
+  });
+
+  // A restore (admins): a confirmation page naming the newer versions left behind, then its form (CSRF).
+  router.get('/servers/:id/worlds/:version/restore', async (ctx) => {
+    requirePerson(ctx, store, 'admin');
+    const id = ctx.params.id!;
+    const versions = await d.controller.worlds(id);
+    const at = versions.findIndex((v) => v.id === ctx.params.version);
+    if (at < 0) throw new HttpError(404, `${id} has no world version "${ctx.params.version}"; the server page lists the ones it keeps.`);
+    const page = pageContext(ctx, store);
+    ctx.type = 'html';
+    ctx.body = layout(page, `Restore ${id}`, restoreConfirmBody(page, id, versions[at]!, versions.slice(0, at))).text;
+  });
+  router.post('/servers/:id/worlds/:version/restore', form, async (ctx) => {
+    const person = requirePerson(ctx, store, 'admin');
+    checkCsrf(ctx);
+    const id = ctx.params.id!;
+    try {
+      await d.controller.restoreWorld(id, ctx.params.version!, { actor: person.identity, source: ctx.ip || 'unknown' });
+    } catch (err) {
+      if (err instanceof WorldRestoreRefusedError) throw new HttpError(409, err.message);
+      if (err instanceof UnknownWorldVersionError) throw new HttpError(404, err.message);
+      throw err;
+    }
+    ctx.status = 303;
+    ctx.redirect(`/servers/${id}`);
   });
 
   router.post('/servers/:id/:action', form, (ctx, next) => {

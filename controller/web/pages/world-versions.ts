@@ -1,0 +1,55 @@
+import { humanBytes } from '../../cli/human-bytes.js';
+import type { WorldVersion } from '../../worlds/versions.js';
+import { html, type Html } from '../html.js';
+import { iso } from './format.js';
+import { csrfField, type PageContext } from './layout.js';
+
+const when = (ms: number) => html`<time datetime="${iso(ms)}">${iso(ms).replace('T', ' ').slice(0, 19)} UTC</time>`;
+
+function sessionWords(v: WorldVersion): string {
+  if (!v.session) return 'not recorded';
+  const minutes = Math.max(1, Math.round(v.session.duration / 60));
+  const played = v.session.players.length ? v.session.players.join(', ') : 'nobody played';
+  return `started by ${v.session.by ?? 'unknown'}; ${played}; ran ${minutes < 120 ? `${minutes} min` : `${(minutes / 60).toFixed(1)} h`}`;
+}
+
+function flags(v: WorldVersion): string {
+  return [v.next ? 'the next start uses it' : '', v.chosen ? 'restored' : '', v.pinned ? 'pinned (never pruned)' : ''].filter(Boolean).join('; ') || '-';
+}
+
+/**
+ * The server page's "World versions" section: every version OoD keeps, newest first; admins get a
+ * Restore link per version that is not already the next start's, which leads to a confirmation page.
+ * A table whose rows become labelled blocks on a phone (rows-on-phone), so it reads at 375 px.
+ */
+export function worldVersionsSection(server: string, versions: readonly WorldVersion[] | { error: string }, o: { admin: boolean; archived: boolean }): Html {
+  const body =
+    'error' in versions
+      ? html`<p class="error">Could not list the world versions: ${versions.error}</p>`
+      : versions.length === 0
+        ? html`<p>${server} has no world versions yet: one is made each time it stops.</p>`
+        : html`<div class="table-wrap"><table class="rows-on-phone"><caption class="visually-hidden">World versions of ${server}, newest first</caption>
+<thead><tr><th scope="col">Made</th><th scope="col">Size</th><th scope="col">Where</th><th scope="col">Session</th><th scope="col">Next start</th>${o.admin ? html`<th scope="col"><span class="visually-hidden">Restore</span></th>` : ''}</tr></thead>
+<tbody>${versions.map(
+            (v) => html`<tr><td>${when(v.time)}<br><span class="muted">${v.id}</span></td><td data-label="Size">${humanBytes(v.bytes)}</td><td data-label="Where">${v.where}</td><td data-label="Session">${sessionWords(v)}</td><td data-label="Next start">${flags(v)}</td>${
+              o.admin ? html`<td>${v.next ? '' : html`<a href="/servers/${server}/worlds/${v.id}/restore">Restore ${v.id}…</a>`}</td>` : ''
+            }</tr>`,
+          )}</tbody></table></div>
+${o.admin && !o.archived ? html`<p>A version can be restored only while ${server} is stopped and archived.</p>` : ''}`;
+  return html`<section aria-labelledby="worlds-title">
+<h2 id="worlds-title">World versions</h2>
+${body}
+</section>`;
+}
+
+/** The confirmation before a restore: what the next start will boot, and the newer versions left behind (kept, not deleted). */
+export function restoreConfirmBody(page: PageContext, server: string, version: WorldVersion, newer: readonly WorldVersion[]): Html {
+  return html`<h1>Restore ${server} to ${version.id}?</h1>
+<p>The next start of ${server} boots the world saved ${when(version.time)} (${version.name}, ${version.where}).</p>
+${newer.length
+  ? html`<p>These newer versions will be left behind. They are kept, not deleted, until a start from ${version.id} has been saved again:</p>
+<ul>${newer.map((v) => html`<li>${v.id}, saved ${when(v.time)}</li>`)}</ul>`
+  : html`<p>No newer version is left behind.</p>`}
+<form method="post" action="/servers/${server}/worlds/${version.id}/restore" class="inline">${csrfField(page)}<button type="submit" class="button danger">Restore ${version.id}</button></form>
+<p><a href="/servers/${server}">Cancel</a></p>`;
+}
