@@ -32,7 +32,7 @@ describe('world versions on the server page', () => {
     const page = await admin.get('/servers/world');
     expect(page.status).toBe(200);
     expect(page.text).toContain('<h2 id="worlds-title">World versions</h2>');
-    expect(page.text).toMatch(/ood-1800000002<\/span>.*the next start uses it/s);
+    expect(page.text).toMatch(/ood-1800000002<\/small>.*the next start uses it/s);
     expect(page.text).toContain('href="/servers/world/worlds/ood-1800000000/restore"');
 
     const confirm = await admin.get('/servers/world/worlds/ood-1800000000/restore');
@@ -44,7 +44,7 @@ describe('world versions on the server page', () => {
     const done = await admin.post('/servers/world/worlds/ood-1800000000/restore');
     expect(done.status).toBe(303);
     expect(done.location).toBe('/servers/world');
-    expect((await admin.get('/servers/world')).text).toMatch(/ood-1800000000<\/span>.*the next start uses it; restored/s);
+    expect((await admin.get('/servers/world')).text).toMatch(/ood-1800000000<\/small>.*the next start uses it; restored/s);
 
     serving.controller.store.people.put('github:2', ['start'], 'test', Date.now());
     const starter = await loginAs(serving, 'github:2');

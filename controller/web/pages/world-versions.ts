@@ -31,7 +31,7 @@ export function worldVersionsSection(server: string, versions: readonly WorldVer
         : html`<div class="table-wrap"><table class="rows-on-phone"><caption class="visually-hidden">World versions of ${server}, newest first</caption>
 <thead><tr><th scope="col">Made</th><th scope="col">Size</th><th scope="col">Where</th><th scope="col">Session</th><th scope="col">Next start</th>${o.admin ? html`<th scope="col"><span class="visually-hidden">Restore</span></th>` : ''}</tr></thead>
 <tbody>${versions.map(
-            (v) => html`<tr><td>${when(v.time)}<br><span class="muted">${v.id}</span></td><td data-label="Size">${humanBytes(v.bytes)}</td><td data-label="Where">${v.where}</td><td data-label="Session">${sessionWords(v)}</td><td data-label="Next start">${flags(v)}</td>${
+            (v) => html`<tr><td>${when(v.time)}<br><small>${v.id}</small></td><td data-label="Size">${humanBytes(v.bytes)}</td><td data-label="Where">${v.where}</td><td data-label="Session">${sessionWords(v)}</td><td data-label="Next start">${flags(v)}</td>${
               o.admin ? html`<td>${v.next ? '' : html`<a href="/servers/${server}/worlds/${v.id}/restore">Restore ${v.id}…</a>`}</td>` : ''
             }</tr>`,
           )}</tbody></table></div>
