@@ -75,8 +75,13 @@ describe('live pages under attack', () => {
     serving = await serveInProcess(home.configPath);
     admin = await loginAs(serving, LOCAL_ADMIN);
   });
-  afterEach(() => {
+  afterEach(async () => {
     for (const s of open.splice(0)) s.close();
+    // The next test starts from a server at rest: one still stopping offers no Start or Stop on its card.
+    await waitUntil('the server to come to rest', () => {
+      const { desired, phase } = serving.controller.view('world').state;
+      return phase === (desired === 'up' ? 'running' : 'archived');
+    }, 60_000);
   });
   afterAll(async () => {
     if (serving && serving.controller.view('world').state.desired === 'up') await admin.post('/servers/world/stop');
