@@ -50,8 +50,8 @@ export async function worldTarGz(archivePath: string): Promise<{ stream: Readabl
     await handle.close();
     throw err;
   }
-  const gzip = createGzip({ chunkSize: 256 << 10 });
-  const tarOut = new PassThrough({ highWaterMark: 256 << 10 });
+  const gzip = createGzip({ chunkSize: 64 << 10 });
+  const tarOut = new PassThrough({ highWaterMark: 64 << 10 });
   const abort = new AbortController();
   // The client went away (Koa destroys the body) or gzip failed: stop reading at once.
   gzip.once('close', () => abort.abort());
@@ -178,9 +178,9 @@ async function readEntries(handle: FileHandle, signal: AbortSignal | undefined, 
     parser.end();
     await Promise.race([ended, failed]);
   };
-  const source = handle.createReadStream({ start: 0, autoClose: false, highWaterMark: 1 << 20 });
+  const source = handle.createReadStream({ start: 0, autoClose: false, highWaterMark: 256 << 10 });
   try {
-    await pipeline(source, createGunzip({ chunkSize: 256 << 10 }), feed, signal ? { signal } : {});
+    await pipeline(source, createGunzip({ chunkSize: 64 << 10 }), feed, signal ? { signal } : {});
   } catch (err) {
     throw parseError ?? err;
   }

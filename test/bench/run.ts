@@ -23,6 +23,7 @@ import { digitalOceanCycle } from './digitalocean.js';
 import { webBench } from './web.js';
 import { costBench } from './cost.js';
 import { lobbyBench } from './lobby.js';
+import { downloadBench } from './download.js';
 
 const RUNS = 5;
 const DEFAULT_TICKS = { fastTick: '200ms', slowTick: '5s', playerProbe: '1s', backoff: '1s', maxBackoff: '1m' };
@@ -249,7 +250,8 @@ const digitalOcean = () => digitalOceanCycle(row, BUNDLE);
 const web = () => webBench(row);
 const cost = async () => costBench(row);
 const lobby = () => lobbyBench(row);
-for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, idleController, manyServers, runningServer, cliStatus, web, lobby, cost, digitalOcean })) {
+const download = () => downloadBench(row, BUNDLE);
+for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, download, idleController, manyServers, runningServer, cliStatus, web, lobby, cost, digitalOcean })) {
   if (only && only !== name) continue;
   process.stderr.write(`${name}…\n`);
   await fn();
