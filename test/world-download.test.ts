@@ -124,9 +124,13 @@ describe('downloading a world version (API and CLI)', () => {
     const refused = await player.get(`/api/servers/world/worlds/${version}/download`);
     expect(refused.status).toBe(403);
     expect(JSON.parse(refused.text)).toEqual({ error: 'only an admin may download a world; ask an admin of this OoD for a copy or for "admin"' });
+    expect((await player.get('/servers/world')).text).not.toContain('/download');
     serving.controller.store.people.put('github:8', ['admin'], 'test', Date.now());
     const admin = await loginAs(serving, 'github:8');
-    expect((await admin.get(`/api/servers/world/worlds/${version}/download`)).status).toBe(200);
+    // The server page's World versions section links each local version's download; the link works with the session.
+    const link = `/api/servers/world/worlds/${version}/download`;
+    expect((await admin.get('/servers/world')).text).toContain(`<a href="${link}" download>Download ${version} (.tar.gz)</a>`);
+    expect((await admin.get(link)).status).toBe(200);
   });
 });
 

@@ -19,7 +19,8 @@ function flags(v: WorldVersion): string {
 
 /**
  * The server page's "World versions" section: every version OoD keeps, newest first; admins get a
- * Restore link per version that is not already the next start's, which leads to a confirmation page.
+ * Restore link per version that is not already the next start's, which leads to a confirmation page,
+ * and a Download link per local archive (a DigitalOcean snapshot cannot be downloaded yet).
  * A table whose rows become labelled blocks on a phone (rows-on-phone), so it reads at 375 px.
  */
 export function worldVersionsSection(server: string, versions: readonly WorldVersion[] | { error: string }, o: { admin: boolean; archived: boolean }): Html {
@@ -29,10 +30,14 @@ export function worldVersionsSection(server: string, versions: readonly WorldVer
       : versions.length === 0
         ? html`<p>${server} has no world versions yet: one is made each time it stops.</p>`
         : html`<div class="table-wrap"><table class="rows-on-phone"><caption class="visually-hidden">World versions of ${server}, newest first</caption>
-<thead><tr><th scope="col">Made</th><th scope="col">Size</th><th scope="col">Where</th><th scope="col">Session</th><th scope="col">Next start</th>${o.admin ? html`<th scope="col"><span class="visually-hidden">Restore</span></th>` : ''}</tr></thead>
+<thead><tr><th scope="col">Made</th><th scope="col">Size</th><th scope="col">Where</th><th scope="col">Session</th><th scope="col">Next start</th>${o.admin ? html`<th scope="col"><span class="visually-hidden">Restore or download</span></th>` : ''}</tr></thead>
 <tbody>${versions.map(
             (v) => html`<tr><td>${when(v.time)}<br><small>${v.id}</small></td><td data-label="Size">${humanBytes(v.bytes)}</td><td data-label="Where">${v.where}</td><td data-label="Session">${sessionWords(v)}</td><td data-label="Next start">${flags(v)}</td>${
-              o.admin ? html`<td>${v.next ? '' : html`<a href="/servers/${server}/worlds/${v.id}/restore">Restore ${v.id}…</a>`}</td>` : ''
+              o.admin
+                ? html`<td>${v.next ? '' : html`<a href="/servers/${server}/worlds/${v.id}/restore">Restore ${v.id}…</a>`}${
+                    v.where === 'local archive' ? html`${v.next ? '' : html`<br>`}<a href="/api/servers/${server}/worlds/${v.id}/download" download>Download ${v.id} (.tar.gz)</a>` : ''
+                  }</td>`
+                : ''
             }</tr>`,
           )}</tbody></table></div>
 ${o.admin && !o.archived ? html`<p>A version can be restored only while ${server} is stopped and archived.</p>` : ''}`;
