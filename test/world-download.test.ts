@@ -118,6 +118,18 @@ describe('downloading a world version (API and CLI)', () => {
     expect(existsSync(join(work, 'none.tar.gz.part'))).toBe(false);
   });
 
+  it('a damaged archive is a 422 that says so, not a short file', async () => {
+    const whole = readFileSync(join(home.archiveDir(), `${version}.tar.gz`));
+    writeFileSync(join(home.archiveDir(), 'ood-1733470000.tar.gz'), whole.subarray(0, whole.length >> 1));
+    try {
+      const res = await apiFor(serving.url).call('GET', '/api/servers/world/worlds/ood-1733470000/download');
+      expect(res.status).toBe(422);
+      expect(res.body.error).toMatch(/^Archive ood-1733470000\.tar\.gz is damaged \(.+\) and cannot be downloaded; download another version$/);
+    } finally {
+      await rm(join(home.archiveDir(), 'ood-1733470000.tar.gz'));
+    }
+  });
+
   it('403 for a person who is not an admin; an admin logged in gets it', async () => {
     serving.controller.store.people.put('github:7', ['start', 'stop'], 'test', Date.now());
     const player = await loginAs(serving, 'github:7');

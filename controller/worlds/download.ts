@@ -91,7 +91,14 @@ async function findWorldFolder(handle: FileHandle, name: string): Promise<string
       if (parts.at(-1) === 'level.dat' && entry.type === 'File' && parts.length <= 2) candidates.push(parts.slice(0, -1).join('/'));
       entry.resume();
     }),
-  );
+  ).catch((err: unknown) => {
+    const e = err as NodeJS.ErrnoException & { tarCode?: string };
+    // zlib's Z_* codes and tar's own: the bytes are not a whole archive. An I/O error stays what it is.
+    if ((e.code?.startsWith('Z_') ?? false) || e.tarCode !== undefined || (e.code?.startsWith('TAR_') ?? false)) {
+      throw new WorldDownloadError(422, `Archive ${name} is damaged (${e.message}) and cannot be downloaded; download another version`, { cause: err });
+    }
+    throw err;
+  });
   const levelName = parseProperties(properties).get('level-name') ?? 'world';
   if (candidates.includes(levelName)) return levelName;
   if (candidates.length === 1) return candidates[0]!;
