@@ -8,6 +8,7 @@ import type { AxeResults } from 'axe-core';
 import type { Browser, BrowserContext, BrowserContextOptions, Cookie, Page, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
+import { apiFor } from './helpers/api.js';
 import { joinBot, leave } from './helpers/bot.js';
 import { launchBrowser } from './helpers/browser.js';
 import { serveInProcess } from './helpers/in-process.js';
@@ -384,4 +385,54 @@ describe('the web app in Chromium, logging in through a real OpenID provider', (
     }
     expect(problems, problems.join('\n')).toEqual([]);
   }, 60_000);
+
+  it('shows the World versions section and the restore confirmation at 375 and 1280 px: no overflow, axe clean', async () => {
+    // Two versions of its own: the server started and stopped twice (earlier tests may have made more).
+    const api = apiFor(serving.url);
+    for (let i = 0; i < 2; i++) {
+      expect((await api.start()).status).toBe(202);
+      await waitUntil('running', async () => (await api.server()).phase === 'running', 90_000);
+      expect((await api.stop()).status).toBe(202);
+      await waitUntil('archived', async () => (await api.server()).phase === 'archived', 90_000);
+    }
+    const versions = (await api.call('GET', '/api/servers/world/worlds')).body.versions as { id: string; next: boolean }[];
+    expect(versions.length).toBeGreaterThanOrEqual(2);
+    const older = versions[1]!;
+
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const alice = await loginAs(serving, id(ALICE));
+    const problems: string[] = [];
+    for (const colorScheme of ['light', 'dark'] as const) {
+      // bypassCSP: axe is injected as an inline script.
+      const page = await pageAs(alice, serving.url, { bypassCSP: true, colorScheme });
+      for (const [path, name] of [['/servers/world', 'world-versions'], [`/servers/world/worlds/${older.id}/restore`, 'restore-confirm']] as const) {
+        for (const width of [375, 1280]) {
+          await page.setViewportSize({ width, height: width === 375 ? 740 : 800 });
+          const response = await page.goto(`${serving.url}${path}`);
+          expect(response?.status(), path).toBe(200);
+          if (name === 'world-versions') {
+            const section = page.locator('section[aria-labelledby="worlds-title"]');
+            expect(await section.locator('tbody tr').count()).toBe(versions.length);
+            expect(await section.getByRole('link', { name: `Restore ${older.id}…` }).count()).toBe(1);
+            // A session of a few seconds says so, as the Sessions list above does, not "1 min".
+            expect(await section.locator('tbody tr').first().innerText()).toMatch(/ran \d+ s\b/);
+            await section.scrollIntoViewIfNeeded();
+          } else {
+            expect(await page.locator('h1').textContent()).toBe(`Restore world to ${older.id}?`);
+            expect(await page.locator('main').textContent()).toContain(versions[0]!.id);
+            expect(await page.getByRole('button', { name: `Restore ${older.id}` }).count()).toBe(1);
+          }
+          if (colorScheme === 'light') await page.screenshot({ path: `${RESULTS_DIR}${name}-${width}.png`, fullPage: true });
+          const sizes = await page.evaluate<{ scroll: number; inner: number }>('({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })');
+          if (sizes.scroll > sizes.inner) problems.push(`${colorScheme} ${path} at ${width} px is ${sizes.scroll} px wide`);
+          await page.addScriptTag({ path: AXE_SCRIPT });
+          const results = await page.evaluate<AxeResults>("axe.run(document, { resultTypes: ['violations'] })");
+          for (const v of results.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
+            problems.push(`${colorScheme} ${path} at ${width} px: ${v.id} (${v.impact}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+          }
+        }
+      }
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+  }, 240_000);
 });

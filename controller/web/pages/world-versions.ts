@@ -8,9 +8,12 @@ const when = (ms: number) => html`<time datetime="${iso(ms)}">${iso(ms).replace(
 
 function sessionWords(v: WorldVersion): string {
   if (!v.session) return 'not recorded';
-  const minutes = Math.max(1, Math.round(v.session.duration / 60));
+  const seconds = v.session.duration;
+  const minutes = Math.round(seconds / 60);
   const played = v.session.players.length ? v.session.players.join(', ') : 'nobody played';
-  return `started by ${v.session.by ?? 'unknown'}; ${played}; ran ${minutes < 120 ? `${minutes} min` : `${(minutes / 60).toFixed(1)} h`}`;
+  // Under a minute in seconds, as the Sessions list says it: "1 min" for a 4 s session read as wrong.
+  const ran = seconds < 60 ? `${seconds} s` : minutes < 120 ? `${minutes} min` : `${(minutes / 60).toFixed(1)} h`;
+  return `started by ${v.session.by ?? 'unknown'}; ${played}; ran ${ran}`;
 }
 
 function flags(v: WorldVersion): string {
