@@ -6,8 +6,9 @@ import type { ArchiveInfo } from '../drivers/driver.js';
 
 /**
  * A local server's restore choice: `servers/<id>/chosen-world.json` names the archive the next start
- * unpacks instead of the newest. It stays until a host unpacked from it has been archived again (the
- * local driver's destroy spends it), and while it stays, pruning keeps it and every newer archive.
+ * unpacks instead of the newest. It stays until a host unpacked from it has been archived again and the
+ * prune after that has run (the local driver's destroy spends it), and while it stays, pruning keeps it
+ * and every newer archive.
  */
 export interface ChosenArchive {
   archive: string;
@@ -15,6 +16,13 @@ export interface ChosenArchive {
   ts: number;
   chosenAt: string;
   by: string;
+  /**
+   * Set (durably) by the local driver's destroy once a host started from the choice is archived again,
+   * before it removes that host: the next start no longer boots the choice, but that destroy's prune
+   * still keeps it and the newer archives, and then spends it. A crash in between leaves a hold, never
+   * a choice that would boot the older world again.
+   */
+  savedAgain?: string;
 }
 
 export function chosenArchivePath(serverRoot: string): string {
@@ -25,6 +33,12 @@ export function readChosenArchive(serverRoot: string): ChosenArchive | null {
   const path = chosenArchivePath(serverRoot);
   if (!existsSync(path)) return null;
   return JSON.parse(readFileSync(path, 'utf8')) as ChosenArchive;
+}
+
+/** The choice the next start honours: none once a host started from it was archived again (`savedAgain`). */
+export function readStandingChoice(serverRoot: string): ChosenArchive | null {
+  const chosen = readChosenArchive(serverRoot);
+  return chosen && !chosen.savedAgain ? chosen : null;
 }
 
 export async function chooseArchive(serverRoot: string, chosen: ChosenArchive): Promise<void> {

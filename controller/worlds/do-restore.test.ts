@@ -10,7 +10,7 @@ import { DropletStop } from '../drivers/digitalocean/droplet-stop.js';
 import { DropletWatch } from '../drivers/digitalocean/droplet-watch.js';
 import { fromApi, ownSnapshots, snapshotName, type SnapshotScope } from '../drivers/digitalocean/snapshot-names.js';
 import { SnapshotRecordFile } from '../drivers/digitalocean/snapshot-record.js';
-import { chosenStartImage } from '../drivers/digitalocean/start-image.js';
+import { chosenStartImage, pruneGuard, releaseRestoreHold, spendStartImage } from '../drivers/digitalocean/start-image.js';
 import { Store } from '../store/store.js';
 import { digitalOceanVersions } from './versions.js';
 import { chooseWorld } from './world-actions.js';
@@ -62,12 +62,22 @@ describe('DigitalOcean restore', () => {
       stack: async () => {
         throw new Error('no stack in this test');
       },
-      chosen: () => chosenStartImage(dir!, 'world'),
+      chosen: () => pruneGuard(dir!, 'world'),
       clock: Date.now,
       log: pino({ level: 'silent' }),
       pollMs: 10,
     } as ConstructorParameters<typeof DropletStop>[0]);
     expect(await stop.prune(undefined)).toMatch(/^nothing to prune/);
     expect((await api.listSnapshots()).length).toBe(3);
+
+    // A droplet is made from it: the next start no longer boots it, but the stop that saves that
+    // droplet again still keeps it and the newer ones; only the prune after that stop is the normal one.
+    expect(await spendStartImage(dir, 'world', oldest.snapshotId)).toBe(true);
+    expect(chosenStartImage(dir, 'world')).toBeNull();
+    expect(await stop.prune(undefined)).toMatch(/^nothing to prune/);
+    expect((await api.listSnapshots()).length).toBe(3);
+    await releaseRestoreHold(dir, 'world');
+    expect(await stop.prune(undefined)).toMatch(/^pruned /);
+    expect((await api.listSnapshots()).length).toBe(1);
   });
 });

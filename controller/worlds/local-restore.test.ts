@@ -51,10 +51,11 @@ describe('local restore of an older archive', () => {
     writeFileSync(join(driver.hostDir, 'world', 'level.dat'), 'A+C');
     await driver.snapshot();
     expect(await names()).toEqual(['ood-1800000002.tar.gz', 'ood-1800000001.tar.gz', 'ood-1800000000.tar.gz']);
-    // Archived again from the chosen one: the choice is spent, and pruning goes back to normal.
+    // Archived again from the chosen one: that stop's prune still keeps the chosen and newer ones, then
+    // the choice is spent, and the next stop prunes as usual.
     await driver.destroy();
     expect(readChosenArchive(driver.root)).toBeNull();
-    expect(await names()).toEqual(['ood-1800000002.tar.gz']);
+    expect(await names()).toEqual(['ood-1800000002.tar.gz', 'ood-1800000001.tar.gz', 'ood-1800000000.tar.gz']);
     await session('D');
     expect(await names()).toEqual(['ood-1800000003.tar.gz']);
   });

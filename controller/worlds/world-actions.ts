@@ -4,7 +4,7 @@ import type { Driver } from '../drivers/driver.js';
 import { LocalDriver } from '../drivers/local/local-driver.js';
 import type { Store } from '../store/store.js';
 import { sessionTimeline } from '../store/session-timeline.js';
-import { chooseArchive, readChosenArchive } from './chosen-archive.js';
+import { chooseArchive, readStandingChoice } from './chosen-archive.js';
 import { digitalOceanVersions, localVersions, type WorldVersion } from './versions.js';
 
 /** How many past sessions are matched to versions: more than any keepArchives/keepSnapshots in use. */
@@ -14,7 +14,7 @@ const SESSIONS = 200;
 export async function listWorlds(driver: Driver, o: { store: Store; dataDir: string; server: string; now: number }): Promise<WorldVersion[]> {
   const { sessions } = sessionTimeline(o.store.db, o.server, { now: o.now, prices: new Map(), limit: SESSIONS });
   if (driver instanceof LocalDriver) {
-    return localVersions({ archives: await driver.archives(), archiveDir: driver.archiveDir, chosen: readChosenArchive(driver.root), sessions });
+    return localVersions({ archives: await driver.archives(), archiveDir: driver.archiveDir, chosen: readStandingChoice(driver.root), sessions });
   }
   if (driver instanceof DigitalOceanDriver) {
     const adoptedIds = new Set(o.store.ownSnapshots.list(o.server).filter((r) => r.source === 'adopted').map((r) => r.snapshotId));

@@ -24,7 +24,7 @@ import { SnapshotRecordFile } from './snapshot-record.js';
 import type { OwnSnapshot } from './snapshot-names.js';
 import type { OwnSnapshotRepo } from '../../store/own-snapshots.js';
 import { installationId } from '../../installation-id.js';
-import { chosenStartImage, spendStartImage, startImagePath } from './start-image.js';
+import { chosenStartImage, pruneGuard, releaseRestoreHold, spendStartImage, startImagePath } from './start-image.js';
 import { SshHost, type SshTarget } from './ssh-host.js';
 
 export interface DigitalOceanDriverDeps {
@@ -92,7 +92,8 @@ export class DigitalOceanDriver implements Driver {
       scope: async () => ({ base: deps.base, installation: await installationId(deps.dataDir), server: server.id }),
       owned: deps.owned,
       keep: server.digitalocean.keepSnapshots,
-      chosen: () => chosenStartImage(deps.dataDir, server.id),
+      chosen: () => pruneGuard(deps.dataDir, server.id),
+      releaseHold: () => releaseRestoreHold(deps.dataDir, server.id),
       deadlines: server.deadlines,
       stack: () => this.openStack(),
       clock: deps.clock ?? Date.now,

@@ -42,8 +42,10 @@ export interface DropletStopDeps {
   /** The store's record of the server's own snapshots: what each stop made, what an admin adopted. */
   owned: OwnSnapshotRepo;
   keep: number;
-  /** The start image chosen for the next start (start-image.ts): a restore's choice keeps it and every newer snapshot from pruning. */
+  /** The start image chosen for the next start, or a restore's hold (start-image.ts `pruneGuard`): it and every newer snapshot are kept from pruning. */
   chosen?: () => { snapshotId: string } | null;
+  /** Releases a restore's hold once the prune of a stop that destroyed a droplet has run (start-image.ts). */
+  releaseHold?: () => Promise<void>;
   deadlines: Deadlines;
   stack: () => Promise<ServerStackLike>;
   clock: () => number;
@@ -119,6 +121,9 @@ export class DropletStop {
     // A 204 is no proof: archived (and billed no more) only once DigitalOcean answers 404 for the droplet.
     for (const id of new Set([droplet?.id, left?.id].filter((i): i is number => i !== undefined))) await this.confirmGone(id);
     notes.push(await this.prune(saved?.snapshotId));
+    // A droplet made after a restore is saved and this prune still kept the chosen snapshot and the
+    // newer ones: the hold is spent now, so the next stop prunes as usual (README, "World versions").
+    if (droplet || left) await this.deps.releaseHold?.();
     return notes.join('; ');
   }
 
@@ -147,8 +152,8 @@ export class DropletStop {
   /**
    * Deletes all but the newest `keep` of this server's snapshots. Never the one just confirmed, the last
    * stop's, one a droplet runs from, nor one OoD did not make (adopted ones stay until an admin deletes them).
-   * While a start image is chosen (a restore), that snapshot and every newer one are kept too: the choice
-   * is spent once a droplet is made from it, so the prune after that droplet's own snapshot is the normal one.
+   * While a start image is chosen (a restore), that snapshot and every newer one are kept too, and still
+   * at the stop of the droplet made from it (the restore's hold, which destroy releases after this prune).
    */
   async prune(confirmedId: string | undefined): Promise<string> {
     const { api, watch, keep, owned } = this.deps;

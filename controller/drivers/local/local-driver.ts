@@ -13,7 +13,7 @@ import { statusPing } from '../../minecraft/status-ping.js';
 import { gameCommand, takesPortFromLobby } from '../../game/command.js';
 import type { Observation } from '../../reconcile/types.js';
 import type { ArchiveInfo, Driver } from '../driver.js';
-import { archivesToPrune, readChosenArchive, spendChosenArchive, startCandidates } from '../../worlds/chosen-archive.js';
+import { archivesToPrune, chooseArchive, readChosenArchive, readStandingChoice, spendChosenArchive, startCandidates } from '../../worlds/chosen-archive.js';
 import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, removePartials, writeArchive } from './archive.js';
 import { checkGamePorts, type GamePort } from './port-check.js';
 import { HANDOVER_ENV, HANDOVER_FILE, waitForHandover } from './port-handover.js';
@@ -147,7 +147,7 @@ export class LocalDriver implements Driver {
   private async restore(): Promise<{ staging: string; restoredFrom: string | null; notes: string[] }> {
     const notes: string[] = [];
     const all = await listArchives(this.archiveDir);
-    const chosen = readChosenArchive(this.root);
+    const chosen = readStandingChoice(this.root);
     const archives = startCandidates(all, chosen);
     if (chosen && archives.length === 0) {
       throw new HostError(
@@ -346,19 +346,24 @@ export class LocalDriver implements Driver {
       const confirmed = await this.confirmedArchive('listed');
       if (!confirmed) throw new HostError(`No confirmed archive of ${this.hostDir} (its archive is missing or changed size); not removing it`, false);
       const restoredFrom = (await this.hostRecord())?.restoredFrom;
+      // A host started from a restore's choice is saved again: from now on the choice only holds the
+      // prune below (chosen-archive.ts `savedAgain`), durably before the host goes.
+      const chosen = readStandingChoice(this.root);
+      if (chosen && restoredFrom === chosen.archive) await chooseArchive(this.root, { ...chosen, savedAgain: confirmed.archive });
       // Rename first: the host is gone in one step, and a crash mid-removal leaves only trash.
       await rename(this.hostDir, join(this.root, `trash-${this.clock()}`));
       notes.push(`Removed the working directory (saved as ${confirmed.archive})`);
-      // A host started from a restore's choice is now saved again: the choice is spent (chosen-archive.ts).
-      const chosen = readChosenArchive(this.root);
-      if (chosen && restoredFrom === chosen.archive) {
-        await spendChosenArchive(this.root);
-        notes.push(`the restore of ${chosen.archive} is spent`);
-      }
     }
     await this.removeLeftovers('trash-');
     const pruned = await this.prune();
     if (pruned.length) notes.push(`Pruned ${pruned.join(', ')}`);
+    // The prune above still kept the chosen archive and the newer ones; now the choice is spent, and the
+    // next stop prunes as usual (README, "World versions").
+    const held = readChosenArchive(this.root);
+    if (held?.savedAgain) {
+      await spendChosenArchive(this.root);
+      notes.push(`the restore of ${held.archive} is spent`);
+    }
     return notes.join('; ') || 'Nothing left to remove';
   }
 
