@@ -22,6 +22,7 @@ import { serverJson, type ServerJson } from './server-json.js';
 import { SnapshotAdoptError } from '../drivers/digitalocean/droplet-stop.js';
 import { worldsRoutes } from './worlds-routes.js';
 import { addDownloadRoutes } from './download-routes.js';
+import { addUploadRoutes } from './upload-routes.js';
 
 const requestBody = z
   .strictObject({
@@ -254,6 +255,7 @@ export function createApp(
     ctx.body = { archives: archives.map((a) => ({ name: a.name, createdAt: new Date(a.ts * 1000).toISOString(), bytes: a.bytes })) };
   });
   addDownloadRoutes(api, controller, isAdmin);
+  addUploadRoutes(api, controller, { isAdmin, who });
 
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods());

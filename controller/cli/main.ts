@@ -13,6 +13,7 @@ import { describeGame } from '../game/command.js';
 import { ApiClient } from './api-client.js';
 import { controllerInfoPath } from './controller-info.js';
 import { downloadWorld } from './download-file.js';
+import { uploadWorld } from './upload-file.js';
 import { humanBytes } from './human-bytes.js';
 import { cliTime } from './time-format.js';
 import { waitFor } from './wait.js';
@@ -244,6 +245,28 @@ program
     if (opts.json) return void process.stdout.write(JSON.stringify({ versions }, null, 2) + '\n');
     if (versions.length === 0) return void process.stdout.write(`${id} has no world versions yet: one is made each time it stops\n`);
     printTable(['VERSION', 'MADE', 'SIZE', 'WHERE', 'SESSION', 'NEXT START'], versions.map((v) => [v.id, at(v.time), humanBytes(v.bytes), v.where, worldSession(v.session), [v.next ? 'next' : '', v.chosen ? 'restored' : '', v.pinned ? 'pinned' : ''].filter(Boolean).join(', ')]));
+  });
+
+program
+  .command('upload <server> <file>')
+  .description("upload a world (a .tar.gz, or a folder, tarred on the fly) as the server's newest version, which its next start boots; only while it is archived")
+  .action(async (id: string, file: string) => {
+    const { url, token } = apiTarget();
+    const tty = process.stderr.isTTY;
+    let shown = 0;
+    const done = await uploadWorld({
+      baseUrl: url,
+      token,
+      server: id,
+      source: file,
+      onProgress: (bytes) => {
+        if (!tty || Date.now() - shown < 200) return;
+        shown = Date.now();
+        process.stderr.write(`\r${humanBytes(bytes)} sent`);
+      },
+    });
+    if (tty && shown > 0) process.stderr.write('\r\x1b[K');
+    process.stdout.write(`${id}'s next start boots ${done.version.name}, uploaded from ${file} (${humanBytes(done.bytes)}); the versions before it are kept\n`);
   });
 
 program

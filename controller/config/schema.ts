@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { size } from './size.js';
 
 /**
  * The one schema of `ood.yaml`. Every default here is also written in `ood.example.yaml`;
@@ -253,6 +254,13 @@ export const configSchema = z
         monthlyUsd: z.number().positive().optional(),
         /** A warning when the month's cost passes this share of the cap. */
         warnAt: z.number().min(0.1).max(1).default(0.8),
+      })
+      .prefault({}),
+    /** World versions people bring in (issue 19). */
+    worlds: z
+      .strictObject({
+        /** The largest world file `ood upload` and the upload form may send; a larger one is refused (413) as it arrives. */
+        maxUpload: size.prefault('2GB'),
       })
       .prefault({}),
     servers: z.array(server).min(1, 'expected at least one server'),

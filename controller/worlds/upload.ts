@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import type { Controller, Request } from '../controller.js';
+import { archiveName, listArchives, nextArchiveTs, writeArchive } from '../drivers/local/archive.js';
+import { formatSize } from '../config/size.js';
+import { chooseArchive } from './chosen-archive.js';
+import { chooseWorldFolder, checkLevelDat, entryProblem, LEVEL_DAT_MAX, levelDatFolder, segments, WorldUploadError } from './upload-checks.js';
+import { findVersion, localVersionId, type WorldVersion } from './versions.js';
+
+/**
+ * An admin's upload of a world (issue 19 item 5): the bytes are streamed to a temp file under
+ * `<dataDir>/servers/<id>/uploads/` and counted (past `worlds.maxUpload` the read stops, 413); the file
+ * is read through once to check every entry and the level.dat (upload-checks.ts); only the world folder
+ * is unpacked, and stored by archive.ts's `writeArchive` as the newest local archive (so it is verified
+ * like one: written, read back, renamed) and chosen, so the next start unpacks it even over an
+ * earlier restore. Nothing the server had is deleted or rewritten but the restore choice; a refused
+ * upload leaves nothing behind. A world is never started from an upload that did not verify: only a
+ * verified archive is ever renamed into `archives/`.
+ */
+
+export const DO_UPLOAD_REFUSED = 'uploads to a DigitalOcean server are not supported yet (the copy to the droplet is future work); run the world on a local server, or use `ood image build --world`';
+
+/** Content types the route accepts as a `.tar.gz`. */
+export const GZIP_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/x-tar+gzip', 'application/tar+gzip', 'application/x-compressed-tar']);
+
+/** The world as unpacked: always `world/`, the game's default `level-name` (no server.properties is carried). */
+const WORLD = 'world';
+
+export interface UploadedWorld {
+  version: WorldVersion;
+  /** The folder level.dat sat in inside the upload (`''`: its top). */
+  folder: string;
+  /** Bytes received (compressed). */
+  bytes: number;
+}
+
+/** Where the local driver keeps a server's files (local-driver.ts: `<dataDir>/servers/<id>`). */
+const serverRoot = (controller: Controller, id: string) => join(controller.config.dataDir, 'servers', id);
+
+/** Throws unless the server is archived and nobody wants it up: a host would be saved as a newer version over the upload. */
+export function refuseUnlessArchived(controller: Controller, id: string): void {
+  const state = controller.store.servers.get(id)!;
+  if (state.phase !== 'archived' || state.desired !== 'down') {
+    throw new WorldUploadError(
+      409,
+      `Server ${id} is ${state.phase}${state.desired === 'up' ? ' and wanted up' : ''}; a world is uploaded only while the server is archived (stopped, no host). Stop it, wait until it is archived, then upload`,
+    );
+  }
+}
+
+/** Refusals that need no byte of the body: the driver, the type, the state, a declared length past the cap. */
+export function refuseBeforeReading(controller: Controller, id: string, o: { contentType: string; contentLength: number | undefined }): void {
+  const server = controller.config.servers.find((s) => s.id === id)!;
+  if (server.driver !== 'local') throw new WorldUploadError(422, `Server ${id} runs on DigitalOcean: ${DO_UPLOAD_REFUSED}`);
+  const type = o.contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/zip' || type === 'application/x-zip-compressed') {
+    throw new WorldUploadError(415, 'a .zip upload is not supported yet; send the world as a .tar.gz (tar czf world.tar.gz <world folder>), or give `ood upload` the folder');
+  }
+  if (!GZIP_TYPES.has(type)) throw new WorldUploadError(415, `the body's Content-Type is "${type.slice(0, 80)}"; send a .tar.gz as application/gzip`);
+  refuseUnlessArchived(controller, id);
+  const max = controller.config.worlds.maxUpload;
+  if (o.contentLength !== undefined && o.contentLength > max) throw tooLarge(max, o.contentLength);
+}
+
+const tooLarge = (max: number, bytes?: number) =>
+  new WorldUploadError(413, `the upload is larger than worlds.maxUpload (${formatSize(max)}${bytes === undefined ? '' : `; it is ${formatSize(bytes)}`}); raise worlds.maxUpload in ood.yaml or upload a smaller world`);
+
+/**
+ * Writes `body` to `file`, counting: past `max` bytes it stops reading (the request is left for the
+ * HTTP server to close, not destroyed, so the client still hears the 413) and throws.
+ */
+async function receive(body: Readable, file: string, max: number): Promise<number> {
+  let bytes = 0;
+  await pipeline(async function* () {
+    for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > max) throw tooLarge(max);
+      yield chunk;
+    }
+  }, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+  return bytes;
+}
+
+interface Scan {
+  folders: string[];
+  levelDats: Map<string, Buffer>;
+}
+
+/**
+ * Reads the upload once with node-tar's lister (strict): gunzip (a truncated or altered file fails on
+ * its CRC or length), every entry checked, and each candidate level.dat kept in memory (they are
+ * small). Unpacked bytes are capped too, so a small file that inflates without end is refused before
+ * anything is unpacked.
+ */
+async function scan(file: string, maxUnpacked: number): Promise<Scan> {
+  const out: Scan = { folders: [], levelDats: new Map() };
+  let unpacked = 0;
+  let refused: WorldUploadError | undefined;
+  // node-tar would read a plain tar too; the API takes .tar.gz only, which also covers the file with gzip's CRC.
+  const head = Buffer.alloc(2);
+  const handle = await open(file, 'r');
+  try {
+    await handle.read(head, 0, 2, 0);
+  } finally {
+    await handle.close();
+  }
+  if (head[0] !== 0x1f || head[1] !== 0x8b) throw new WorldUploadError(400, 'the upload is not a whole .tar.gz file (it does not start as gzip does); send a .tar.gz of the world folder');
+  try {
+    await tar.t({
+      file,
+      strict: true,
+      onReadEntry: (entry) => {
+        if (refused) return;
+        unpacked += entry.size;
+        const problem = entryProblem(entry.path, entry.type, entry.linkpath);
+        if (problem) refused = new WorldUploadError(400, problem);
+        else if (unpacked > maxUnpacked) refused = new WorldUploadError(400, `the upload unpacks to more than ${formatSize(maxUnpacked)} (10 × worlds.maxUpload); a world compresses far less than that`);
+        const folder = refused ? undefined : levelDatFolder(entry.path, entry.type);
+        if (folder === undefined || entry.size > LEVEL_DAT_MAX) return;
+        const chunks: Buffer[] = [];
+        entry.on('data', (c: Buffer) => chunks.push(c));
+        entry.on('end', () => {
+          out.folders.push(folder);
+          out.levelDats.set(folder, Buffer.concat(chunks));
+        });
+      },
+    });
+  } catch (err) {
+    if (refused) throw refused;
+    const e = err as NodeJS.ErrnoException & { tarCode?: string };
+    if (e.code?.startsWith('Z_') || e.errno !== undefined && /zlib|gzip|unexpected end/i.test(e.message)) {
+      throw new WorldUploadError(400, `the upload is not a whole .tar.gz file (gzip: ${e.message}); send it again, or check the file`, { cause: err });
+    }
+    if (e.tarCode || e.code?.startsWith('TAR_')) throw new WorldUploadError(400, `the upload is not a readable tar archive (${e.message}); send a .tar.gz of the world folder`, { cause: err });
+    throw err;
+  }
+  if (refused) throw refused;
+  return out;
+}
+
+/**
+ * Receives, checks and stores an uploaded world for a local server; the next start boots it. Throws
+ * WorldUploadError (400/409/413) for anything refused, with nothing left behind.
+ */
+export async function uploadWorld(controller: Controller, id: string, body: Readable, who: Request): Promise<UploadedWorld> {
+  const root = serverRoot(controller, id);
+  const uploads = join(root, 'uploads');
+  const archives = join(root, 'archives');
+  const max = controller.config.worlds.maxUpload;
+  await mkdir(uploads, { recursive: true });
+  const temp = join(uploads, `upload-${Date.now()}-${randomBytes(4).toString('hex')}.tar.gz.partial`);
+  let staging: string | undefined;
+  try {
+    const bytes = await receive(body, temp, max);
+    const { folders, levelDats } = await scan(temp, max * 10);
+    const folder = chooseWorldFolder(folders);
+    checkLevelDat(levelDats.get(folder)!, folder === '' ? 'level.dat' : `${folder}/level.dat`);
+
+    staging = await mkdtemp(join(uploads, 'staging-'));
+    const into = join(staging, WORLD);
+    await mkdir(into);
+    const inFolder = (path: string) => folder === '' || segments(path)[0] === folder;
+    await tar.x({ file: temp, cwd: into, strict: true, preserveOwner: false, strip: folder === '' ? 0 : 1, filter: (path) => inFolder(path) });
+
+    refuseUnlessArchived(controller, id); // a start pressed while the bytes came in wins; nothing was stored
+    const now = Date.now();
+    const name = archiveName(nextArchiveTs(now, await listArchives(archives)));
+    await writeArchive(staging, join(archives, name));
+    await chooseArchive(root, { archive: name, ts: Number(/\d+/.exec(name)![0]), chosenAt: new Date(now).toISOString(), by: who.actor });
+
+    const detail = `${name} (local archive, version ${localVersionId(name)}) from an upload of ${formatSize(bytes)}${folder ? ` (world folder ${folder}/)` : ''}; the next start boots it, the versions before it are kept`;
+    controller.store.db.transaction(() => {
+      controller.store.journal.record(id, 'archived', 'upload', `World uploaded by ${who.actor}: ${detail}`, now);
+      controller.store.audit.add({ at: now, actor: who.actor, source: who.source, action: 'world uploaded', server: id, detail });
+    })();
+    const version = findVersion(await controller.worlds(id), localVersionId(name));
+    if (!version) throw new Error(`The uploaded world ${name} was stored but is not listed among ${id}'s versions`);
+    return { version, folder, bytes };
+  } finally {
+    await rm(temp, { force: true });
+    if (staging) await rm(staging, { recursive: true, force: true });
+  }
+}
