@@ -8,6 +8,8 @@ import nbt from 'prismarine-nbt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { writeArchive } from '../controller/drivers/local/archive.js';
+import { worldVersionsSection } from '../controller/web/pages/world-versions.js';
+import type { WorldVersion } from '../controller/worlds/versions.js';
 import { apiFor, TEST_TOKEN } from './helpers/api.js';
 import { ood } from './helpers/ood-cli.js';
 import { serveInProcess } from './helpers/in-process.js';
@@ -169,5 +171,20 @@ describe('POST /api/servers/:id/worlds/upload on a local server', () => {
     const whileUp = await upload(serving.url, body);
     expect(whileUp.status).toBe(409);
     expect(whileUp.body.error).toMatch(/^Server world is \w+ and wanted up; a world is uploaded only while the server is archived/);
+  });
+});
+
+describe('the upload form in the World versions section', () => {
+  const version = (where: WorldVersion['where']): WorldVersion => ({ id: 'v1', name: 'v1', time: 1_800_000_000_000, bytes: 10, where, session: null, next: true, chosen: false, pinned: false });
+
+  it('is there for admins of a local server (with its script, posting to the API), and not for others or on DigitalOcean', () => {
+    const admin = worldVersionsSection('world', [version('local archive')], { admin: true, archived: true }).text;
+    expect(admin).toContain('<form method="post" action="/api/servers/world/worlds/upload" enctype="application/octet-stream" data-world-upload>');
+    expect(admin).toMatch(/<input type="file" name="world" accept="\.tar\.gz,\.tgz,application\/gzip" required>/);
+    expect(admin).toContain('<progress hidden');
+    expect(admin).toContain('<script src="/static/world-upload.js" type="module"></script>');
+    expect(worldVersionsSection('world', [], { admin: true, archived: false }).text).toMatch(/data-world-upload[\s\S]*Only while world is stopped and archived/);
+    expect(worldVersionsSection('world', [version('local archive')], { admin: false, archived: true }).text).not.toContain('data-world-upload');
+    expect(worldVersionsSection('world', [version('DigitalOcean snapshot')], { admin: true, archived: true }).text).not.toContain('data-world-upload');
   });
 });
