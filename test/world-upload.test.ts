@@ -83,6 +83,8 @@ describe('POST /api/servers/:id/worlds/upload on a local server', () => {
     const made = join(home.dir, 'made');
     mkdirSync(join(made, 'world'), { recursive: true });
     writeFileSync(join(made, 'world', 'level.dat'), levelDat('before'));
+    // The game's settings of the world an upload replaces: kept for the uploaded one, but for the folder it names.
+    writeFileSync(join(made, 'server.properties'), 'online-mode=false\nmotd=kept from before\nlevel-name=world\n');
     await writeArchive(made, join(home.archiveDir(), 'ood-1800000000.tar.gz'));
     serving = await serveInProcess(home.configPath);
   });
@@ -167,6 +169,10 @@ describe('POST /api/servers/:id/worlds/upload on a local server', () => {
     expect(readFileSync(join(home.hostDir(), 'world', 'region', 'r.0.0.mca'), 'utf8')).toBe(marker);
     expect(nbt.simplify((await nbt.parse(readFileSync(join(home.hostDir(), 'world', 'level.dat')))).parsed)).toEqual({ Data: { LevelName: marker } });
     expect(existsSync(join(home.hostDir(), 'README.txt'))).toBe(false);
+    const props = readFileSync(join(home.hostDir(), 'server.properties'), 'utf8');
+    expect(props).toMatch(/^motd=kept from before$/m);
+    expect(props).toMatch(/^online-mode=false$/m);
+    expect(props).toMatch(/^level-name=world$/m);
 
     const whileUp = await upload(serving.url, body);
     expect(whileUp.status).toBe(409);

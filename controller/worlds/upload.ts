@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +8,8 @@ import * as tar from 'tar';
 import type { Controller, Request } from '../controller.js';
 import { archiveName, listArchives, nextArchiveTs, writeArchive } from '../drivers/local/archive.js';
 import { formatSize } from '../config/size.js';
-import { chooseArchive } from './chosen-archive.js';
+import { updateProperties } from '../minecraft/properties.js';
+import { chooseArchive, readChosenArchive, startCandidates } from './chosen-archive.js';
 import { chooseWorldFolder, checkLevelDat, entryProblem, LEVEL_DAT_MAX, levelDatFolder, segments, WorldUploadError } from './upload-checks.js';
 import { findVersion, localVersionId, type WorldVersion } from './versions.js';
 
@@ -28,8 +29,9 @@ export const DO_UPLOAD_REFUSED = 'uploads to a DigitalOcean server are not suppo
 /** Content types the route accepts as a `.tar.gz`. */
 export const GZIP_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/x-tar+gzip', 'application/tar+gzip', 'application/x-compressed-tar']);
 
-/** The world as unpacked: always `world/`, the game's default `level-name` (no server.properties is carried). */
+/** The world as unpacked: always `world/`, the game's default `level-name`, written into the carried server.properties. */
 const WORLD = 'world';
+const PROPERTIES = 'server.properties';
 
 export interface UploadedWorld {
   version: WorldVersion;
@@ -144,6 +146,27 @@ async function scan(file: string, maxUnpacked: number): Promise<Scan> {
 }
 
 /**
+ * The game's settings for the uploaded world: `server.properties` of the version it replaces (the one
+ * the next start would have booted), else the template's, with `level-name` pointing at the uploaded
+ * folder. Without it the next host would get only the keys OoD writes (ports, RCON), and lose the
+ * admin's settings (online-mode, motd, difficulty) for a world that has none of its own.
+ */
+async function carrySettings(controller: Controller, id: string, staging: string): Promise<void> {
+  const root = serverRoot(controller, id);
+  const replaced = startCandidates(await listArchives(join(root, 'archives')), readChosenArchive(root))[0];
+  const props = join(staging, PROPERTIES);
+  if (replaced) {
+    // One small entry; the whole archive is still read through once (tar keeps no index).
+    await tar.x({ file: join(root, 'archives', replaced.name), cwd: staging, strict: true, preserveOwner: false, filter: (path) => segments(path).join('/') === PROPERTIES });
+  } else {
+    const template = controller.config.servers.find((s) => s.id === id)!.local.template;
+    if (template && existsSync(join(template, PROPERTIES))) await copyFile(join(template, PROPERTIES), props);
+  }
+  const text = existsSync(props) ? await readFile(props, 'utf8') : '';
+  await writeFile(props, updateProperties(text, { 'level-name': WORLD }), { mode: 0o600 });
+}
+
+/**
  * Receives, checks and stores an uploaded world for a local server; the next start boots it. Throws
  * WorldUploadError (400/409/413) for anything refused, with nothing left behind.
  */
@@ -166,6 +189,8 @@ export async function uploadWorld(controller: Controller, id: string, body: Read
     await mkdir(into);
     const inFolder = (path: string) => folder === '' || segments(path)[0] === folder;
     await tar.x({ file: temp, cwd: into, strict: true, preserveOwner: false, strip: folder === '' ? 0 : 1, filter: (path) => inFolder(path) });
+
+    await carrySettings(controller, id, staging);
 
     refuseUnlessArchived(controller, id); // a start pressed while the bytes came in wins; nothing was stored
     const now = Date.now();
