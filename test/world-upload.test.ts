@@ -95,6 +95,9 @@ describe('POST /api/servers/:id/worlds/upload on a local server', () => {
 
   it('refuses every bad upload with a message naming the problem, storing nothing and leaving the versions as they were', async () => {
     const before = archives();
+    // What a controller killed in the middle of an upload leaves: removed by the next upload.
+    mkdirSync(join(uploadsDir(), 'staging-dead', 'world'), { recursive: true });
+    writeFileSync(join(uploadsDir(), 'upload-1-dead.tar.gz.partial'), 'cut off');
     const good = await tarGz(goodWorld('good'));
     const cases: [string, Buffer, number, RegExp, { type?: string; chunked?: boolean }?][] = [
       ['zip-slip', await tarGz([...goodWorld('x'), { name: '../../etc/x', body: Buffer.from('x') }]), 400, /entry \.\.\/\.\.\/etc\/x leaves the world folder/],

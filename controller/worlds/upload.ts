@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -168,7 +168,8 @@ async function carrySettings(controller: Controller, id: string, staging: string
 
 /**
  * Receives, checks and stores an uploaded world for a local server; the next start boots it. Throws
- * WorldUploadError (400/409/413) for anything refused, with nothing left behind.
+ * WorldUploadError (400/409/413) for anything refused, with nothing left behind. The caller lets only
+ * one upload per server run at a time.
  */
 export async function uploadWorld(controller: Controller, id: string, body: Readable, who: Request): Promise<UploadedWorld> {
   const root = serverRoot(controller, id);
@@ -176,6 +177,9 @@ export async function uploadWorld(controller: Controller, id: string, body: Read
   const archives = join(root, 'archives');
   const max = controller.config.worlds.maxUpload;
   await mkdir(uploads, { recursive: true });
+  // Left by a controller stopped mid-upload: never a version (only archives/ holds those), and no other
+  // upload to this server runs now (the route lets one at a time, and one controller holds the data dir).
+  for (const name of await readdir(uploads)) await rm(join(uploads, name), { recursive: true, force: true });
   const temp = join(uploads, `upload-${Date.now()}-${randomBytes(4).toString('hex')}.tar.gz.partial`);
   let staging: string | undefined;
   try {
