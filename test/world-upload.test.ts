@@ -4,6 +4,8 @@ import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import * as tar from 'tar';
+import { Vec3 } from 'vec3';
 import nbt from 'prismarine-nbt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
@@ -11,6 +13,7 @@ import { writeArchive } from '../controller/drivers/local/archive.js';
 import { worldVersionsSection } from '../controller/web/pages/world-versions.js';
 import type { WorldVersion } from '../controller/worlds/versions.js';
 import { apiFor, TEST_TOKEN } from './helpers/api.js';
+import { joinBot, leave } from './helpers/bot.js';
 import { ood } from './helpers/ood-cli.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
@@ -195,5 +198,62 @@ describe('the upload form in the World versions section', () => {
     expect(worldVersionsSection('world', [], { admin: true, archived: false }).text).toMatch(/data-world-upload[\s\S]*Only while world is stopped and archived/);
     expect(worldVersionsSection('world', [version('local archive')], { admin: false, archived: true }).text).not.toContain('data-world-upload');
     expect(worldVersionsSection('world', [version('DigitalOcean snapshot')], { admin: true, archived: true }).text).not.toContain('data-world-upload');
+  });
+});
+
+/** Issue 19's upload test on the local driver: a world made by the bundled game in another OoD home, uploaded as a folder, is what the next start runs (a mineflayer bot sees its marker block). */
+describe('uploading a world made elsewhere (real game, real client)', () => {
+  const A = new Vec3(2, 6, 2);
+  const B = new Vec3(4, 6, 4);
+  const homes: OodHome[] = [];
+  const servings: Serving[] = [];
+  afterAll(async () => {
+    for (const s of servings) await s.close();
+    for (const h of homes) await h.cleanup();
+  });
+
+  const session = async (home: OodHome, serving: Serving, name: string, place?: { at: Vec3; block: string }) => {
+    const api = apiFor(serving.url);
+    expect((await api.start()).status).toBe(202);
+    await waitUntil('running', async () => (await api.server()).phase === 'running', 90_000);
+    const bot = await joinBot(home.gamePort, name);
+    let seen: { a?: string; b?: string };
+    try {
+      await waitUntil('the chunk to load', () => bot.blockAt(A) !== null && bot.blockAt(B) !== null, 15_000);
+      if (place) {
+        bot.chat(`/setblock ${place.at.x} ${place.at.y} ${place.at.z} ${place.block}`);
+        await waitUntil(`the ${place.block} to appear`, () => bot.blockAt(place.at)?.name === place.block, 10_000);
+      }
+      seen = { a: bot.blockAt(A)?.name, b: bot.blockAt(B)?.name };
+    } finally {
+      await leave(bot);
+    }
+    expect((await api.stop()).status).toBe(202);
+    await waitUntil('archived', async () => (await api.server()).phase === 'archived', 90_000);
+    return seen;
+  };
+
+  it('gold at A made elsewhere, diamond at B here; after the upload the next start shows gold at A and no diamond', async () => {
+    const elsewhere = await makeOodHome();
+    const here = await makeOodHome();
+    homes.push(elsewhere, here);
+    const [there, ours] = [await serveInProcess(elsewhere.configPath), await serveInProcess(here.configPath)];
+    servings.push(there, ours);
+
+    await session(elsewhere, there, 'ann', { at: A, block: 'gold_block' });
+    expect(await session(here, ours, 'bob', { at: B, block: 'diamond_block' })).toEqual({ a: 'air', b: 'diamond_block' });
+
+    // The other home's world folder, as a person would have it on disk.
+    const unpacked = join(elsewhere.dir, 'unpacked');
+    mkdirSync(unpacked);
+    const [archive] = readdirSync(elsewhere.archiveDir()).filter((n) => n.endsWith('.tar.gz'));
+    await tar.x({ file: join(elsewhere.archiveDir(), archive!), cwd: unpacked });
+    const sent = await ood(['upload', 'world', join(unpacked, 'world')], { env: { OOD_ADMIN_TOKEN: TEST_TOKEN, OOD_URL: ours.url }, cwd: here.dir });
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+
+    expect(await session(here, ours, 'cat')).toEqual({ a: 'gold_block', b: 'air' });
+    const versions = (await apiFor(ours.url).call('GET', '/api/servers/world/worlds')).body.versions as { id: string }[];
+    expect(versions).toHaveLength(3); // bob's session, the upload, cat's session: nothing deleted
   });
 });
