@@ -14,6 +14,9 @@ import { worldVersionsSection } from '../controller/web/pages/world-versions.js'
 import type { WorldVersion } from '../controller/worlds/versions.js';
 import { apiFor, TEST_TOKEN } from './helpers/api.js';
 import { joinBot, leave } from './helpers/bot.js';
+import { launchBrowser } from './helpers/browser.js';
+import { loginAs } from './helpers/web-client.js';
+import { LOCAL_ADMIN } from '../controller/web/auth/local-admin.js';
 import { ood } from './helpers/ood-cli.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
@@ -256,4 +259,56 @@ describe('uploading a world made elsewhere (real game, real client)', () => {
     const versions = (await apiFor(ours.url).call('GET', '/api/servers/world/worlds')).body.versions as { id: string }[];
     expect(versions).toHaveLength(3); // bob's session, the upload, cat's session: nothing deleted
   });
+});
+
+/** The form in a real browser: the file goes up with a progress bar, the answer is said in words, and the new version is listed. */
+describe('the upload form in Chromium', () => {
+  let home: OodHome;
+  let serving: Serving;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  beforeAll(async () => {
+    home = await makeOodHome({ command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'] });
+    serving = await serveInProcess(home.configPath);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await serving?.close();
+    await home?.cleanup();
+  });
+
+  it('uploads a world with progress, shows a refusal in words, and lists the upload as the next start', async () => {
+    const admin = await loginAs(serving, LOCAL_ADMIN);
+    const context = await browser!.newContext({ viewport: { width: 375, height: 800 } });
+    await context.addCookies(admin.cookie.split('; ').map((pair) => {
+      const [name, ...value] = pair.split('=');
+      return { name: name!, value: value.join('='), url: serving.url };
+    }));
+    const page = await context.newPage();
+    await page.goto(`${serving.url}/servers/world`);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    const form = page.locator('form[data-world-upload]');
+    const status = form.locator('[role="status"]');
+
+    await form.locator('input[type="file"]').setInputFiles({ name: 'bad.tar.gz', mimeType: 'application/gzip', buffer: await tarGz([{ name: 'world/region/r.0.0.mca', body: Buffer.from('x') }]) });
+    await form.locator('button').click();
+    await form.locator('[role="status"]', { hasText: 'Not uploaded' }).waitFor();
+    expect(await status.textContent()).toMatch(/^Not uploaded \(400\): the upload holds no level\.dat/);
+
+    // Big enough for the browser to report progress on the way.
+    const body = await tarGz([...goodWorld('browser'), { name: 'world/region/r.1.0.mca', body: randomBytes(3 << 20) }]);
+    await form.locator('input[type="file"]').setInputFiles({ name: 'world.tar.gz', mimeType: 'application/gzip', buffer: body });
+    await form.locator('button').click();
+    await form.locator('[role="status"]', { hasText: 'Stored as' }).waitFor();
+    expect(await status.textContent()).toMatch(/^Stored as ood-\d+; the next start boots it/);
+    const bar = form.locator('progress');
+    expect(await bar.isVisible()).toBe(true);
+    const [value, max] = [Number(await bar.evaluate((p) => String((p as unknown as { value: number }).value))), Number(await bar.evaluate((p) => String((p as unknown as { max: number }).max)))];
+    expect([value === max, max > 3_000_000]).toEqual([true, true]);
+    // The page reloads itself a second later, and lists the upload as the next start's.
+    await page.locator('section[aria-labelledby="worlds-title"] td', { hasText: 'the next start uses it' }).waitFor({ timeout: 10_000 });
+    const versions = (await apiFor(serving.url).call('GET', '/api/servers/world/worlds')).body.versions as { id: string; next: boolean }[];
+    expect(versions.map((v) => v.next)).toEqual([true]);
+    await context.close();
+  }, 60_000);
 });
