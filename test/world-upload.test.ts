@@ -120,6 +120,9 @@ describe('POST /api/servers/:id/worlds/upload on a local server', () => {
       ['level.dat not NBT', await tarGz([{ name: 'world/level.dat', body: gzipSync(Buffer.from('\x0a\x00\x00\x63garbage')) }]), 400, /world\/level\.dat is not NBT data|world\/level\.dat is NBT but has no Data compound/],
       ['maxUpload + 1 byte (declared)', randomBytes((1 << 20) + 1), 413, /larger than worlds\.maxUpload \(1MB; it is 1\.0MB\)/],
       ['maxUpload + 1 byte (chunked)', randomBytes((1 << 20) + 1), 413, /larger than worlds\.maxUpload \(1MB\)/, { chunked: true }],
+      // Far past the cap: the answer still arrives although the rest of the body is never read.
+      ['32 MB, chunked', randomBytes(32 << 20), 413, /larger than worlds\.maxUpload \(1MB\)/, { chunked: true }],
+      ['32 MB, declared', randomBytes(32 << 20), 413, /larger than worlds\.maxUpload \(1MB; it is 32MB\)/],
       ['a zip', good, 415, /a \.zip upload is not supported yet/, { type: 'application/zip' }],
     ];
     for (const [what, body, status, message, options] of cases) {
