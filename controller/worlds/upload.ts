@@ -200,6 +200,13 @@ export async function uploadWorld(controller: Controller, id: string, body: Read
     const now = Date.now();
     const name = archiveName(nextArchiveTs(now, await listArchives(archives)));
     await writeArchive(staging, join(archives, name));
+    // A start pressed while it was written may already be unpacking another world: the upload stays a
+    // listed version (nothing is deleted), but choosing it now would be spent by that host's stop.
+    try {
+      refuseUnlessArchived(controller, id);
+    } catch (err) {
+      throw new WorldUploadError(409, `${(err as Error).message.replace(/; a world is uploaded only.*$/, '')} since the upload began: it was stored as version ${localVersionId(name)} but not chosen; restore it once the server is archived again`, { cause: err });
+    }
     await chooseArchive(root, { archive: name, ts: Number(/\d+/.exec(name)![0]), chosenAt: new Date(now).toISOString(), by: who.actor });
 
     const detail = `${name} (local archive, version ${localVersionId(name)}) from an upload of ${formatSize(bytes)}${folder ? ` (world folder ${folder}/)` : ''}; the next start boots it, the versions before it are kept`;
