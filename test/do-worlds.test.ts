@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { Vec3 } from 'vec3';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { restoreHoldPath } from '../controller/drivers/digitalocean/start-image.js';
 import { apiFor } from './helpers/api.js';
 import { joinBot, leave } from './helpers/bot.js';
 import { startControllerProcess, type ControllerProcess } from './helpers/controller-process.js';
@@ -59,18 +61,22 @@ describe('world versions on DigitalOcean', () => {
   const play = async (name: string, host: string, place?: { at: Vec3; block: string }) => {
     const bot = await joinBot(world.gamePort, name, host);
     try {
+      // Counted (RCON `list` over the SSH tunnel) before leaving, so the session a version closed names them.
+      await waitUntil(`the API to count ${name}`, async () => (await api().server()).players.names.includes(name), 20_000);
       await waitUntil('the chunk to load', () => bot.blockAt(A) !== null && bot.blockAt(B) !== null, 20_000);
       if (place) {
         bot.chat(`/setblock ${place.at.x} ${place.at.y} ${place.at.z} ${place.block}`);
         await waitUntil(`the ${place.block} to appear`, () => bot.blockAt(place.at)?.name === place.block, 10_000);
       }
+      // Player time is counted in whole seconds per stay: a stay under half a second counts as none.
+      await new Promise((r) => setTimeout(r, 2_000));
       return { a: bot.blockAt(A)?.name, b: bot.blockAt(B)?.name };
     } finally {
       await leave(bot);
     }
   };
 
-  it('A (v1), B (v2), both listed; restore v1 → the next droplet boots v1 and shows A, not B; the stop after keeps v1, v2, v3', async () => {
+  it('A (v1), B (v2), both listed; restore v1 → the next droplet boots v1 and shows A, not B; the stop after keeps v1, v2, v3; the one after prunes as usual', async () => {
     onTestFailed(() => {
       console.log(`The controller said:\n${controller.output().slice(-8000)}`);
       console.log('Actions that errored:', [...world.fake.state.actions.values()].filter((a) => a.error), world.fake.backgroundErrors);
@@ -112,5 +118,14 @@ describe('world versions on DigitalOcean', () => {
       [false, false],
     ]);
     expect(after[0]!.session?.players).toContain('cat');
+    // That stop released the restore's hold: the next start boots v3, and its stop prunes as usual
+    // (keepSnapshots 2: v4 and v3 stay, v1 and v2 go), as README's "World versions" says.
+    expect(existsSync(restoreHoldPath(world.dataDir, 'world'))).toBe(false);
+    const v3 = after[0]!;
+    const fourth = await start();
+    expect(fourth.image).toMatchObject({ kind: 'snapshot', snapshot: { name: v3.name } });
+    await stop();
+    const last = await versions();
+    expect(last.map((v) => v.id)).toEqual([expect.not.stringMatching(new RegExp(`^(${v1!.id}|${v2!.id}|${v3.id})$`)), v3.id]);
   }, 900_000);
 });
