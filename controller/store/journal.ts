@@ -13,7 +13,8 @@ export interface JournalEntry {
   error: string | null;
 }
 
-interface JournalRow {
+/** A journal row as SQLite gives it (`SELECT *`). */
+export interface JournalRow {
   id: number;
   server: string;
   phase: Phase;
@@ -25,7 +26,7 @@ interface JournalRow {
   error: string | null;
 }
 
-const fromRow = (r: JournalRow): JournalEntry => ({
+export const journalEntryOf = (r: JournalRow): JournalEntry => ({
   id: r.id,
   server: r.server,
   phase: r.phase,
@@ -75,6 +76,6 @@ export class JournalRepo {
     const rows = this.db
       .prepare('SELECT * FROM (SELECT * FROM journal WHERE server = ? ORDER BY id DESC LIMIT ?) ORDER BY id')
       .all(server, limit) as JournalRow[];
-    return rows.map(fromRow);
+    return rows.map(journalEntryOf);
   }
 }

@@ -1,6 +1,6 @@
 import { dropletCharge, type Price } from '../cost/billing.js';
 import type { Db } from './db.js';
-import type { JournalEntry } from './journal.js';
+import { journalEntryOf, type JournalEntry, type JournalRow } from './journal.js';
 
 /**
  * One life of a server's host, as people would tell it: who started it, who played, how long it ran,
@@ -39,30 +39,6 @@ export interface Timeline {
 
 const JOURNAL_PER_SESSION = 300;
 
-interface JournalRow {
-  id: number;
-  server: string;
-  phase: JournalEntry['phase'];
-  step: string;
-  intent_at: number;
-  detail: string | null;
-  outcome: JournalEntry['outcome'];
-  outcome_at: number | null;
-  error: string | null;
-}
-
-const entry = (r: JournalRow): JournalEntry => ({
-  id: r.id,
-  server: r.server,
-  phase: r.phase,
-  step: r.step,
-  intentAt: r.intent_at,
-  detail: r.detail,
-  outcome: r.outcome,
-  outcomeAt: r.outcome_at,
-  error: r.error,
-});
-
 /** A snapshot step's detail names what it made: the local driver's archive, DigitalOcean's snapshot. */
 const SAVED_AS = /(?:Archived to|Already archived as|Snapshot) (\S+)/;
 
@@ -78,7 +54,7 @@ export function sessionTimeline(db: Db, server: string, o: { now: number; prices
   const journal = (after: number, upTo: number) =>
     (db
       .prepare('SELECT * FROM (SELECT * FROM journal WHERE server = ? AND intent_at > ? AND intent_at <= ? ORDER BY id DESC LIMIT ?) ORDER BY id')
-      .all(server, after, upTo, JOURNAL_PER_SESSION) as JournalRow[]).map(entry);
+      .all(server, after, upTo, JOURNAL_PER_SESSION) as JournalRow[]).map(journalEntryOf);
   const sightings = db.prepare('SELECT player, first_seen, last_seen FROM sightings WHERE server = ? ORDER BY player').all(server) as { player: string; first_seen: number; last_seen: number }[];
 
   const sessions: TimelineSession[] = [];
