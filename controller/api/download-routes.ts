@@ -51,22 +51,29 @@ export function addDownloadRoutes(api: Router, controller: Controller, isAdmin: 
     }
     if (running.total >= LIMITS.total) throw new HttpError(503, `${LIMITS.total} downloads are running; try again when one has finished`);
 
+    // The place is taken before the first await: worldTarGz reads the whole archive once to find the
+    // world folder, and requests checked meanwhile would all pass the caps above.
+    running.total++;
+    bump(running.byActor, actor, 1);
+    bump(running.byAddress, address, 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      running.total--;
+      bump(running.byActor, actor, -1);
+      bump(running.byAddress, address, -1);
+    };
     let world: Awaited<ReturnType<typeof worldTarGz>>;
     try {
       world = await worldTarGz(version.file);
     } catch (err) {
+      release();
       // Pruned between the listing and the open: as if it had not been listed.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, `version ${version.id} of "${id}" was just pruned`);
       throw err;
     }
-    running.total++;
-    bump(running.byActor, actor, 1);
-    bump(running.byAddress, address, 1);
-    world.stream.once('close', () => {
-      running.total--;
-      bump(running.byActor, actor, -1);
-      bump(running.byAddress, address, -1);
-    });
+    world.stream.once('close', release);
     // Re-packed while sent: the length is not known ahead, so the response is chunked (and not resumable with Range).
     ctx.set('Content-Disposition', `attachment; filename="${downloadFilename(id, version.id)}"`);
     ctx.set('Cache-Control', 'no-store');

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import nbt from 'prismarine-nbt';
+import { NbtShapeError, nbtHasDataCompound } from './nbt-shape.js';
 
 /**
  * What an uploaded world may hold, entry by entry, and what its `level.dat` must be. Pure functions,
@@ -88,13 +88,15 @@ export function checkLevelDat(bytes: Buffer, where: string): void {
   } catch (err) {
     throw new WorldUploadError(400, `${where} is not a whole gzip file (${(err as Error).message}); it is not a readable level.dat`, { cause: err });
   }
-  let root: nbt.NBT;
+  // Walked, not parsed into objects: a few KB of gzip can hold millions of empty tags (nbt-shape.ts).
+  let hasData: boolean;
   try {
-    root = nbt.parseUncompressed(raw, 'big');
+    hasData = nbtHasDataCompound(raw);
   } catch (err) {
-    throw new WorldUploadError(400, `${where} is not NBT data (${(err as Error).message.slice(0, 200)}); it is not a readable level.dat`, { cause: err });
+    if (!(err instanceof NbtShapeError)) throw err;
+    throw new WorldUploadError(400, `${where} is not NBT data (${err.message.slice(0, 200)}); it is not a readable level.dat`, { cause: err });
   }
-  if (root?.type !== 'compound' || root.value.Data?.type !== 'compound') {
+  if (!hasData) {
     throw new WorldUploadError(400, `${where} is NBT but has no Data compound; it is not a Minecraft Java level.dat`);
   }
 }
