@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { writeArchive } from '../controller/drivers/local/archive.js';
+import { DOWNLOAD_STALL_MS } from '../controller/api/download-routes.js';
 import nbt from 'prismarine-nbt';
 import { NbtShapeError, nbtHasDataCompound } from '../controller/worlds/nbt-shape.js';
 import { checkLevelDat } from '../controller/worlds/upload-checks.js';
@@ -74,8 +75,8 @@ describe('downloads asked for all at once from one address', () => {
     const host = join(work, 'host');
     mkdirSync(join(host, 'world', 'region'), { recursive: true });
     writeFileSync(join(host, 'world', 'level.dat'), gzipSync(Buffer.from('level')));
-    // Big enough that finding the world folder (a pass over the archive) takes a moment.
-    writeFileSync(join(host, 'world', 'region', 'r.0.0.mca'), randomBytes(4 << 20));
+    // Big enough that finding the world folder takes a moment, and more than loopback's socket buffers hold.
+    writeFileSync(join(host, 'world', 'region', 'r.0.0.mca'), randomBytes(32 << 20));
     await writeArchive(host, join(home.archiveDir(), 'ood-1733480000.tar.gz'));
     serving = await serveInProcess(home.configPath);
   }, 60_000);
@@ -93,4 +94,20 @@ describe('downloads asked for all at once from one address', () => {
     expect(statuses.filter((s) => s === 200).length, `statuses: ${statuses.join(', ')}`).toBeLessThanOrEqual(2);
     expect(statuses.every((s) => s === 200 || s === 429 || s === 503)).toBe(true);
   }, 60_000);
+
+  it('a client that stops reading loses its place once nothing moved for DOWNLOAD_STALL_MS', async () => {
+    const url = `${serving.url}/api/servers/world/worlds/ood-1733480000/download`;
+    // 2 held downloads of a 32 MB world that are never read: more than loopback's socket buffers hold.
+    const held = [await openDownload(url), await openDownload(url)];
+    for (const h of held) h.res.pause();
+    expect(held.map((h) => h.res.statusCode)).toEqual([200, 200]);
+    const third = await openDownload(url);
+    third.req.destroy();
+    expect(third.res.statusCode).toBe(429);
+    await new Promise((r) => setTimeout(r, DOWNLOAD_STALL_MS * 1.1 + 5_000));
+    const after = await openDownload(url);
+    after.req.destroy();
+    for (const h of held) h.req.destroy();
+    expect(after.res.statusCode).toBe(200);
+  }, 180_000);
 });

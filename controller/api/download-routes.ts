@@ -15,6 +15,12 @@ export const DO_NOT_DOWNLOADABLE = 'a DigitalOcean snapshot cannot be downloaded
  */
 const LIMITS = { total: 4, perActor: 2, perAddress: 2 };
 
+/**
+ * A download whose socket moved no byte for this long is cut off: a client that stops reading would
+ * otherwise hold its place under the caps, and the archive open, for as long as it keeps the connection.
+ */
+export const DOWNLOAD_STALL_MS = 60_000;
+
 /** A name for Content-Disposition that no browser or shell reads as a path or a quote. */
 export const downloadFilename = (server: string, version: string) => `${server}-${version}.tar.gz`.replace(/[^\w.-]/g, '_');
 
@@ -74,6 +80,22 @@ export function addDownloadRoutes(api: Router, controller: Controller, isAdmin: 
       throw err;
     }
     world.stream.once('close', release);
+    // A stalled client: no byte has left for DOWNLOAD_STALL_MS (backpressure holds every chunk), so the
+    // stream is destroyed, which closes the response and releases its place (within 1.1 × the limit).
+    // A socket.setTimeout was tried first and never fired for such a client in the test.
+    // Progress is read off the socket: a 'data' listener on the stream would start it flowing before
+    // Koa pipes it to the response, and lose those bytes.
+    const socket = ctx.req.socket;
+    let moved = Date.now();
+    let written = socket.bytesWritten;
+    const watch = setInterval(() => {
+      if (socket.bytesWritten !== written) {
+        written = socket.bytesWritten;
+        moved = Date.now();
+      } else if (Date.now() - moved > DOWNLOAD_STALL_MS) world.stream.destroy(new Error(`download stalled for ${DOWNLOAD_STALL_MS} ms`));
+    }, DOWNLOAD_STALL_MS / 10);
+    watch.unref();
+    world.stream.once('close', () => clearInterval(watch));
     // Re-packed while sent: the length is not known ahead, so the response is chunked (and not resumable with Range).
     ctx.set('Content-Disposition', `attachment; filename="${downloadFilename(id, version.id)}"`);
     ctx.set('Cache-Control', 'no-store');
