@@ -49,6 +49,9 @@ describe('restoring an older world version on the local driver (real game, real 
         bot.chat(`/setblock ${place.at.x} ${place.at.y} ${place.at.z} ${place.block}`);
         await waitUntil(`the ${place.block} to appear`, () => bot.blockAt(place.at)?.name === place.block, 10_000);
       }
+      // Until the controller has seen the player: a stay it never probed counts as no play in the session.
+      await waitUntil(`${name} to be seen online`, async () => ((await api().server()).players?.names ?? []).includes(name), 15_000);
+      await new Promise((r) => setTimeout(r, 1_500));
       return { a: bot.blockAt(A)?.name, b: bot.blockAt(B)?.name };
     } finally {
       await leave(bot);
