@@ -160,13 +160,23 @@ export async function buildImage(o: ImageBuildOptions): Promise<ImageBuildResult
     rmSync(secrets, { recursive: true, force: true });
     if (o.keepBuilder && builder) {
       o.say(`Kept builder droplet ${builder.id} at ${builder.ip} as asked; it bills until you run \`pulumi destroy --stack ood-image-${o.server.id}\` or delete it in the console`);
-    } else {
+    }
+    let removed = true;
+    if (!(o.keepBuilder && builder)) {
       o.say(o.signal?.aborted ? 'Interrupted: removing the builder droplet…' : failed ? 'Removing the builder droplet after the failure…' : 'Removing the builder droplet…');
       await stackBusy;
-      await stack.destroy(`ood: image build for ${o.server.id} ${o.signal?.aborted ? 'interrupted' : failed ? 'failed' : 'done'}`);
+      try {
+        await stack.destroy(`ood: image build for ${o.server.id} ${o.signal?.aborted ? 'interrupted' : failed ? 'failed' : 'done'}`);
+      } catch (err) {
+        // A removal that fails after a failed build must not hide why the build failed: said here, the
+        // build's own error stands (a throw in `finally` would replace it). The mark stays: see below.
+        if (!failed) throw err;
+        o.say(`Could not remove the builder droplet (${messageOf(err)}); it bills until you run \`pulumi destroy --stack ood-image-${o.server.id}\` or delete it in the console`);
+        removed = false;
+      }
     }
     // Only once the builder is gone (a failed destroy leaves the mark to a dead process: the orphan watch reports it).
-    release();
+    if (removed) release();
   }
 }
 
