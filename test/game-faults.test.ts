@@ -38,7 +38,11 @@ describe('a game that hangs or whose RCON breaks', () => {
     await waitUntil('running again on a new process', async () => {
       const [now] = await findHostProcesses(home!.hostDir());
       return now !== undefined && now !== pid && (await api.server()).phase === 'running';
-    }, 60_000);
+    }, 60_000).catch(async (err: Error) => {
+      // It timed out once in a loaded full run and never alone: say what the controller was doing.
+      const journal = (await api.journal()).slice(0, 12).map((e) => `${e.step ?? ''} ${e.outcome ?? ''} ${e.detail ?? ''}`);
+      throw new Error(`${err.message}; server ${JSON.stringify(await api.server())}; processes ${JSON.stringify(await findHostProcesses(home!.hostDir()))}; journal:\n${journal.join('\n')}`);
+    });
     expect(await findHostProcesses(home.hostDir())).toHaveLength(1);
   });
 
