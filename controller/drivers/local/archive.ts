@@ -64,16 +64,24 @@ export function nextArchiveTs(nowMs: number, existing: readonly ArchiveInfo[]): 
  * retryable for I/O, terminal for a world OoD cannot archive faithfully (a link out of the host).
  */
 export async function writeArchive(sourceDir: string, target: string): Promise<ArchiveFacts> {
+  return writeVerifiedArchive(target, async (temp) => packTo(sourceDir, (await readdir(sourceDir)).filter((n) => !isControlFile(n)).sort(), temp));
+}
+
+/**
+ * Writes `target` atomically from whatever `fill` writes into the temp file it is given (a pack of a
+ * directory, or a `.tar.gz` streamed from elsewhere), then verifies and renames it as writeArchive
+ * says. `fill` reports the sha256 of the bytes it wrote and, when it knows it, the entry count.
+ */
+export async function writeVerifiedArchive(target: string, fill: (temp: string) => Promise<{ sha256: string; entries?: number }>): Promise<ArchiveFacts> {
   const dir = dirname(target);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${Date.now()}-${process.pid}.partial`);
   try {
-    const top = (await readdir(sourceDir)).filter((n) => !isControlFile(n)).sort();
-    const written = await packTo(sourceDir, top, temp);
+    const written = await fill(temp);
     await fsyncPath(temp);
     const read = await readArchive(temp);
-    if (read.sha256 !== written.sha256 || read.entries !== written.entries) {
-      throw new ArchiveError(`Archive ${target} reads back as ${read.entries} entries (sha256 ${read.sha256.slice(0, 12)}); ${written.entries} (${written.sha256.slice(0, 12)}) were written`, true);
+    if (read.sha256 !== written.sha256 || (written.entries !== undefined && read.entries !== written.entries)) {
+      throw new ArchiveError(`Archive ${target} reads back as ${read.entries} entries (sha256 ${read.sha256.slice(0, 12)}); ${written.entries ?? 'some'} (${written.sha256.slice(0, 12)}) were written`, true);
     }
     await rename(temp, target);
     await fsyncPath(dir);

@@ -1,7 +1,7 @@
 /**
  * OoD's test Minecraft server: flying-squid (a real Minecraft-protocol server) with what OoD needs of
  * a vanilla server and flying-squid lacks: it reads `server.properties` in its working directory,
- * answers RCON (`list` in vanilla wording, `save-all` that waits for the save, `say`, `stop`), and
+ * answers RCON (`list` in vanilla wording, `save-all` that waits for the save, `save-off`/`save-on`, `say`, `stop`), and
  * saves the world before it exits on `stop`, SIGTERM or SIGINT.
  *
  * Run it in the server's working directory: `node --import tsx controller/game/bundled/main.ts`
@@ -43,6 +43,9 @@ interface World {
   saveNow(): Promise<void>;
   unloadColumn(chunkX: number, chunkZ: number): void;
   emit(event: 'doneSaving'): boolean;
+  /** prismarine-world's autosave timer (world.js:163-183), every `savingInterval` ms. */
+  startSaving(): void;
+  stopSaving(): void;
 }
 interface FlyingSquid {
   players: Player[];
@@ -200,6 +203,9 @@ function stop(code = 0): Promise<never> {
   return stopping;
 }
 
+/** Whether the overworld's autosave runs (RCON save-off / save-on). */
+let autosaving = true;
+
 async function runCommand(command: string): Promise<string> {
   const [name = '', ...rest] = command.trim().split(/\s+/);
   switch (name.replace(/^\//, '')) {
@@ -210,6 +216,21 @@ async function runCommand(command: string): Promise<string> {
     case 'save-all':
       await saveAll();
       return 'Saving the game (this may take a moment!)Saved the game';
+    // As vanilla: save-off stops the autosave (save-all and stop still write), so a copy of the world
+    // folder reads files nothing is writing; save-on starts it again. The answers are vanilla's.
+    case 'save-off':
+      if (!autosaving) return 'Saving is already turned off';
+      autosaving = false;
+      serv.overworld.stopSaving();
+      await serv.overworld.finishedSaving;
+      console.log('Automatic saving is now disabled');
+      return 'Automatic saving is now disabled';
+    case 'save-on':
+      if (autosaving) return 'Saving is already turned on';
+      autosaving = true;
+      serv.overworld.startSaving();
+      console.log('Automatic saving is now enabled');
+      return 'Automatic saving is now enabled';
     case 'say':
       // Text from outside (OoD's warnings) is plain text: no colour codes read in it.
       serv.broadcast(plainComponent(`[Server] ${rest.join(' ')}`));
