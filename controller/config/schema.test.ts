@@ -107,3 +107,26 @@ describe('durations', () => {
     expect(formatDuration(3_600_000)).toBe('1h');
   });
 });
+
+describe('servers[].backups (copies of the world, issue 19 item 4)', () => {
+  it('defaults: every 30m, keep 6, on for digitalocean and off for local', () => {
+    const cfg = parseConfig({ servers: [{ id: 'a' }, { id: 'b', driver: 'digitalocean', game: { port: 25566, rconPort: 25576 } }] }, '/base');
+    expect(cfg.servers[0]!.backups).toEqual({ every: 30 * 60_000, keep: 6, enabled: false });
+    expect(cfg.servers[1]!.backups).toEqual({ every: 30 * 60_000, keep: 6, enabled: true });
+    expect(parseConfig({ servers: [{ id: 'a', backups: { enabled: true, every: '1h' } }] }, '/base').servers[0]!.backups).toEqual({ every: 3_600_000, keep: 6, enabled: true });
+    expect(parseConfig({ servers: [{ id: 'a', driver: 'digitalocean', backups: { enabled: false } }] }, '/base').servers[0]!.backups.enabled).toBe(false);
+  });
+
+  it.each([
+    [{ every: 'hourly' }, 'servers[0].backups.every: expected a duration like "15m", got "hourly"'],
+    [{ every: '5s' }, 'servers[0].backups.every: expected at least 10s between copies'],
+    [{ every: 30 }, 'servers[0].backups.every: got the number 30; write a duration such as 15m or 90s'],
+    [{ keep: 0 }, 'servers[0].backups.keep: expected at least 1 copy to keep (turn copies off with enabled: false)'],
+    [{ keep: 2.5 }, 'servers[0].backups.keep: expected a whole number of copies to keep'],
+    [{ keep: 'six' }, 'servers[0].backups.keep: expected a whole number of copies to keep'],
+    [{ enabled: 'yes' }, 'servers[0].backups.enabled: expected true or false'],
+    [{ evry: '1h' }, 'servers[0].backups: unknown key "evry"; did you mean "every"?'],
+  ])('%j → %s', (backups, message) => {
+    expect(() => parseConfig({ servers: [{ id: 'a', backups }] }, '/base')).toThrow(message);
+  });
+});

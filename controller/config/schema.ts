@@ -118,6 +118,19 @@ const deadlines = z.strictObject({
   destroying: duration.prefault('5m'),
 });
 
+/**
+ * Copies of the world taken during play and after each stop's save (issue 19 item 4), into
+ * `<dataDir>/servers/<id>/copies/`. `enabled` unset: on for digitalocean (the world otherwise lives
+ * only in DigitalOcean's storage), off for local (its stops already archive on this machine).
+ */
+const backups = z.strictObject({
+  /** How often a copy is taken while people play (the first this long after the server is up). */
+  every: duration.prefault('30m').refine((ms) => ms >= 10_000, 'expected at least 10s between copies (each one pauses saving while it is taken)'),
+  /** Copies to keep; older ones are removed after each new copy (never a chosen one, nor any newer). */
+  keep: z.number({ error: 'expected a whole number of copies to keep, like 6' }).int('expected a whole number of copies to keep, like 6').min(1, 'expected at least 1 copy to keep (turn copies off with enabled: false)').default(6),
+  enabled: z.boolean({ error: 'expected true or false' }).optional(),
+});
+
 const server = z.strictObject({
   id: serverId,
   /** `local`: this machine. `digitalocean`: a droplet per session (see the `digitalocean` block). */
@@ -140,7 +153,8 @@ const server = z.strictObject({
   digitalocean: digitalOceanDriver.prefault({}),
   /** Wake on join, and one stable address (see `lobby`). */
   lobby: lobby.prefault({}),
-});
+  backups: backups.prefault({}),
+}).transform((s) => ({ ...s, backups: { every: s.backups.every, keep: s.backups.keep, enabled: s.backups.enabled ?? s.driver === 'digitalocean' } }));
 
 /** An identity as OoD stores it: `<provider>:<id at that provider>`, like `github:583231`. */
 export const identity = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}:[^\s:][^\s]{0,200}$/, 'expected an identity like github:583231 (provider, a colon, the id at that provider)');
