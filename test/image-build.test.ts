@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDigitalOcean, type FakeDo } from './fake-do/server.js';
-import { debianRoot } from './helpers/debian-root.js';
+import { cachedDebianRoot, debianRoot } from './helpers/debian-root.js';
 import { claimLoopbackBlock, type LoopbackBlock } from './helpers/loopback-block.js';
 import { realPulumiForOod } from './helpers/real-pulumi.js';
 import { ood } from './helpers/ood-cli.js';
@@ -33,6 +33,9 @@ describe('ood image build', () => {
   let manifestUrl = '';
   const mojangRequests: string[] = [];
   beforeAll(async () => {
+    // The builder's root is unpacked while the provider waits for its create (about a minute at this
+    // test's provider time scale): on a fresh machine debootstrap must not run inside that wait.
+    await cachedDebianRoot({ include: [...ROOTFS_PACKAGES] });
     machines = new LoopbackMachines({
       baseDir: join(work, 'cloud'),
       rootfs: {

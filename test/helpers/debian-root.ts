@@ -28,6 +28,19 @@ const CACHE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_mo
  * always starts from the same untouched root. The caller removes the directory (`rmSync(dir, …)`).
  */
 export async function debianRoot(options: DebianRootOptions = {}): Promise<string> {
+  const tarball = await cachedDebianRoot(options);
+  const root = mkdtempSync(join(tmpdir(), `ood-${options.suite ?? DEBIAN_SUITE}-root-`));
+  await run('tar', ['--extract', '--file', tarball, '--numeric-owner', '--directory', root], { timeout: 300_000 });
+  return root;
+}
+
+/**
+ * The cached tarball of the root `options` describe, made by debootstrap when it is missing (minutes on
+ * a fresh machine). Call it in a `beforeAll` when a root is first needed inside something timed: a
+ * rootfs droplet made while the provider waits for its create would otherwise spend the whole
+ * debootstrap inside that wait.
+ */
+export async function cachedDebianRoot(options: DebianRootOptions = {}): Promise<string> {
   const suite = options.suite ?? DEBIAN_SUITE;
   const include = [...(options.include ?? ['python3', 'ca-certificates'])].sort();
   const key = createHash('sha256').update(JSON.stringify({ suite, include })).digest('hex').slice(0, 16);
@@ -44,7 +57,5 @@ export async function debianRoot(options: DebianRootOptions = {}): Promise<strin
       rmSync(build, { recursive: true, force: true });
     }
   }
-  const root = mkdtempSync(join(tmpdir(), `ood-${suite}-root-`));
-  await run('tar', ['--extract', '--file', tarball, '--numeric-owner', '--directory', root], { timeout: 300_000 });
-  return root;
+  return tarball;
 }
