@@ -123,7 +123,9 @@ describe('POST /api/servers/:id/worlds/upload on a local server', () => {
       // Far past the cap: the answer still arrives although the rest of the body is never read.
       ['32 MB, chunked', randomBytes(32 << 20), 413, /larger than worlds\.maxUpload \(1MB\)/, { chunked: true }],
       ['32 MB, declared', randomBytes(32 << 20), 413, /larger than worlds\.maxUpload \(1MB; it is 32MB\)/],
-      ['a zip', good, 415, /a \.zip upload is not supported yet/, { type: 'application/zip' }],
+      // A .zip is read as one (world-upload-zip.test.ts): a .tar.gz sent as application/zip is not one.
+      ['a .tar.gz sent as a zip', good, 400, /the upload is not a whole \.zip file/, { type: 'application/zip' }],
+      ['another type', good, 415, /the body's Content-Type is "application\/x-7z-compressed"; send a \.tar\.gz as application\/gzip, or a \.zip as application\/zip/, { type: 'application/x-7z-compressed' }],
     ];
     for (const [what, body, status, message, options] of cases) {
       const answer = await upload(serving.url, body, options);
@@ -198,7 +200,7 @@ describe('the upload form in the World versions section', () => {
   it('is there for admins of a local server (with its script, posting to the API), and not for others or on DigitalOcean', () => {
     const admin = worldVersionsSection('world', [version('local archive')], { admin: true, archived: true }).text;
     expect(admin).toContain('<form method="post" action="/api/servers/world/worlds/upload" enctype="application/octet-stream" data-world-upload>');
-    expect(admin).toMatch(/<input type="file" name="world" accept="\.tar\.gz,\.tgz,application\/gzip" required>/);
+    expect(admin).toMatch(/<input type="file" name="world" accept="\.tar\.gz,\.tgz,\.zip,application\/gzip,application\/zip" required>/);
     expect(admin).toContain('<progress hidden');
     expect(admin).toContain('<script src="/static/world-upload.js" type="module"></script>');
     expect(worldVersionsSection('world', [], { admin: true, archived: false }).text).toMatch(/data-world-upload[\s\S]*Only while world is stopped and archived/);

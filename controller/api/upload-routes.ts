@@ -14,8 +14,9 @@ const LIMITS = { total: 2, perActor: 1, perAddress: 1 };
 
 /**
  * `POST /api/servers/:id/worlds/upload`: the raw body is a `.tar.gz` of a world (Content-Type
- * application/gzip). Admins only; only while the server is archived. The API's auth ran before (a
- * session needs its CSRF token and the admin permission for a POST). Answers 201 with the new version.
+ * application/gzip) or a `.zip` (application/zip or application/x-zip-compressed). Admins only; only
+ * while the server is archived. The API's auth ran before (a session needs its CSRF token and the
+ * admin permission for a POST). Answers 201 with the new version.
  */
 export function addUploadRoutes(api: Router, controller: Controller, o: { isAdmin: (ctx: Koa.Context) => boolean; who: (ctx: Koa.Context) => Request }): void {
   const running = { servers: new Set<string>(), actors: new Set<string>(), addresses: new Set<string>() };
@@ -29,7 +30,7 @@ export function addUploadRoutes(api: Router, controller: Controller, o: { isAdmi
     const who = o.who(ctx);
     const length = ctx.get('content-length');
     // WorldUploadErrors carry their status (400/409/413/415/422) and `expose`: the error middleware shows them.
-    refuseBeforeReading(controller, id, { contentType: ctx.get('content-type'), contentLength: length === '' ? undefined : Number(length) });
+    const kind = refuseBeforeReading(controller, id, { contentType: ctx.get('content-type'), contentLength: length === '' ? undefined : Number(length) });
     if (running.servers.has(id)) throw new HttpError(409, `a world is being uploaded to "${id}" already; wait for it to finish`);
     if (running.actors.has(who.actor) || running.addresses.has(who.source)) throw new HttpError(429, 'an upload of yours is running already; wait for it to finish');
     if (running.servers.size >= LIMITS.total) throw new HttpError(503, `${LIMITS.total} uploads are running; try again when one has finished`);
@@ -37,7 +38,7 @@ export function addUploadRoutes(api: Router, controller: Controller, o: { isAdmi
     running.actors.add(who.actor);
     running.addresses.add(who.source);
     try {
-      const uploaded = await uploadWorld(controller, id, ctx.req, who);
+      const uploaded = await uploadWorld(controller, id, ctx.req, who, kind);
       ctx.status = 201;
       ctx.body = { uploaded: versionJson(uploaded.version), folder: uploaded.folder, bytes: uploaded.bytes };
     } finally {

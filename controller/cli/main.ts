@@ -249,7 +249,7 @@ program
 
 program
   .command('upload <server> <file>')
-  .description("upload a world (a .tar.gz, or a folder, tarred on the fly) as the server's newest version, which its next start boots; only while it is archived")
+  .description("upload a world (a .tar.gz, a .zip, or a folder, tarred on the fly) as the server's newest version, which its next start boots; only while it is archived")
   .action(async (id: string, file: string) => {
     const { url, token } = apiTarget();
     const tty = process.stderr.isTTY;

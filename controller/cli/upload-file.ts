@@ -9,14 +9,14 @@ import { ApiError } from './api-client.js';
 
 export interface Uploaded {
   version: VersionJson;
-  /** Bytes sent (the .tar.gz as it went). */
+  /** Bytes sent (the file, or the folder's .tar.gz, as it went). */
   bytes: number;
 }
 
 /**
- * Streams a world to `POST /api/servers/:id/worlds/upload`: a `.tar.gz` file as it is (with its
- * length), or a folder tarred and gzipped on the fly (chunked; nothing written to disk here). A `.zip`
- * is refused here as the controller would refuse it. The controller checks everything else.
+ * Streams a world to `POST /api/servers/:id/worlds/upload`: a `.tar.gz` or `.zip` file as it is (with
+ * its length), or a folder tarred and gzipped on the fly (chunked; nothing written to disk here). The
+ * controller checks everything.
  */
 export async function uploadWorld(o: { baseUrl: string; token: string | undefined; server: string; source: string; onProgress?: (bytes: number) => void }): Promise<Uploaded> {
   const info = await stat(o.source).catch((err: NodeJS.ErrnoException) => {
@@ -24,20 +24,22 @@ export async function uploadWorld(o: { baseUrl: string; token: string | undefine
   });
   let body: Readable;
   let length: number | undefined;
+  let type = 'application/gzip';
   if (info.isDirectory()) {
     // Portable: no owner names or times of this machine; the controller refuses links, so none are followed silently.
     body = tar.c({ cwd: o.source, gzip: true, portable: true }, ['.']) as unknown as Readable;
-  } else if (/\.(tar\.gz|tgz)$/i.test(o.source)) {
+  } else if (/\.(tar\.gz|tgz|zip)$/i.test(o.source)) {
     body = createReadStream(o.source);
     length = info.size;
+    if (/\.zip$/i.test(o.source)) type = 'application/zip';
   } else {
-    throw new ApiError(`${o.source} is not a .tar.gz, .tgz or a folder; a .zip is not supported yet (unpack it and upload the folder)`, null, false);
+    throw new ApiError(`${o.source} is not a .tar.gz, .tgz, .zip or a folder; upload one of those`, null, false);
   }
   const path = `/api/servers/${encodeURIComponent(o.server)}/worlds/upload`;
   const url = new URL(path, o.baseUrl);
   let bytes = 0;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const headers: Record<string, string> = { 'content-type': 'application/gzip' };
+    const headers: Record<string, string> = { 'content-type': type };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     if (length !== undefined) headers['content-length'] = String(length);
     const req = request(url, { method: 'POST', headers }, resolve);

@@ -20,6 +20,8 @@ describe('upload entry checks', () => {
     ['world/b', 'BlockDevice', /device file \(block device\)/],
     ['world/p', 'FIFO', /FIFO/],
     ['world/s', 'GNUDumpDir', /is a GNUDumpDir entry/],
+    ['world/sock', 'Socket', /is a socket; a world holds only files and folders/],
+    ['world/a\0b', 'File', /has a NUL byte in its name/],
   ])('refuses %s (%s)', (path, type, message) => {
     expect(entryProblem(path, type)).toMatch(message);
   });

@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { formatSize } from '../config/size.js';
 import { NbtShapeError, nbtHasDataCompound } from './nbt-shape.js';
 
 /**
@@ -28,6 +29,8 @@ const REFUSED: Record<string, string> = {
   CharacterDevice: 'a device file (character device)',
   BlockDevice: 'a device file (block device)',
   FIFO: 'a FIFO (named pipe)',
+  // No tar type: a zip entry's Unix mode can say socket (upload-zip.ts).
+  Socket: 'a socket',
 };
 
 /** A level.dat is a few KB; one past this is not a level.dat, and is not read into memory. */
@@ -45,11 +48,18 @@ export function segments(path: string): string[] {
 export function entryProblem(path: string, type: string, linkpath?: string): string | undefined {
   const shown = JSON.stringify(path.slice(0, 200)).slice(1, -1);
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.startsWith('\\')) return `entry ${shown} is an absolute path; a world's entries are relative to its folder`;
+  // No file system takes one; a zip's name field can hold it.
+  if (path.includes('\0')) return `entry ${shown} has a NUL byte in its name; no file can be named so`;
   if (path.split(/[\\/]/).includes('..')) return `entry ${shown} leaves the world folder (it contains "..")`;
   const refused = REFUSED[type];
   if (refused) return `entry ${shown} is ${refused}${linkpath ? ` to ${JSON.stringify(linkpath.slice(0, 200))}` : ''}; a world holds only files and folders`;
   if (!KINDS.has(type)) return `entry ${shown} is a ${type} entry; a world holds only files and folders`;
   return undefined;
+}
+
+/** Why an upload whose entries unpack past `maxUnpacked` bytes (10 × worlds.maxUpload) is refused: a gzip or zip bomb. */
+export function unpackedTooLarge(maxUnpacked: number): WorldUploadError {
+  return new WorldUploadError(400, `the upload unpacks to more than ${formatSize(maxUnpacked)} (10 × worlds.maxUpload); a world compresses far less than that`);
 }
 
 /** The folder a `level.dat` entry stands in, when it is at the top (`''`) or one level down; else undefined. */

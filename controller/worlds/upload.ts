@@ -10,7 +10,8 @@ import { archiveName, listArchives, nextArchiveTs, writeArchive } from '../drive
 import { formatSize } from '../config/size.js';
 import { updateProperties } from '../minecraft/properties.js';
 import { chooseArchive, readChosenArchive, startCandidates } from './chosen-archive.js';
-import { chooseWorldFolder, checkLevelDat, entryProblem, LEVEL_DAT_MAX, levelDatFolder, segments, WorldUploadError } from './upload-checks.js';
+import { chooseWorldFolder, checkLevelDat, entryProblem, LEVEL_DAT_MAX, levelDatFolder, segments, unpackedTooLarge, WorldUploadError } from './upload-checks.js';
+import { extractZipFolder, scanZip, ZIP_TYPES } from './upload-zip.js';
 import { findVersion, localVersionId, type WorldVersion } from './versions.js';
 
 /**
@@ -55,18 +56,20 @@ export function refuseUnlessArchived(controller: Controller, id: string): void {
   }
 }
 
-/** Refusals that need no byte of the body: the driver, the type, the state, a declared length past the cap. */
-export function refuseBeforeReading(controller: Controller, id: string, o: { contentType: string; contentLength: number | undefined }): void {
+/** What the body is, from its Content-Type: read by node-tar or by yauzl (upload-zip.ts); checked and stored alike. */
+export type UploadKind = 'tar.gz' | 'zip';
+
+/** Refusals that need no byte of the body: the driver, the type, the state, a declared length past the cap. Returns the body's kind. */
+export function refuseBeforeReading(controller: Controller, id: string, o: { contentType: string; contentLength: number | undefined }): UploadKind {
   const server = controller.config.servers.find((s) => s.id === id)!;
   if (server.driver !== 'local') throw new WorldUploadError(422, `Server ${id} runs on DigitalOcean: ${DO_UPLOAD_REFUSED}`);
   const type = o.contentType.split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/zip' || type === 'application/x-zip-compressed') {
-    throw new WorldUploadError(415, 'a .zip upload is not supported yet; send the world as a .tar.gz (tar czf world.tar.gz <world folder>), or give `ood upload` the folder');
-  }
-  if (!GZIP_TYPES.has(type)) throw new WorldUploadError(415, `the body's Content-Type is "${type.slice(0, 80)}"; send a .tar.gz as application/gzip`);
+  const kind: UploadKind | undefined = ZIP_TYPES.has(type) ? 'zip' : GZIP_TYPES.has(type) ? 'tar.gz' : undefined;
+  if (!kind) throw new WorldUploadError(415, `the body's Content-Type is "${type.slice(0, 80)}"; send a .tar.gz as application/gzip, or a .zip as application/zip`);
   refuseUnlessArchived(controller, id);
   const max = controller.config.worlds.maxUpload;
   if (o.contentLength !== undefined && o.contentLength > max) throw tooLarge(max, o.contentLength);
+  return kind;
 }
 
 const tooLarge = (max: number, bytes?: number) =>
@@ -121,7 +124,7 @@ async function scan(file: string, maxUnpacked: number): Promise<Scan> {
         unpacked += entry.size;
         const problem = entryProblem(entry.path, entry.type, entry.linkpath);
         if (problem) refused = new WorldUploadError(400, problem);
-        else if (unpacked > maxUnpacked) refused = new WorldUploadError(400, `the upload unpacks to more than ${formatSize(maxUnpacked)} (10 × worlds.maxUpload); a world compresses far less than that`);
+        else if (unpacked > maxUnpacked) refused = unpackedTooLarge(maxUnpacked);
         const folder = refused ? undefined : levelDatFolder(entry.path, entry.type);
         if (folder === undefined || entry.size > LEVEL_DAT_MAX) return;
         const chunks: Buffer[] = [];
@@ -171,7 +174,7 @@ async function carrySettings(controller: Controller, id: string, staging: string
  * WorldUploadError (400/409/413) for anything refused, with nothing left behind. The caller lets only
  * one upload per server run at a time.
  */
-export async function uploadWorld(controller: Controller, id: string, body: Readable, who: Request): Promise<UploadedWorld> {
+export async function uploadWorld(controller: Controller, id: string, body: Readable, who: Request, kind: UploadKind = 'tar.gz'): Promise<UploadedWorld> {
   const root = serverRoot(controller, id);
   const uploads = join(root, 'uploads');
   const archives = join(root, 'archives');
@@ -184,7 +187,7 @@ export async function uploadWorld(controller: Controller, id: string, body: Read
   let staging: string | undefined;
   try {
     const bytes = await receive(body, temp, max);
-    const { folders, levelDats } = await scan(temp, max * 10);
+    const { folders, levelDats } = kind === 'zip' ? await scanZip(temp, max * 10) : await scan(temp, max * 10);
     const folder = chooseWorldFolder(folders);
     checkLevelDat(levelDats.get(folder)!, folder === '' ? 'level.dat' : `${folder}/level.dat`);
 
@@ -192,7 +195,8 @@ export async function uploadWorld(controller: Controller, id: string, body: Read
     const into = join(staging, WORLD);
     await mkdir(into);
     const inFolder = (path: string) => folder === '' || segments(path)[0] === folder;
-    await tar.x({ file: temp, cwd: into, strict: true, preserveOwner: false, strip: folder === '' ? 0 : 1, filter: (path) => inFolder(path) });
+    if (kind === 'zip') await extractZipFolder(temp, into, folder);
+    else await tar.x({ file: temp, cwd: into, strict: true, preserveOwner: false, strip: folder === '' ? 0 : 1, filter: (path) => inFolder(path) });
 
     await carrySettings(controller, id, staging);
 

@@ -53,14 +53,14 @@ ${o.admin && !cloud ? uploadForm(server, o.archived) : ''}
 }
 
 /**
- * Admins upload a world (.tar.gz) as the next start's version; world-upload.js sends the file to the API
+ * Admins upload a world (.tar.gz or .zip) as the next start's version; world-upload.js sends the file to the API
  * with its progress (the CSRF token is the header's field; without JavaScript, `ood upload` does it).
  */
 function uploadForm(server: string, archived: boolean): Html {
   return html`<form method="post" action="/api/servers/${server}/worlds/upload" enctype="application/octet-stream" data-world-upload>
 <h3>Upload a world</h3>
-<p>A .tar.gz of a world folder (the one with level.dat in it). It becomes the newest version and the next start boots it; the versions before it are kept. ${archived ? '' : html`Only while ${server} is stopped and archived. `}Needs JavaScript; or use <code>ood upload ${server} FILE</code>.</p>
-<label>World file <input type="file" name="world" accept=".tar.gz,.tgz,application/gzip" required></label>
+<p>A .tar.gz or .zip of a world folder (the one with level.dat in it). It becomes the newest version and the next start boots it; the versions before it are kept. ${archived ? '' : html`Only while ${server} is stopped and archived. `}Needs JavaScript; or use <code>ood upload ${server} FILE</code>.</p>
+<label>World file <input type="file" name="world" accept=".tar.gz,.tgz,.zip,application/gzip,application/zip" required></label>
 <button type="submit" class="button">Upload</button>
 <progress hidden max="1" value="0" aria-label="Upload progress"></progress>
 <p role="status" aria-live="polite"></p>

@@ -1,5 +1,5 @@
 // The World versions section's upload form (issue 19 item 5): the file goes to the API as the raw body
-// (application/gzip) with XMLHttpRequest, whose upload events give the progress bar; fetch has none.
+// (application/gzip, or application/zip for a .zip) with XMLHttpRequest, whose upload events give the progress bar; fetch has none.
 // Bound on the document, so a section re-rendered later still works. Text from the server is set as
 // textContent, never as HTML.
 document.addEventListener('submit', (event) => {
@@ -10,7 +10,7 @@ document.addEventListener('submit', (event) => {
   const progress = form.querySelector('progress');
   const status = form.querySelector('[role="status"]');
   const button = form.querySelector('button');
-  if (!file) return void (status.textContent = 'Choose a .tar.gz file first.');
+  if (!file) return void (status.textContent = 'Choose a .tar.gz or .zip file first.');
   // The session's CSRF token: this form's own field (every logged-in page's header has one too).
   const csrf = (form.querySelector('input[name="_csrf"]') ?? document.querySelector('input[name="_csrf"]'))?.value ?? '';
   const xhr = new XMLHttpRequest();
