@@ -41,6 +41,8 @@ function formatServer(view: ServerView) {
     // The failing checks are newer than any stored error: they are what stands in the way now.
     lastError: tick ? tick.message : state.lastError,
     alert: alertOf(view),
+    /** Copies of the world during play (issue 19 item 4): one being taken since, and why the last failed (a warning, not a failure). */
+    copy: { since: state.phase === 'running' ? iso(state.progress.copyingSince ?? null) : null, warning: state.progress.copyWarning ?? null },
     /** Checks failing in a row right now (`--wait` ends on one newer than its request), else null. */
     tickError: tick ? { message: tick.message, since: iso(tick.since)!, lastAt: iso(tick.lastAt)!, failures: tick.failures } : null,
   };
@@ -69,4 +71,5 @@ function failedAlert(view: ServerView): string | null {
   return null;
 }
 
-export type ServerJson = ReturnType<typeof formatServer>;
+/** `copy` is optional to readers: views made before copies existed (and tests' literals) have none. */
+export type ServerJson = Omit<ReturnType<typeof formatServer>, 'copy'> & { copy?: ReturnType<typeof formatServer>['copy'] };

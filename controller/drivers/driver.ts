@@ -17,6 +17,15 @@ export interface StepContext {
   why: string;
 }
 
+/** A copy of the world (issue 19 item 4): how long it may take, whether the game runs, how many to keep. */
+export interface CopyOptions {
+  /** The whole copy's bound, save-off to save-on (decide: deadlines.stopping, or what is left of it in a stop). */
+  timeoutMs: number;
+  /** The game runs: saving is paused around the copy (save-off, save-all flush … save-on). */
+  live: boolean;
+  keep: number;
+}
+
 /**
  * What a driver does for the reconcile loop. Every step is idempotent: repeating one after a crash
  * finds what the first attempt made. Each returns a line for the journal.
@@ -43,6 +52,18 @@ export interface Driver {
   /** Removes the host, only when its confirmed archive exists; then prunes old archives. */
   destroy(ctx: StepContext): Promise<string>;
   archives(): Promise<ArchiveInfo[]>;
+  /**
+   * Copies the world into `<dataDir>/servers/<id>/copies/` (worlds/copies.ts) and prunes to `keep`.
+   * With the game running, saving is turned off for the copy and always on again after it; a durable
+   * marker says so until the game confirmed save-on (see resumeSaving).
+   */
+  copyWorld(options: CopyOptions): Promise<string>;
+  /**
+   * Called on every tick: where a copy turned saving off and the marker is still there, sends `save-on`
+   * and removes the marker once the game confirms (or once no game is left). A journal line, or null
+   * when there was nothing to do.
+   */
+  resumeSaving(observation: Observation): Promise<string | null>;
   /** The server's Pulumi stack history, for drivers that keep their hosts in a stack (null otherwise). */
   stackHistory(): Promise<StackUpdate[] | null>;
   close(): Promise<void>;

@@ -151,3 +151,59 @@ describe('adopt', () => {
     expect(adopt('down', unprobed)).toBe('stopping');
   });
 });
+
+describe('copies of the world (backups)', () => {
+  const on: DecideSettings = { ...settings, backups: { enabled: true, every: 1800 * S } };
+  const off: DecideSettings = { ...settings, backups: { enabled: false, every: 1800 * S } };
+  const running = (over: Partial<ServerState> = {}) =>
+    state({ phase: 'running', desired: 'up', phaseSince: NOW - 3600 * S, readyAt: NOW - 3600 * S, ...over, progress: { joined: true, ...over.progress } });
+  const at = (s: ServerState, o: Observation, cfg = on, timing: Partial<Timing> = {}) => decide(s, o, cfg, { now: NOW, inPhase: NOW - s.phaseSince, silentFor: 0, ...timing });
+  const copy = { kind: 'act', step: 'copy', giveUp: 'skip' };
+
+  it('is due with players on, `every` after the server became ready (no copy yet), bounded by deadlines.stopping', () => {
+    expect(at(running(), up)).toMatchObject({ ...copy, copy: { timeoutMs: 120 * S, live: true } });
+    expect(at(running({ readyAt: NOW - 1799 * S }), up)).toMatchObject({ kind: 'wait', until: NOW + S });
+  });
+
+  it('is due `every` after the last attempt, failed or not, never sooner (a failing copy is not retried every tick)', () => {
+    expect(at(running({ progress: { lastCopyAt: NOW - 1800 * S } }), up)).toMatchObject(copy);
+    expect(at(running({ progress: { lastCopyAt: NOW - 60 * S, copyWarning: 'the SSH channel closed' } }), up)).toMatchObject({ kind: 'wait', until: NOW + 1740 * S });
+  });
+
+  it('is due with nobody on now when someone played since the last copy, and not when nobody did', () => {
+    const quiet = running({ emptySince: NOW - 60 * S, progress: { lastCopyAt: NOW - 1900 * S, playedSinceCopy: true } });
+    expect(at(quiet, empty)).toMatchObject(copy);
+    expect(at(running({ emptySince: NOW - 60 * S, progress: { lastCopyAt: NOW - 1900 * S, playedSinceCopy: false } }), empty)).toMatchObject({ kind: 'wait' });
+    // Nobody ever joined this session: nothing changed that a copy would keep.
+    expect(at(running({ progress: { joined: false } }), empty)).toMatchObject({ kind: 'wait' });
+    // Players unknown (no probe answered) is not someone playing.
+    expect(at(running(), { ...up, players: null })).toMatchObject({ kind: 'wait' });
+  });
+
+  it('is never taken with backups off, of a game that does not answer, or instead of a stop', () => {
+    expect(at(running(), up, off)).toMatchObject({ kind: 'wait' });
+    expect(at(running(), up, settings)).toMatchObject({ kind: 'wait' });
+    expect(at(running(), { ...up, game: 'silent' })).toMatchObject({ kind: 'wait' });
+    expect(at(running({ desired: 'down' }), up)).toMatchObject({ kind: 'move', to: 'stopping' });
+    // An idle stop that is due comes first: the stop takes its own copy.
+    expect(at(running({ emptySince: NOW - 901 * S, progress: { playedSinceCopy: true } }), empty)).toMatchObject({ kind: 'act', step: 'idle_stop' });
+    for (const phase of ['booting', 'stopping', 'snapshotting', 'destroying', 'archived'] as const) {
+      expect(at(state({ phase, desired: phase === 'booting' ? 'up' : 'down' }), phase === 'snapshotting' || phase === 'destroying' ? dropletOff : dropletUp), phase).not.toMatchObject({ step: 'copy' });
+    }
+  });
+
+  it("takes the stop's own copy after the game saved and exited, before the machine is shut down, within what is left of deadlines.stopping", () => {
+    const poweringOff = state({ phase: 'powering_off' });
+    expect(at(poweringOff, dropletOnGameStopped, on, { inStopCycle: 20 * S })).toMatchObject({ ...copy, copy: { timeoutMs: 100 * S, live: false } });
+    // Done (or given up): the machine is shut down.
+    expect(at(state({ phase: 'powering_off', progress: { stopCopied: true } }), dropletOnGameStopped, on, { inStopCycle: 30 * S })).toMatchObject({ kind: 'act', step: 'power_down' });
+    // Too near deadlines.stopping: skipped, and the power_down says so.
+    const late = at(poweringOff, dropletOnGameStopped, on, { inStopCycle: 117 * S });
+    expect(late).toMatchObject({ kind: 'act', step: 'power_down' });
+    expect((late as { reason: string }).reason).toMatch(/the stop's copy was skipped: only 3s of deadlines.stopping was left/);
+    // Backups off, or a host with no machine of its own (local: its stop archives on this machine).
+    expect(at(poweringOff, dropletOnGameStopped, off, { inStopCycle: 20 * S })).toMatchObject({ kind: 'act', step: 'power_down' });
+    expect(at(poweringOff, stopped, on, { inStopCycle: 20 * S })).toMatchObject({ kind: 'move', to: 'snapshotting' });
+    expect(at(poweringOff, dropletOff, on, { inStopCycle: 20 * S })).toMatchObject({ kind: 'move', to: 'snapshotting' });
+  });
+});

@@ -20,6 +20,25 @@ export interface DecideSettings {
   hungAfter: number;
   /** The longest retry delay; a retry time further off than this means the clock was set back. */
   maxBackoff: number;
+  /** Copies of the world during play and after each stop's save (config `backups`). */
+  backups?: { enabled: boolean; every: number };
+}
+
+/**
+ * A stop's own copy needs at least this much of `deadlines.stopping` left, or it is skipped: a copy
+ * cut off by its bound is no copy, and the snapshot decides what is saved anyway.
+ */
+export const STOP_COPY_MIN_MS = 5_000;
+
+/**
+ * When the next copy during play is due: `every` after the last attempt (or after the server became
+ * ready), and only once someone has been on since then; null when none is due in this phase.
+ */
+export function nextCopyAt(s: ServerState, o: Observation, cfg: DecideSettings): number | null {
+  if (!cfg.backups?.enabled) return null;
+  const played = (o.players?.online ?? 0) > 0 || s.progress.playedSinceCopy === true;
+  if (!played) return null;
+  return (s.progress.lastCopyAt ?? s.readyAt ?? s.phaseSince) + cfg.backups.every;
 }
 
 /**
@@ -147,8 +166,14 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, t: T
         return act('kill_hung', why, { lastError: `The game hung: ${why}` });
       }
       const stopAt = stopsAt(s, cfg.idle);
-      if (stopAt === null) return wait('players online');
-      if (now >= stopAt) return act('idle_stop', s.progress.joined ? 'empty for too long' : 'nobody joined');
+      if (stopAt !== null && now >= stopAt) return act('idle_stop', s.progress.joined ? 'empty for too long' : 'nobody joined');
+      // A copy while people play: bounded by the stopping deadline, so a stop request waits at most that
+      // long for it; one that fails is a warning, tried again a period later (lastCopyAt), never a failure.
+      const copyAt = o.game === 'answering' ? nextCopyAt(s, o, cfg) : null;
+      if (copyAt !== null && now >= copyAt) {
+        return act('copy', `a copy of the world is due (every ${formatDuration(cfg.backups!.every)} while people play)`, { giveUp: 'skip', copy: { timeoutMs: d.stopping, live: true } });
+      }
+      if (stopAt === null) return wait('players online', copyAt ?? undefined);
       const warning = dueWarning(s, stopAt, cfg.idle, now);
       if (warning !== undefined) {
         return act('warn', 'idle stop ahead', {
@@ -176,6 +201,13 @@ export function decide(s: ServerState, o: Observation, cfg: DecideSettings, t: T
         return wait('could not reach the droplet to see whether the game has exited');
       }
       if (o.power === 'off') {
+        if (o.machine === 'on' && cfg.backups?.enabled && !s.progress.stopCopied) {
+          // The stop's copy, of the world as the game's final save left it; it never delays the stop past
+          // deadlines.stopping (counted from the stop's start), and the snapshot still decides what is saved.
+          const left = d.stopping - inStopCycle;
+          if (left >= STOP_COPY_MIN_MS) return act('copy', "the game has saved and exited; copying the world before the machine is shut down", { giveUp: 'skip', copy: { timeoutMs: left, live: false } });
+          return act('power_down', `the game has exited; shutting the machine down for a consistent snapshot (the stop's copy was skipped: only ${formatDuration(Math.max(0, left))} of deadlines.stopping was left)`);
+        }
         if (o.machine === 'on') return act('power_down', 'the game has exited; shutting the machine down for a consistent snapshot');
         return move('snapshotting', o.machine === 'off' ? 'the game has exited and the machine is off' : 'the game has exited');
       }

@@ -93,6 +93,7 @@ export class ServerRunner {
       maxBoots: MAX_BOOTS,
       hungAfter: deps.server.game.hungAfter,
       maxBackoff: deps.reconcile.maxBackoff,
+      backups: { enabled: deps.server.backups.enabled, every: deps.server.backups.every },
     };
     this.monotonic = deps.monotonic ?? (() => performance.now());
   }
@@ -204,6 +205,7 @@ export class ServerRunner {
     const { store, driver, clock, reconcile } = this.deps;
     const observation = await driver.observe();
     this.lastObservation = observation;
+    await this.resumeSaving(observation);
     let state = store.servers.get(this.id)!;
     const now = clock();
     if (observation.host !== this.lastHost) {
@@ -261,7 +263,9 @@ export class ServerRunner {
   private notePresence(state: ServerState, observation: Observation, now: number): ServerState {
     const { emptySince, joined } = trackPresence(state, observation, now);
     const { store } = this.deps;
-    const progress = joined === (state.progress.joined ?? false) ? state.progress : { ...state.progress, joined };
+    let progress = joined === (state.progress.joined ?? false) ? state.progress : { ...state.progress, joined };
+    // Someone on since the last copy: the next one is worth taking (decide's nextCopyAt).
+    if (this.settings.backups?.enabled && (observation.players?.online ?? 0) > 0 && !progress.playedSinceCopy) progress = { ...progress, playedSinceCopy: true };
     // Sightings are written when someone joins or leaves, not on every probe: a write per second per
     // server would be an fsync per second for nothing. A leaver's last_seen is when the leave was noticed.
     const names = observation.players ? new Set(observation.players.names) : this.seen;
@@ -309,9 +313,14 @@ export class ServerRunner {
 
   private async act(state: ServerState, decision: Extract<Decision, { kind: 'act' }>): Promise<void> {
     const { store, clock, log, reconcile } = this.deps;
-    const entry = store.journal.intent(this.id, state.phase, decision.step, decision.reason, clock());
+    let progress: Progress = this.beforeStep(state, decision, clock());
+    // What decide must know even if this process dies during the step is written with its intent.
+    const entry = store.db.transaction(() => {
+      if (progress !== state.progress) store.servers.setProgress(this.id, state.phase, progress);
+      return store.journal.intent(this.id, state.phase, decision.step, decision.reason, clock());
+    })();
     log.info({ step: decision.step, reason: decision.reason }, `Started step ${decision.step}`);
-    let progress: Progress = { ...state.progress };
+    progress = { ...progress };
     try {
       const failpoint = this.deps.failpoints?.get(decision.step);
       if (failpoint?.before) await sleep(failpoint.before);
@@ -344,7 +353,7 @@ export class ServerRunner {
         if (giveUp && onGiveUp === 'skip') {
           log.warn({ step: decision.step, err: message }, `Skipped step ${decision.step}`);
           store.journal.record(this.id, state.phase, 'skipped', `Skipped ${decision.step} (${why}): ${message}`, now);
-          store.servers.setProgress(this.id, state.phase, this.afterStep(state, decision, progress));
+          store.servers.setProgress(this.id, state.phase, this.afterStep(state, decision, progress, message));
         } else if (giveUp && onGiveUp !== 'fail') {
           this.move(state, onGiveUp.to, `${decision.step} failed ${why} (${message}); going on to ${onGiveUp.to}`, now);
         } else if (giveUp) {
@@ -383,7 +392,32 @@ export class ServerRunner {
         return driver.snapshot();
       case 'destroy':
         return driver.destroy({ why: this.stopReason(state) });
+      case 'copy':
+        return driver.copyWorld({ ...decision.copy!, keep: this.deps.server.backups.keep });
     }
+  }
+
+  /**
+   * Turns saving back on where a copy turned it off and never saw it on again (the controller died
+   * during the copy, or save-on went unanswered): on every tick until the game confirms, journaled.
+   */
+  private async resumeSaving(observation: Observation): Promise<void> {
+    try {
+      const done = await this.deps.driver.resumeSaving(observation);
+      if (!done) return;
+      this.deps.log.warn({ detail: done }, 'Turned saving back on after a copy');
+      this.journalCheck((phase) => this.deps.store.journal.record(this.id, phase, 'copy', done, this.deps.clock()));
+    } catch (err) {
+      this.deps.log.warn({ err: messageOf(err) }, 'Could not turn saving back on after a copy; trying again next tick');
+    }
+  }
+
+  /** Phase-scoped bookkeeping written with the step's intent, before it runs. */
+  private beforeStep(state: ServerState, decision: Extract<Decision, { kind: 'act' }>, now: number): Progress {
+    if (decision.step !== 'copy') return state.progress;
+    // The attempt counts from its start: a copy that takes the controller down is not tried again at
+    // once on restart, and players seen during it count towards the next one.
+    return { ...state.progress, copyingSince: now, ...(decision.copy?.live ? { lastCopyAt: now, playedSinceCopy: false } : {}) };
   }
 
   /** Why the host goes away, as an operator reads it in `pulumi stack history`. */
@@ -394,8 +428,16 @@ export class ServerRunner {
   }
 
   /** Phase-scoped bookkeeping that decide reads on later ticks. */
-  private afterStep(state: ServerState, decision: Extract<Decision, { kind: 'act' }>, progress: Progress): Progress {
+  private afterStep(state: ServerState, decision: Extract<Decision, { kind: 'act' }>, progress: Progress, failure?: string): Progress {
     switch (decision.step) {
+      case 'copy': {
+        // A failed copy is a warning until one succeeds; the stop's copy is tried once either way.
+        const next: Progress = { ...progress, ...(decision.copy?.live ? {} : { stopCopied: true }) };
+        delete next.copyingSince;
+        delete next.copyWarning;
+        if (failure !== undefined) next.copyWarning = failure;
+        return next;
+      }
       case 'boot':
         return { ...progress, boots: (progress.boots ?? 0) + 1 };
       case 'warn': {

@@ -58,6 +58,17 @@ export interface Progress {
   joined?: boolean;
   /** `requests` when the server failed: a later request is a person asking again. */
   requestsAtFailure?: number;
+  /**
+   * Copies of the world (issue 19 item 4). When the last copy of this running phase was tried (written
+   * before the copy starts, so a copy that took the controller down is not tried again at once),
+   * whether anyone was seen online since then, why the last one failed (shown as a warning until one
+   * succeeds), and, in a stop, whether its copy was done or given up.
+   */
+  lastCopyAt?: number;
+  playedSinceCopy?: boolean;
+  copyWarning?: string;
+  copyingSince?: number;
+  stopCopied?: boolean;
 }
 
 export interface ServerState {
@@ -89,7 +100,8 @@ export type Step =
   | 'kill_hung'
   | 'power_down'
   | 'snapshot'
-  | 'destroy';
+  | 'destroy'
+  | 'copy';
 
 /**
  * What the loop does when a step cannot be done (its attempts are used up, or it cannot be retried):
@@ -110,6 +122,8 @@ export type Decision =
       giveUp?: GiveUp;
       /** What people should read as the server's last error once the step is done (something went wrong, and was handled). */
       lastError?: string;
+      /** A copy: how long it may take, and whether the game runs (then saving is paused around it). */
+      copy?: { timeoutMs: number; live: boolean };
     }
   | { kind: 'move'; to: Phase; reason: string }
   | { kind: 'fail'; reason: string }

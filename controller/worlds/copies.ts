@@ -34,9 +34,11 @@ export interface WrittenCopy extends ArchiveFacts {
 /**
  * Stores the `.tar.gz` that `source` yields as the newest copy. `source` is consumed whole; when it
  * fails, or what it yielded does not read back as a whole archive, nothing is listed and the partial
- * file is gone. `signal` aborts a write that goes on too long (the caller's bound on the copy).
+ * file is gone. `signal` aborts a write that goes on too long (the caller's bound on the copy);
+ * `sourceDone` rejects when what made the stream failed (tar's exit code), even if the bytes read well.
  */
-export async function writeCopy(dataDir: string, id: string, source: Readable, now: number, signal?: AbortSignal): Promise<WrittenCopy> {
+export async function writeCopy(dataDir: string, id: string, source: Readable, now: number, options: { signal?: AbortSignal; sourceDone?: () => Promise<void> } = {}): Promise<WrittenCopy> {
+  const { signal, sourceDone } = options;
   const dir = copiesDir(dataDir, id);
   await removePartials(dir);
   const name = archiveName(nextArchiveTs(now, await listCopies(dataDir, id)));
@@ -49,6 +51,8 @@ export async function writeCopy(dataDir: string, id: string, source: Readable, n
       },
     });
     await pipeline(source, hashing, createWriteStream(temp, { mode: 0o600 }), ...(signal ? [{ signal }] : []));
+    // Whoever made the stream (tar on a droplet) says whether it was all there, before it is named.
+    await sourceDone?.();
     return { sha256: hash.digest('hex') };
   });
   if (facts.entries === 0) {

@@ -10,7 +10,9 @@ import { namesFromSample } from '../../minecraft/player-list.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import type { Observation } from '../../reconcile/types.js';
-import type { ArchiveInfo, Driver, StackUpdate, StepContext } from '../driver.js';
+import type { ArchiveInfo, CopyOptions, Driver, StackUpdate, StepContext } from '../driver.js';
+import { resumeSavingIfMarked, savingOffPath } from '../../worlds/saving-pause.js';
+import { copyDropletWorld } from './world-copy.js';
 import { StackHistoryCache } from '../stack-history.js';
 import { findPendingCreates } from './pending-creates.js';
 import { changesHistory, markingUpdates } from './stack-changes.js';
@@ -26,6 +28,7 @@ import type { OwnSnapshotRepo } from '../../store/own-snapshots.js';
 import { installationId } from '../../installation-id.js';
 import { chosenStartImage, pruneGuard, releaseRestoreHold, spendStartImage, startImagePath } from './start-image.js';
 import { SshHost, type SshTarget } from './ssh-host.js';
+import { copyPruneSince, markCopySaved, pushChosenCopy, requireChosenCopy, spendSavedCopy } from './world-push.js';
 
 export interface DigitalOceanDriverDeps {
   server: ServerConfig;
@@ -93,7 +96,11 @@ export class DigitalOceanDriver implements Driver {
       owned: deps.owned,
       keep: server.digitalocean.keepSnapshots,
       chosen: () => pruneGuard(deps.dataDir, server.id),
-      releaseHold: () => releaseRestoreHold(deps.dataDir, server.id),
+      keepSince: () => copyPruneSince(deps.dataDir, server.id),
+      releaseHold: async () => {
+        await releaseRestoreHold(deps.dataDir, server.id);
+        await spendSavedCopy(deps.dataDir, server.id);
+      },
       deadlines: server.deadlines,
       stack: () => this.openStack(),
       clock: deps.clock ?? Date.now,
@@ -170,6 +177,8 @@ export class DigitalOceanDriver implements Driver {
     const own = await this.stopper.ownSnapshots();
     // Image builds' hook: a start image chosen by `ood image build`, if recorded, wins (start-image.ts).
     const newest = (await this.chosenStartImage()) ?? own[0];
+    // A chosen copy (world-push.ts) is pushed at boot: a missing one fails before any droplet is made.
+    requireChosenCopy(this.deps.dataDir, this.deps.server.id);
     if (!newest) {
       throw new CloudError(
         `No snapshot of ${this.deps.server.id}'s own (named ${this.deps.base}-${await installationId(this.deps.dataDir)}-${this.deps.server.id}-<unix seconds>, or adopted) exists in this DigitalOcean account, so there is nothing to start ` +
@@ -217,6 +226,8 @@ export class DigitalOceanDriver implements Driver {
     // Never a game on a droplet the stack's firewall leaves open (SSH to the world, RCON with an empty server-ip).
     await this.requireFirewall(droplet.id);
     await this.ssh.waitReady(this.sshTarget(), Math.min(this.deps.server.deadlines.booting, 180_000));
+    // A chosen copy (an upload, a restore of a copy) replaces the world before the game starts on it.
+    note += await pushChosenCopy({ dataDir: this.deps.dataDir, server: this.deps.server.id, dropletId: droplet.id, ssh: this.ssh, target: this.sshTarget(), game: this.game, timeoutMs: this.deps.server.deadlines.booting, stoppingMs: this.deps.server.deadlines.stopping });
     const state = await this.game.status();
     if (PROCESS_UP.has(state)) return `${note}The game already runs on droplet ${droplet.id} (supervisord: ${state})`;
     const { port, rconPort } = this.deps.server.game;
@@ -266,8 +277,11 @@ export class DigitalOceanDriver implements Driver {
     return this.stopper.powerDown();
   }
 
-  snapshot(): Promise<string> {
-    return this.stopper.snapshot();
+  async snapshot(): Promise<string> {
+    const done = await this.stopper.snapshot();
+    // That droplet ran a pushed copy: its snapshot now holds what was played on it, never the copy again.
+    await markCopySaved(this.deps.dataDir, this.deps.server.id, (await this.record.read()).saved?.dropletId);
+    return done;
   }
 
   async destroy(ctx: StepContext): Promise<string> {
@@ -275,7 +289,27 @@ export class DigitalOceanDriver implements Driver {
     // From here the stack may end up half destroyed (say the droplet's deletion fails): should the
     // droplet run again, its stack must be brought back whole first (finishStack).
     await rm(this.provisionedFile, { force: true });
+    await markCopySaved(this.deps.dataDir, this.deps.server.id, (await this.record.read()).saved?.dropletId);
     return this.stopper.destroy(`ood: ${ctx.why}`);
+  }
+
+  /** A copy of the world off the droplet over SSH (world-copy.ts). */
+  copyWorld(options: CopyOptions): Promise<string> {
+    const { dataDir, server, log } = this.deps;
+    return copyDropletWorld(
+      { ssh: this.ssh, target: () => this.sshTarget(), game: this.game, send: (command, long) => this.console(command, long), dataDir, server: server.id, log, clock: this.deps.clock ?? Date.now },
+      options,
+    );
+  }
+
+  resumeSaving(observation: Observation): Promise<string | null> {
+    return resumeSavingIfMarked(savingOffPath(this.deps.dataDir, this.deps.server.id), observation, (command) => this.console(command));
+  }
+
+  /** One RCON command; `long` ones (save-all flush) on the session whose timeout is deadlines.stopping. */
+  private async console(command: string, long = false): Promise<string> {
+    const target = await this.rconTarget();
+    return long ? this.saving.send(target, command).finally(() => this.saving.close()) : this.rcon.send(target, command);
   }
 
   async archives(): Promise<ArchiveInfo[]> {

@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import ssh2, { type ClientChannel } from 'ssh2';
 
 // ssh2 is CommonJS: Node's ESM loader (the bundled CLI) offers only its default export.
@@ -60,6 +62,77 @@ export class SshHost {
           resolve({ code: code ?? null, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
         });
         channel.end(options.stdin ?? '');
+      });
+    });
+  }
+
+  /**
+   * Runs `command` with the file at `inputFile` streamed to its stdin (a world copy of any size, read
+   * as it is sent, never held in memory), and collects its (small) output. A read error of the file
+   * or a channel error fails the call; the command sees its stdin cut short, never a whole file.
+   */
+  async execWithInputFile(target: SshTarget, command: string, inputFile: string, options: { timeoutMs: number }): Promise<ExecResult> {
+    const client = await this.connect(target);
+    const name = command.split(' ').slice(0, 2).join(' ');
+    return new Promise<ExecResult>((resolve, reject) => {
+      client.exec(command, (err, channel: ClientChannel) => {
+        if (err) {
+          this.drop(client);
+          reject(new SshError(`Could not run "${name}" on ${target.host}: ${err.message}`, true, { cause: err }));
+          return;
+        }
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let failed: Error | undefined;
+        const timer = setTimeout(() => {
+          failed = new SshError(`"${name}" on ${target.host} did not finish within ${Math.round(options.timeoutMs / 1000)} s`, true);
+          channel.close();
+        }, options.timeoutMs);
+        const input = createReadStream(inputFile);
+        input.on('error', (readErr) => {
+          failed = new SshError(`Could not read ${inputFile} to send it to ${target.host}: ${readErr.message}`, true, { cause: readErr });
+          channel.close();
+        });
+        channel.on('error', (channelErr: Error) => {
+          failed ??= new SshError(`"${name}" on ${target.host} failed: ${channelErr.message}`, true, { cause: channelErr });
+        });
+        channel.on('data', (chunk: Buffer) => out.push(chunk));
+        channel.stderr.on('data', (chunk: Buffer) => errOut.push(chunk));
+        channel.on('close', (code: number | null) => {
+          clearTimeout(timer);
+          input.destroy();
+          if (failed) reject(failed);
+          else resolve({ code: code ?? null, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+        });
+        input.pipe(channel);
+      });
+    });
+  }
+
+  /**
+   * Runs `command` and hands its stdout over as a stream, for output too big to collect (a tar of the
+   * world): read it to the end or destroy it (that closes the channel). `done` settles when the command
+   * has exited, with its code and the first 4 KB of its stderr.
+   */
+  async execStream(target: SshTarget, command: string): Promise<{ stdout: Readable; done: Promise<{ code: number | null; stderr: string }> }> {
+    const client = await this.connect(target);
+    const name = command.split(' ').slice(0, 2).join(' ');
+    return new Promise((resolve, reject) => {
+      client.exec(command, (err, channel: ClientChannel) => {
+        if (err) {
+          this.drop(client);
+          reject(new SshError(`Could not run "${name}" on ${target.host}: ${err.message}`, true, { cause: err }));
+          return;
+        }
+        let stderr = '';
+        channel.stderr.on('data', (chunk: Buffer) => {
+          if (stderr.length < 4096) stderr += chunk.toString('utf8');
+        });
+        let code: number | null = null;
+        channel.on('exit', (exitCode: number | null) => (code = exitCode));
+        const done = new Promise<{ code: number | null; stderr: string }>((settle) => channel.on('close', () => settle({ code, stderr: stderr.slice(0, 4096) })));
+        channel.end();
+        resolve({ stdout: channel, done });
       });
     });
   }

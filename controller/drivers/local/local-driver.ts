@@ -12,7 +12,9 @@ import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import { gameCommand, takesPortFromLobby } from '../../game/command.js';
 import type { Observation } from '../../reconcile/types.js';
-import type { ArchiveInfo, Driver } from '../driver.js';
+import type { ArchiveInfo, CopyOptions, Driver } from '../driver.js';
+import { copyHostDir } from './host-copy.js';
+import { resumeSavingIfMarked, savingOffPath } from '../../worlds/saving-pause.js';
 import { archivesToPrune, chooseArchive, readChosenArchive, readStandingChoice, spendChosenArchive, startCandidates } from '../../worlds/chosen-archive.js';
 import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, removePartials, writeArchive } from './archive.js';
 import { checkGamePorts, type GamePort } from './port-check.js';
@@ -54,6 +56,7 @@ export class LocalDriver implements Driver {
   private readonly rcon = new RconSession();
   private readonly saving: RconSession;
   private rconCache: { stamp: string; target: RconTarget } | undefined;
+  private readonly dataDir: string;
 
   constructor(
     private readonly server: ServerConfig,
@@ -63,6 +66,7 @@ export class LocalDriver implements Driver {
     private readonly clock: () => number = Date.now,
     private readonly hooks: LocalDriverHooks = {},
   ) {
+    this.dataDir = dataDir;
     this.root = join(dataDir, 'servers', server.id);
     this.hostDir = join(this.root, 'host');
     this.archiveDir = join(this.root, 'archives');
@@ -245,6 +249,20 @@ export class LocalDriver implements Driver {
   async kill(): Promise<string> {
     const sent = signalAll(await findHostProcesses(this.hostDir), 'SIGKILL');
     return sent.length ? `Sent SIGKILL to pid ${sent.join(', ')}` : 'No game process was left';
+  }
+
+  /** A copy of the working directory while the game runs (backups.enabled: true on a local server; host-copy.ts). */
+  copyWorld(options: CopyOptions): Promise<string> {
+    return copyHostDir({ hostDir: this.hostDir, dataDir: this.dataDir, server: this.server.id, send: (command, long) => this.console(command, long), clock: this.clock }, options);
+  }
+
+  resumeSaving(observation: Observation): Promise<string | null> {
+    return resumeSavingIfMarked(savingOffPath(this.dataDir, this.server.id), observation, (command) => this.console(command));
+  }
+
+  private async console(command: string, long = false): Promise<string> {
+    const target = await this.rconTarget();
+    return long ? this.saving.send(target, command).finally(() => this.saving.close()) : this.rcon.send(target, command);
   }
 
   /** A working directory is not kept in a Pulumi stack. */

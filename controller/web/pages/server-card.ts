@@ -79,6 +79,7 @@ export function serverCard(page: PageContext, card: ServerCard, now: number): Ht
   ${s.phase === 'running' ? players(s) : ''}
   ${s.phase === 'running' ? idle(s, now) : ''}
   ${s.alert ? html`<p class="alert" role="alert">${s.alert}</p>` : ''}
+  ${copyNote(s, now)}
   ${s.lastError && s.phase === 'failed' ? html`<p class="error">Last error: ${s.lastError}</p>` : ''}
   ${buttons(page, s, state)}
   <p class="more"><a href="/servers/${s.id}">History of ${s.id}</a></p>
@@ -95,6 +96,17 @@ function progress(s: ServerJson, card: ServerCard, since: number, now: number): 
   const elapsed = Math.max(0, now - since);
   return html`<progress max="${Math.round(typical / 1000)}" value="${Math.min(Math.round(elapsed / 1000), Math.round(typical / 1000))}" aria-label="${what === 'ready' ? 'Start' : 'Stop'} progress" data-since="${iso(since)}"></progress>
   <p class="eta">${what === 'ready' ? 'Ready' : 'Archived'} <time datetime="${iso(since + typical)}" data-relative="eta">${eta(since + typical, now)}</time> (a usual ${what === 'ready' ? 'start' : 'stop'} takes ${about(typical)}).</p>`;
+}
+
+/** A copy of the world being taken, or the last one that failed: a warning, the server itself is fine. */
+function copyNote(s: ServerJson, now: number): Html | '' {
+  const copy = s.copy;
+  if (!copy) return '';
+  if (copy.since) {
+    const since = Date.parse(copy.since);
+    return html`<p class="copying">Copying the world to OoD's disk (saving is paused meanwhile), since <time datetime="${iso(since)}" data-relative="since">${sinceWords(since, now)}</time>.</p>`;
+  }
+  return copy.warning ? html`<p class="warning">The last copy of the world failed; OoD tries again at the next one: ${copy.warning}</p>` : '';
 }
 
 function players(s: ServerJson): Html {
