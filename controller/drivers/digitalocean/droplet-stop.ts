@@ -44,6 +44,8 @@ export interface DropletStopDeps {
   keep: number;
   /** The start image chosen for the next start, or a restore's hold (start-image.ts `pruneGuard`): it and every newer snapshot are kept from pruning. */
   chosen?: () => { snapshotId: string } | null;
+  /** While a copy is chosen (world-push.ts `copyPruneSince`): every snapshot made at or after this time (ms) is kept from pruning. */
+  keepSince?: () => number | null;
   /** Releases a restore's hold once the prune of a stop that destroyed a droplet has run (start-image.ts). */
   releaseHold?: () => Promise<void>;
   deadlines: Deadlines;
@@ -168,6 +170,8 @@ export class DropletStop {
     );
     const chosen = own.find((s) => s.id === this.deps.chosen?.()?.snapshotId);
     if (chosen) for (const s of own) if (s.createdAt >= chosen.createdAt) keepIds.add(s.id);
+    const since = this.deps.keepSince?.() ?? null;
+    if (since !== null) for (const s of own) if (s.createdAt >= since) keepIds.add(s.id);
     const doomed = snapshotsToPrune(own, keep, keepIds);
     for (const snapshot of doomed) await api.deleteSnapshot(snapshot.id);
     return doomed.length ? `pruned ${doomed.map((s) => s.name).join(', ')}` : `nothing to prune (${own.length} snapshot${own.length === 1 ? '' : 's'})`;
