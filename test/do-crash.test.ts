@@ -16,7 +16,8 @@ describe('kill -9 on the DigitalOcean driver', () => {
   let sampler: NodeJS.Timeout;
   beforeAll(async () => {
     // Slow actions, so a snapshot is still in progress when the controller dies.
-    world = await makeDoWorld({ fake: { actionDelayMs: 2_500 } });
+    // keepSnapshots 2 stated: unset it is 1 while backups are on (the default on DigitalOcean).
+    world = await makeDoWorld({ fake: { actionDelayMs: 2_500 }, server: { digitalocean: { region: 'fra1', size: 's-1vcpu-2gb', sshSources: ['127.0.0.0/8'], keepSnapshots: 2 } } });
     sampler = setInterval(() => (mostDroplets = Math.max(mostDroplets, world.fake.state.droplets.size)), 20);
     controller = await startControllerProcess(world.configPath, world.env);
   });

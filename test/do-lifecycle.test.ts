@@ -22,7 +22,8 @@ describe('a droplet per session', () => {
   let world: DoWorld;
   let controller: ControllerProcess;
   beforeAll(async () => {
-    world = await makeDoWorld({ server: { idle: { emptyAfter: '3s', neverJoined: '1h', warnings: ['1s'] } } });
+    // keepSnapshots 2 stated: unset it is 1 while backups are on (the default on DigitalOcean).
+    world = await makeDoWorld({ server: { idle: { emptyAfter: '3s', neverJoined: '1h', warnings: ['1s'] }, digitalocean: { region: 'fra1', size: 's-1vcpu-2gb', sshSources: ['127.0.0.0/8'], keepSnapshots: 2 } } });
     // As for a user who set no passphrase: OoD makes <dataDir>/pulumi-passphrase, which README's commands read.
     const env = { ...world.env };
     delete env.PULUMI_CONFIG_PASSPHRASE;

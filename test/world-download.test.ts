@@ -158,7 +158,7 @@ describe('a DigitalOcean snapshot', () => {
     await home?.cleanup();
   });
 
-  it('says it cannot be downloaded yet (422); an unknown version there is a 404', async () => {
+  it('says it cannot be downloaded, and that no copy exists yet (422); an unknown version there is a 404', async () => {
     // The versions list as a DigitalOcean server's would be (versions.ts shapes it; listing real snapshots
     // needs the fake DigitalOcean and a Pulumi run, which the refusal does not depend on).
     const snapshot: WorldVersion = { id: 'do-123', name: 'ood-1733480000', time: 1733480000_000, bytes: 2 ** 30, where: 'DigitalOcean snapshot', session: null, next: true, chosen: false, pinned: false, snapshotId: '123' };
@@ -167,12 +167,14 @@ describe('a DigitalOcean snapshot', () => {
     for (const v of ['do-123', 'newest']) {
       const res = await api.call('GET', `/api/servers/world/worlds/${v}/download`);
       expect(res.status).toBe(422);
-      expect(res.body.error).toBe('Version do-123 of "world" is a DigitalOcean snapshot: a DigitalOcean snapshot cannot be downloaded; copies off the cloud (backups) are not made yet');
+      expect(res.body.error).toBe(
+        'Version do-123 of "world" is a DigitalOcean snapshot, which cannot be downloaded (DigitalOcean only boots droplets from it), and no copy of world\'s world is on this machine yet: one is made during play and at each stop while backups are enabled',
+      );
     }
     expect((await api.call('GET', '/api/servers/world/worlds/do-9/download')).status).toBe(404);
     const cli = await ood(['-c', home.configPath, '--url', serving.url, 'download', 'world', '-o', join(home.dir, 'x.tar.gz')], { env: { OOD_ADMIN_TOKEN: TEST_TOKEN } });
     expect(cli.code).toBe(1);
-    expect(cli.stderr).toContain('failed with 422: Version do-123 of "world" is a DigitalOcean snapshot: a DigitalOcean snapshot cannot be downloaded');
+    expect(cli.stderr).toContain('failed with 422: Version do-123 of "world" is a DigitalOcean snapshot, which cannot be downloaded');
   });
 });
 

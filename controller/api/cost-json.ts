@@ -19,6 +19,8 @@ export function costJson(cost: MonthCost, config: Config) {
       perPlayerHour: round(cost.perPlayerHourUsd),
     },
     pricesError: cost.pricesError ?? null,
+    // The world versions on this machine (local archives, copies off the cloud): disk this machine pays for, not DigitalOcean.
+    disk: cost.disk ? { bytes: cost.disk.bytes, archives: cost.disk.archivesBytes, copies: cost.disk.copiesBytes } : null,
     hours: Math.round(cost.hours * 100) / 100,
     playerHours: Math.round(cost.playerHours * 100) / 100,
     budget: budget === undefined ? null : { monthlyUsd: budget, used: round(cost.totalUsd / budget), warning: cost.totalUsd >= budget * config.budget.warnAt },

@@ -1,12 +1,22 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Controller } from '../controller.js';
-import { findVersion } from '../worlds/versions.js';
+import { newestDownloadable } from '../worlds/copy-versions.js';
+import { findVersion, type WorldVersion } from '../worlds/versions.js';
 import { WorldDownloadError, worldTarGz } from '../worlds/download.js';
 import { HttpError } from './http-error.js';
 
-/** Words the API, the CLI and the page say for a DigitalOcean server's versions (issue 19 item 4 will change this). */
-export const DO_NOT_DOWNLOADABLE = 'a DigitalOcean snapshot cannot be downloaded; copies off the cloud (backups) are not made yet';
+/**
+ * Why a DigitalOcean snapshot is not sent, and what to download instead: the newest copy of the world
+ * on this machine (copies off the cloud, made during play and at each stop), or that none exists yet.
+ * DigitalOcean gives no way to read a snapshot's disk but to boot a droplet from it.
+ */
+export function snapshotNotDownloadable(server: string, snapshot: Pick<WorldVersion, 'id'>, versions: readonly WorldVersion[]): string {
+  const copy = versions.find((v) => v.where === 'local copy');
+  const why = `Version ${snapshot.id} of "${server}" is a DigitalOcean snapshot, which cannot be downloaded (DigitalOcean only boots droplets from it)`;
+  if (!copy) return `${why}, and no copy of ${server}'s world is on this machine yet: one is made during play and at each stop while backups are enabled`;
+  return `${why}; the newest copy of ${server}'s world on this machine is ${copy.id}, made ${new Date(copy.time).toISOString()}: get it with \`ood download ${server} ${copy.id} -o FILE\``;
+}
 
 /**
  * Downloads running at once: a download reads a whole world and keeps a gzip busy, so they are capped
@@ -36,11 +46,12 @@ export function addDownloadRoutes(api: Router, controller: Controller, isAdmin: 
   api.get('/servers/:id/worlds/:v/download', async (ctx) => {
     const id = ctx.params.id!;
     if (!isAdmin(ctx)) throw new HttpError(403, 'only an admin may download a world; ask an admin of this OoD for a copy or for "admin"');
-    // Only verified, listed versions: a local archive being written is a `.partial` temp file with no
-    // version id until it has been read back and renamed (archive.ts), so it can never be asked for here.
+    // Only verified, listed versions: a local archive or a copy being written is a `.partial` temp file
+    // with no version id until it has been read back and renamed (archive.ts), so it can never be asked for here.
     const versions = await controller.worlds(id);
     const wanted = ctx.params.v!;
-    const version = wanted === 'newest' ? versions[0] : findVersion(versions, wanted);
+    // `newest` is the newest world this machine holds a file of: on DigitalOcean, the newest copy.
+    const version = wanted === 'newest' ? (newestDownloadable(versions) ?? versions[0]) : findVersion(versions, wanted);
     if (!version) {
       if (controller.view(id).state.phase === 'snapshotting') {
         throw new HttpError(409, `server "${id}" is writing a new version now; it can be downloaded once it is verified and listed (ood worlds ${id})`);
@@ -48,7 +59,7 @@ export function addDownloadRoutes(api: Router, controller: Controller, isAdmin: 
       const known = versions.map((v) => v.id);
       throw new HttpError(404, known.length === 0 ? `server "${id}" has no saved world version yet` : `server "${id}" has no version "${wanted}"; it has ${known.join(', ')}`);
     }
-    if (version.where !== 'local archive' || version.file === undefined) throw new WorldDownloadError(422, `Version ${version.id} of "${id}" is a DigitalOcean snapshot: ${DO_NOT_DOWNLOADABLE}`);
+    if (version.file === undefined) throw new WorldDownloadError(422, snapshotNotDownloadable(id, version, versions));
 
     const actor = String(ctx.state.actor);
     const address = ctx.ip || 'unknown';

@@ -8,6 +8,7 @@ import { describeLobby } from '../config/describe-lobby.js';
 import { validateForServe } from '../config/serve-checks.js';
 import { sessionWords } from '../api/session-json.js';
 import { usd } from '../cost/billing.js';
+import { diskWords } from '../cost/disk-use.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { describeGame } from '../game/command.js';
 import { ApiClient } from './api-client.js';
@@ -145,6 +146,7 @@ program
       process.stdout.write(`${cost.month}: ${money(u.monthToDate)} so far (droplets ${money(u.droplets)}, snapshots ${money(u.snapshots)}); forecast ${money(u.forecast)}; ${u.alwaysOn === null ? `always-on price unknown (${cost.pricesError ? `DigitalOcean's prices could not be fetched: ${cost.pricesError}` : "DigitalOcean's prices are not fetched yet"})` : `always on ${money(u.alwaysOn)}`}\n`);
       process.stdout.write(`  ${cost.hours} h up, ${cost.playerHours} player-hours${u.perPlayerHour === null ? '' : `, ${money(u.perPlayerHour)} a player-hour`}\n`);
     }
+    if (cost.disk) process.stdout.write(`  ${diskWords(cost.disk)}\n`);
     if (cost.budget) process.stdout.write(`  budget ${money(cost.budget.monthlyUsd)}: ${Math.round((cost.budget.used ?? 0) * 100)} % used${cost.budget.warning ? ' (past the warning)' : ''}\n`);
     if (cost.sessions.length) {
       process.stdout.write('\n');
@@ -245,6 +247,11 @@ program
     if (opts.json) return void process.stdout.write(JSON.stringify({ versions }, null, 2) + '\n');
     if (versions.length === 0) return void process.stdout.write(`${id} has no world versions yet: one is made each time it stops\n`);
     printTable(['VERSION', 'MADE', 'SIZE', 'WHERE', 'SESSION', 'NEXT START'], versions.map((v) => [v.id, at(v.time), humanBytes(v.bytes), v.where, worldSession(v.session), [v.next ? 'next' : '', v.chosen ? 'restored' : '', v.pinned ? 'pinned' : ''].filter(Boolean).join(', ')]));
+    // DigitalOcean: say which versions a download can get (a snapshot's disk cannot be read but by booting it).
+    if (versions.some((v) => v.where === 'DigitalOcean snapshot')) {
+      const copy = versions.find((v) => v.where === 'local copy');
+      process.stdout.write(copy ? `\nSnapshots cannot be downloaded; copies can: \`ood download ${id}\` gets the newest, ${copy.id}\n` : `\nSnapshots cannot be downloaded, and no copy is on this machine yet (one is made during play and at each stop while backups are enabled)\n`);
+    }
   });
 
 program

@@ -39,8 +39,11 @@ const digitalOceanDriver = z.strictObject({
   size: z.string().min(1).default('s-1vcpu-2gb'),
   /** A domain whose DNS DigitalOcean serves: the server gets an A record `<id>.<domain>`, short TTL. */
   domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'expected a domain like example.com').optional(),
-  /** The server's own snapshots to keep; older ones it made are deleted after each stop. */
-  keepSnapshots: z.number().int().min(1).default(2),
+  /**
+   * The server's own snapshots to keep; older ones it made are deleted after each stop. Unset: 1 while
+   * backups are enabled (the copies on this machine are the fallback a second snapshot was), else 2.
+   */
+  keepSnapshots: z.number().int().min(1).optional(),
   /**
    * The start of this server's snapshot names, `<prefix>-<installation>-<id>-<unix seconds>`; unset: `ood`.
    * Ownership is proven by the installation and server ids (and the store), never by this prefix alone.
@@ -154,7 +157,10 @@ const server = z.strictObject({
   /** Wake on join, and one stable address (see `lobby`). */
   lobby: lobby.prefault({}),
   backups: backups.prefault({}),
-}).transform((s) => ({ ...s, backups: { every: s.backups.every, keep: s.backups.keep, enabled: s.backups.enabled ?? s.driver === 'digitalocean' } }));
+}).transform((s) => {
+  const enabled = s.backups.enabled ?? s.driver === 'digitalocean';
+  return { ...s, backups: { every: s.backups.every, keep: s.backups.keep, enabled }, digitalocean: { ...s.digitalocean, keepSnapshots: s.digitalocean.keepSnapshots ?? (enabled ? 1 : 2) } };
+});
 
 /** An identity as OoD stores it: `<provider>:<id at that provider>`, like `github:583231`. */
 export const identity = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}:[^\s:][^\s]{0,200}$/, 'expected an identity like github:583231 (provider, a colon, the id at that provider)');

@@ -1,3 +1,5 @@
+import type { DiskUse } from './disk-use.js';
+
 /**
  * DigitalOcean's billing, as pure arithmetic (DIGITALOCEAN.md): since 2026-01-01 droplets are billed
  * per second with a minimum of 60 s or $0.01, at most the size's monthly price in a month; snapshots
@@ -79,6 +81,8 @@ export interface MonthCost {
   unpricedSizes: string[];
   /** Why prices could not be fetched, when the last try failed (set by the cost meter). */
   pricesError?: string | null;
+  /** The world versions kept on this machine, archives and copies (set by the cost meter, disk-use.ts). */
+  disk?: DiskUse;
   hours: number;
   playerHours: number;
   perPlayerHourUsd: number | null;

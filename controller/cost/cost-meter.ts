@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { RunnerEvents } from '../reconcile/runner-events.js';
 import type { ServerState } from '../reconcile/types.js';
 import type { Store } from '../store/store.js';
+import { diskUse } from './disk-use.js';
 import { monthCost, monthStart, usd, type MonthCost, type Price } from './billing.js';
 
 const DAY = 86_400_000;
@@ -161,6 +162,7 @@ export class CostMeter {
         alwaysOnSizes: cloud.map((s) => s.digitalocean.size),
       }),
       pricesError: this.pricesError,
+      disk: diskUse(this.o.config.dataDir, this.o.config.servers.map((s) => s.id)),
     };
     const cap = this.o.config.budget.monthlyUsd;
     if (cap !== undefined && cost.totalUsd >= cap * this.o.config.budget.warnAt && this.warnedMonth !== from) {

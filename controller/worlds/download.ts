@@ -30,7 +30,8 @@ const KEPT = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'Symboli
 const BLOCK = 512;
 
 /**
- * A `.tar.gz` of the world folder (the one `level.dat` sits in) inside a verified local archive,
+ * A `.tar.gz` of the world folder (the one `level.dat` sits in) inside a verified local archive or
+ * copy (both are renamed into place only once read back whole, so this never reads one being written),
  * re-packed under `world/`, made while it is read: archive → gunzip → tar → only that folder's
  * entries → tar → gzip. Memory stays constant (one entry's chunk at a time, backpressure all the way
  * to the file) and no copy of the world is written anywhere. The archive is opened once, so a prune

@@ -17,9 +17,12 @@ import { startCandidates, type ChosenArchive } from './chosen-archive.js';
  *   host that is about to be saved as a newer version.
  * - The version the next start uses is one decision (`startCandidates` locally, the start image on
  *   DigitalOcean), read by provision and by this list alike.
+ * - A download never reads a version being written: archives and copies are listed only once renamed
+ *   into place after being read back whole (archive.ts), snapshots never downloaded at all.
  */
 
-export type VersionWhere = 'local archive' | 'DigitalOcean snapshot';
+/** `local copy`: a copy off the cloud (or a local server's backup) in `servers/<id>/copies/` (copy-versions.ts). */
+export type VersionWhere = 'local archive' | 'DigitalOcean snapshot' | 'local copy';
 
 /** Who played the session a version closed. */
 export interface VersionSession {
@@ -33,7 +36,7 @@ export interface VersionSession {
 }
 
 export interface WorldVersion {
-  /** Stable and URL-safe: `ood-<ts>` for a local archive, `do-<snapshot id>` for a snapshot. */
+  /** Stable and URL-safe: `ood-<ts>` for a local archive, `do-<snapshot id>` for a snapshot, `copy-<ts>` for a copy. */
   id: string;
   /** The archive's file name or the snapshot's name. */
   name: string;
@@ -48,7 +51,7 @@ export interface WorldVersion {
   chosen: boolean;
   /** Never pruned (an adopted DigitalOcean snapshot). */
   pinned: boolean;
-  /** Local archives only: the file, for readers on this machine (never sent to clients). */
+  /** Local archives and copies only: the file, for readers on this machine (never sent to clients). */
   file?: string;
   /** DigitalOcean only: the snapshot id. */
   snapshotId?: string;
@@ -92,12 +95,15 @@ export function localVersions(o: { archives: readonly ArchiveInfo[]; archiveDir:
 
 /**
  * A DigitalOcean server's versions: its own snapshots (snapshot-names.ts order: newest first by
- * DigitalOcean's clock). The next start boots the chosen start image when one is recorded, else the newest.
+ * DigitalOcean's clock) and its copies on this machine (copy-versions.ts), newest first together. The
+ * next start boots a copy while a choice of one stands (the copy marked next), else the chosen start
+ * image when one is recorded, else the newest snapshot.
  */
-export function digitalOceanVersions(o: { snapshots: readonly OwnSnapshot[]; chosen: StartImage | null; adoptedIds: ReadonlySet<string>; sessions: readonly TimelineSession[] }): WorldVersion[] {
+export function digitalOceanVersions(o: { snapshots: readonly OwnSnapshot[]; chosen: StartImage | null; adoptedIds: ReadonlySet<string>; sessions: readonly TimelineSession[]; copies?: readonly WorldVersion[] }): WorldVersion[] {
   const sessions = sessionsByName(o.sessions);
-  const next = o.chosen?.snapshotId ?? o.snapshots[0]?.id;
-  return o.snapshots.map((s) => ({
+  const copies = o.copies ?? [];
+  const next = copies.some((c) => c.next) ? undefined : (o.chosen?.snapshotId ?? o.snapshots[0]?.id);
+  const snapshots: WorldVersion[] = o.snapshots.map((s) => ({
     id: snapshotVersionId(s.id),
     name: s.name,
     time: s.createdAt,
@@ -109,6 +115,7 @@ export function digitalOceanVersions(o: { snapshots: readonly OwnSnapshot[]; cho
     pinned: o.adoptedIds.has(s.id),
     snapshotId: s.id,
   }));
+  return [...snapshots, ...copies].sort((a, b) => b.time - a.time);
 }
 
 /** The version `id` names in `versions`, or undefined. */

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DigitalOceanDriver } from '../drivers/digitalocean/do-driver.js';
 import { chooseStartImage, chosenStartImage } from '../drivers/digitalocean/start-image.js';
 import type { Driver } from '../drivers/driver.js';
@@ -5,6 +6,7 @@ import { LocalDriver } from '../drivers/local/local-driver.js';
 import type { Store } from '../store/store.js';
 import { sessionTimeline } from '../store/session-timeline.js';
 import { chooseArchive, readStandingChoice } from './chosen-archive.js';
+import { copyVersions, listServerCopies, newestFirst } from './copy-versions.js';
 import { digitalOceanVersions, localVersions, type WorldVersion } from './versions.js';
 
 /** How many past sessions are matched to versions: more than any keepArchives/keepSnapshots in use. */
@@ -13,12 +15,17 @@ const SESSIONS = 200;
 /** A server's world versions, newest first, whatever its driver (versions.ts). */
 export async function listWorlds(driver: Driver, o: { store: Store; dataDir: string; server: string; now: number }): Promise<WorldVersion[]> {
   const { sessions } = sessionTimeline(o.store.db, o.server, { now: o.now, prices: new Map(), limit: SESSIONS });
+  const { dir, copies } = await listServerCopies(o.dataDir, o.server);
   if (driver instanceof LocalDriver) {
-    return localVersions({ archives: await driver.archives(), archiveDir: driver.archiveDir, chosen: readStandingChoice(driver.root), sessions });
+    // A local server's backups (backups.enabled) are listed beside its archives; its restore choice names an archive, never a copy.
+    const archives = localVersions({ archives: await driver.archives(), archiveDir: driver.archiveDir, chosen: readStandingChoice(driver.root), sessions });
+    return copies.length === 0 ? archives : newestFirst(archives, copyVersions({ copies, dir, chosen: null, sessions }));
   }
   if (driver instanceof DigitalOceanDriver) {
     const adoptedIds = new Set(o.store.ownSnapshots.list(o.server).filter((r) => r.source === 'adopted').map((r) => r.snapshotId));
-    return digitalOceanVersions({ snapshots: await driver.ownSnapshots(), chosen: chosenStartImage(o.dataDir, o.server), adoptedIds, sessions });
+    // A standing choice (chosen-world.json) on DigitalOcean names a copy: the next droplet gets it before its game starts.
+    const copyChoice = readStandingChoice(join(o.dataDir, 'servers', o.server));
+    return digitalOceanVersions({ snapshots: await driver.ownSnapshots(), chosen: chosenStartImage(o.dataDir, o.server), adoptedIds, sessions, copies: copyVersions({ copies, dir, chosen: copyChoice, sessions }) });
   }
   throw new Error(`Server ${o.server}'s driver keeps no world versions OoD can list`);
 }

@@ -1,5 +1,6 @@
 import type { Controller } from '../../controller.js';
 import { alwaysOnWords, usd } from '../../cost/billing.js';
+import { diskWords } from '../../cost/disk-use.js';
 import { html, type Html } from '../html.js';
 import { csrfField, type PageContext } from './layout.js';
 
@@ -9,8 +10,9 @@ export function costLine(controller: Controller): Html {
   const cloud = controller.config.servers.some((s) => s.driver === 'digitalocean');
   const hours = `${cost.hours.toFixed(1)} h up, ${cost.playerHours.toFixed(1)} player-hours`;
   const budget = controller.config.budget.monthlyUsd;
-  if (!cloud) return html`<p class="cost">This month: ${hours}.</p>`;
-  return html`<p class="cost">This month: <strong>${usd(cost.totalUsd)}</strong> so far, about ${usd(cost.forecastUsd)} by its end (${alwaysOnWords(cost)}); ${hours}${
+  const disk = cost.disk ? `; ${diskWords({ bytes: cost.disk.bytes, archives: cost.disk.archivesBytes, copies: cost.disk.copiesBytes })}` : '';
+  if (!cloud) return html`<p class="cost">This month: ${hours}${disk}.</p>`;
+  return html`<p class="cost">This month: <strong>${usd(cost.totalUsd)}</strong> so far, about ${usd(cost.forecastUsd)} by its end (${alwaysOnWords(cost)}); ${hours}${disk}${
     budget === undefined ? '' : html`; budget ${usd(budget)}${cost.totalUsd >= budget * controller.config.budget.warnAt ? html` <span class="alert">(${Math.round((cost.totalUsd / budget) * 100)} % used)</span>` : ''}`
   }.</p>`;
 }

@@ -16,6 +16,19 @@ function sessionWords(v: WorldVersion): string {
   return `started by ${v.session.by ?? 'unknown'}; ${played}; ran ${ran}`;
 }
 
+/** The next start's version needs no restore; a local server's copy cannot be restored (its restore choice names an archive). */
+function restorable(v: WorldVersion, versions: readonly WorldVersion[]): boolean {
+  return !v.next && (v.where !== 'local copy' || versions.some((o) => o.where === 'DigitalOcean snapshot'));
+}
+
+/** An archive or a copy downloads as it is; a snapshot's row offers the newest copy (versions are newest first), or says there is none. */
+function downloadLink(server: string, v: WorldVersion, versions: readonly WorldVersion[]): Html {
+  if (v.where !== 'DigitalOcean snapshot') return html`<a href="/api/servers/${server}/worlds/${v.id}/download" download>Download ${v.id} (.tar.gz)</a>`;
+  const copy = versions.find((o) => o.where === 'local copy');
+  if (!copy) return html`<small>A snapshot cannot be downloaded, and no copy is on this machine yet</small>`;
+  return html`<small>A snapshot cannot be downloaded:</small> <a href="/api/servers/${server}/worlds/${copy.id}/download" download>Download the newest copy, ${copy.id} (.tar.gz)</a>`;
+}
+
 function flags(v: WorldVersion): string {
   return [v.next ? 'the next start uses it' : '', v.chosen ? 'restored' : '', v.pinned ? 'pinned (never pruned)' : ''].filter(Boolean).join('; ') || '-';
 }
@@ -23,7 +36,8 @@ function flags(v: WorldVersion): string {
 /**
  * The server page's "World versions" section: every version OoD keeps, newest first; admins get a
  * Restore link per version that is not already the next start's, which leads to a confirmation page,
- * and a Download link per local archive (a DigitalOcean snapshot cannot be downloaded yet).
+ * and a Download link per archive or copy on this machine; a DigitalOcean snapshot cannot be downloaded,
+ * so its row links the newest copy instead, or says there is none yet.
  * A table whose rows become labelled blocks on a phone (rows-on-phone), so it reads at 375 px.
  */
 export function worldVersionsSection(server: string, versions: readonly WorldVersion[] | { error: string }, o: { admin: boolean; archived: boolean }): Html {
@@ -37,9 +51,7 @@ export function worldVersionsSection(server: string, versions: readonly WorldVer
 <tbody>${versions.map(
             (v) => html`<tr><td>${when(v.time)}<br><small>${v.id}</small></td><td data-label="Size">${humanBytes(v.bytes)}</td><td data-label="Where">${v.where}</td><td data-label="Session">${sessionWords(v)}</td><td data-label="Next start">${flags(v)}</td>${
               o.admin
-                ? html`<td>${v.next ? '' : html`<a href="/servers/${server}/worlds/${v.id}/restore">Restore ${v.id}…</a>`}${
-                    v.where === 'local archive' ? html`${v.next ? '' : html`<br>`}<a href="/api/servers/${server}/worlds/${v.id}/download" download>Download ${v.id} (.tar.gz)</a>` : ''
-                  }</td>`
+                ? html`<td>${restorable(v, versions) ? html`<a href="/servers/${server}/worlds/${v.id}/restore">Restore ${v.id}…</a><br>` : ''}${downloadLink(server, v, versions)}</td>`
                 : ''
             }</tr>`,
           )}</tbody></table></div>
