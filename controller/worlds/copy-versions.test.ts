@@ -6,8 +6,8 @@ import { digitalOceanVersions } from './versions.js';
 
 const T = 1_800_000_000;
 const copy = (ts: number) => ({ name: `ood-${ts}.tar.gz`, ts, bytes: 100 });
-const step = (name: string, at: number): JournalEntry => ({ id: at, server: 'world', phase: 'stopping', step: name, intentAt: at, detail: null, outcome: 'ok', outcomeAt: at, error: null });
-const session = (o: { start: number; end: number | null; finalSave?: number; players?: string[] }): TimelineSession => ({
+const step = (name: string, at: number, o: { phase?: JournalEntry['phase']; detail?: string } = {}): JournalEntry => ({ id: at, server: 'world', phase: o.phase ?? 'stopping', step: name, intentAt: at, detail: o.detail ?? null, outcome: 'ok', outcomeAt: at, error: null });
+const session = (o: { start: number; end: number | null; finalSave?: number; players?: string[]; journal?: JournalEntry[] }): TimelineSession => ({
   startedAt: o.start * 1000,
   endedAt: o.end === null ? null : o.end * 1000,
   startedBy: { actor: 'github:1', name: 'ann', at: o.start * 1000 },
@@ -18,7 +18,7 @@ const session = (o: { start: number; end: number | null; finalSave?: number; pla
   size: 's-1vcpu-2gb',
   usd: null,
   endedIn: null,
-  journal: o.finalSave === undefined ? [] : [step('stop_game', o.finalSave * 1000 + 400)],
+  journal: [...(o.finalSave === undefined ? [] : [step('stop_game', o.finalSave * 1000 + 400)]), ...(o.journal ?? [])],
 });
 
 /** What proves a copy is a stop's: made after that session's final save began and before its host was gone; the newest such. */
@@ -35,6 +35,20 @@ describe('the session a stop’s copy closed', () => {
     expect(stopCopySessions(copies, [session({ start: T, end: T + 200, finalSave: T + 100 })]).size).toBe(0);
     expect(stopCopySessions(copies, [session({ start: T, end: T + 200 })]).size).toBe(0);
     expect(stopCopySessions([copy(T + 150)], [session({ start: T, end: null, finalSave: T + 100 })]).size).toBe(0);
+  });
+
+  it('the stop’s copy step naming its file is proof before any time: a play copy’s step (in running) never is', () => {
+    const copies = [copy(T + 150), copy(T + 120), copy(T + 50)];
+    const journal = [
+      step('copy', (T + 50) * 1000, { phase: 'running', detail: `Copied the world (world) off the droplet to copies/ood-${T + 50}.tar.gz: 0.1 MB in 1.0 s` }),
+      step('copy', (T + 120) * 1000, { phase: 'powering_off', detail: `Copied the world (world) off the droplet to copies/ood-${T + 120}.tar.gz: 0.1 MB in 1.0 s` }),
+      step('copy', (T + 130) * 1000, { phase: 'powering_off', detail: 'Turned saving back on' }),
+    ];
+    expect([...stopCopySessions(copies, [session({ start: T, end: T + 200, finalSave: T + 100, journal })]).keys()]).toEqual([`ood-${T + 120}.tar.gz`]);
+    // A stop with no stop_game (the game had crashed) still closes with the copy its step names.
+    expect([...stopCopySessions(copies, [session({ start: T, end: T + 200, journal })]).keys()]).toEqual([`ood-${T + 120}.tar.gz`]);
+    // Named but pruned since: no other copy is taken for it.
+    expect(stopCopySessions([copy(T + 150)], [session({ start: T, end: T + 200, finalSave: T + 100, journal })]).size).toBe(0);
   });
 
   it('each of two sessions gets its own stop’s copy', () => {
