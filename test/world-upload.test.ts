@@ -197,7 +197,7 @@ describe('POST /api/servers/:id/worlds/upload on a local server', () => {
 describe('the upload form in the World versions section', () => {
   const version = (where: WorldVersion['where']): WorldVersion => ({ id: 'v1', name: 'v1', time: 1_800_000_000_000, bytes: 10, where, session: null, next: true, chosen: false, pinned: false });
 
-  it('is there for admins of a local server (with its script, posting to the API), and not for others or on DigitalOcean', () => {
+  it('is there for admins of a local or a DigitalOcean server (with its script, posting to the API), and not for others', () => {
     const admin = worldVersionsSection('world', [version('local archive')], { admin: true, archived: true }).text;
     expect(admin).toContain('<form method="post" action="/api/servers/world/worlds/upload" enctype="application/octet-stream" data-world-upload>');
     expect(admin).toMatch(/<input type="file" name="world" accept="\.tar\.gz,\.tgz,\.zip,application\/gzip,application\/zip" required>/);
@@ -205,7 +205,7 @@ describe('the upload form in the World versions section', () => {
     expect(admin).toContain('<script src="/static/world-upload.js" type="module"></script>');
     expect(worldVersionsSection('world', [], { admin: true, archived: false }).text).toMatch(/data-world-upload[\s\S]*Only while world is stopped and archived/);
     expect(worldVersionsSection('world', [version('local archive')], { admin: false, archived: true }).text).not.toContain('data-world-upload');
-    expect(worldVersionsSection('world', [version('DigitalOcean snapshot')], { admin: true, archived: true }).text).not.toContain('data-world-upload');
+    expect(worldVersionsSection('world', [version('DigitalOcean snapshot')], { admin: true, archived: true }).text).toContain('data-world-upload');
   });
 });
 

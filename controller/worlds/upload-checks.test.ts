@@ -64,11 +64,9 @@ describe('worlds.maxUpload', () => {
 });
 
 describe('uploads to a DigitalOcean server', () => {
-  it('are refused before a byte is read, saying they are not supported yet', () => {
+  it('are checked like a local server\'s, not refused for the driver (the next droplet gets them over SSH)', () => {
     const config = parseConfig({ servers: [{ id: 'cloud', driver: 'digitalocean', digitalocean: { region: 'ams3' } }] }, '/base');
     const controller = { config } as unknown as Controller;
-    expect(() => refuseBeforeReading(controller, 'cloud', { contentType: 'application/gzip', contentLength: 10 })).toThrow(
-      expect.objectContaining({ status: 422, message: expect.stringMatching(/uploads to a DigitalOcean server are not supported yet/) }),
-    );
+    expect(() => refuseBeforeReading(controller, 'cloud', { contentType: 'text/plain', contentLength: 10 })).toThrow(expect.objectContaining({ status: 415 }));
   });
 });

@@ -13,6 +13,8 @@ import { chooseArchive, readChosenArchive, startCandidates } from './chosen-arch
 import { chooseWorldFolder, checkLevelDat, entryProblem, LEVEL_DAT_MAX, levelDatFolder, segments, unpackedTooLarge, WorldUploadError } from './upload-checks.js';
 import { extractZipFolder, scanZip, ZIP_TYPES } from './upload-zip.js';
 import { findVersion, localVersionId, type WorldVersion } from './versions.js';
+import { copyVersionId } from './copy-versions.js';
+import { chooseDoCopy } from './do-world-choice.js';
 
 /**
  * An admin's upload of a world (issue 19 item 5): the bytes are streamed to a temp file under
@@ -23,9 +25,10 @@ import { findVersion, localVersionId, type WorldVersion } from './versions.js';
  * earlier restore. Nothing the server had is deleted or rewritten but the restore choice; a refused
  * upload leaves nothing behind. A world is never started from an upload that did not verify: only a
  * verified archive is ever renamed into `archives/`.
+ * On a DigitalOcean server the same checks and the same write store it in `copies/` instead (a copy,
+ * `copy-<ts>`), chosen in `chosen-world.json`: the next droplet gets it over SSH before its game starts
+ * (drivers/digitalocean/world-push.ts).
  */
-
-export const DO_UPLOAD_REFUSED = 'uploads to a DigitalOcean server are not supported yet (the copy to the droplet is future work); run the world on a local server, or use `ood image build --world`';
 
 /** Content types the route accepts as a `.tar.gz`. */
 export const GZIP_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/x-tar+gzip', 'application/tar+gzip', 'application/x-compressed-tar']);
@@ -59,10 +62,8 @@ export function refuseUnlessArchived(controller: Controller, id: string): void {
 /** What the body is, from its Content-Type: read by node-tar or by yauzl (upload-zip.ts); checked and stored alike. */
 export type UploadKind = 'tar.gz' | 'zip';
 
-/** Refusals that need no byte of the body: the driver, the type, the state, a declared length past the cap. Returns the body's kind. */
+/** Refusals that need no byte of the body: the type, the state, a declared length past the cap. Returns the body's kind. */
 export function refuseBeforeReading(controller: Controller, id: string, o: { contentType: string; contentLength: number | undefined }): UploadKind {
-  const server = controller.config.servers.find((s) => s.id === id)!;
-  if (server.driver !== 'local') throw new WorldUploadError(422, `Server ${id} runs on DigitalOcean: ${DO_UPLOAD_REFUSED}`);
   const type = o.contentType.split(';')[0]!.trim().toLowerCase();
   const kind: UploadKind | undefined = ZIP_TYPES.has(type) ? 'zip' : GZIP_TYPES.has(type) ? 'tar.gz' : undefined;
   if (!kind) throw new WorldUploadError(415, `the body's Content-Type is "${type.slice(0, 80)}"; send a .tar.gz as application/gzip, or a .zip as application/zip`);
@@ -177,7 +178,10 @@ async function carrySettings(controller: Controller, id: string, staging: string
 export async function uploadWorld(controller: Controller, id: string, body: Readable, who: Request, kind: UploadKind = 'tar.gz'): Promise<UploadedWorld> {
   const root = serverRoot(controller, id);
   const uploads = join(root, 'uploads');
-  const archives = join(root, 'archives');
+  // On DigitalOcean the upload is a copy, which the next droplet gets over SSH before its game starts (world-push.ts).
+  const onCloud = controller.config.servers.find((s) => s.id === id)!.driver === 'digitalocean';
+  const archives = join(root, onCloud ? 'copies' : 'archives');
+  const versionIdOf = (name: string) => (onCloud ? copyVersionId({ ts: Number(/\d+/.exec(name)![0]) }) : localVersionId(name));
   const max = controller.config.worlds.maxUpload;
   await mkdir(uploads, { recursive: true });
   // Left by a controller stopped mid-upload: never a version (only archives/ holds those), and no other
@@ -198,7 +202,8 @@ export async function uploadWorld(controller: Controller, id: string, body: Read
     if (kind === 'zip') await extractZipFolder(temp, into, folder);
     else await tar.x({ file: temp, cwd: into, strict: true, preserveOwner: false, strip: folder === '' ? 0 : 1, filter: (path) => inFolder(path) });
 
-    await carrySettings(controller, id, staging);
+    // A droplet keeps its own server.properties: only the world folder is pushed to it.
+    if (!onCloud) await carrySettings(controller, id, staging);
 
     refuseUnlessArchived(controller, id); // a start pressed while the bytes came in wins; nothing was stored
     const now = Date.now();
@@ -209,16 +214,20 @@ export async function uploadWorld(controller: Controller, id: string, body: Read
     try {
       refuseUnlessArchived(controller, id);
     } catch (err) {
-      throw new WorldUploadError(409, `${(err as Error).message.replace(/; a world is uploaded only.*$/, '')} since the upload began: it was stored as version ${localVersionId(name)} but not chosen; restore it once the server is archived again`, { cause: err });
+      throw new WorldUploadError(409, `${(err as Error).message.replace(/; a world is uploaded only.*$/, '')} since the upload began: it was stored as version ${versionIdOf(name)} but not chosen; restore it once the server is archived again`, { cause: err });
     }
-    await chooseArchive(root, { archive: name, ts: Number(/\d+/.exec(name)![0]), chosenAt: new Date(now).toISOString(), by: who.actor });
+    const choice = { archive: name, ts: Number(/\d+/.exec(name)![0]), chosenAt: new Date(now).toISOString(), by: who.actor };
+    if (onCloud) await chooseDoCopy(controller.config.dataDir, id, choice);
+    else await chooseArchive(root, choice);
 
-    const detail = `${name} (local archive, version ${localVersionId(name)}) from an upload of ${formatSize(bytes)}${folder ? ` (world folder ${folder}/)` : ''}; the next start boots it, the versions before it are kept`;
+    const detail = onCloud
+      ? `${name} (local copy, version ${versionIdOf(name)}) from an upload of ${formatSize(bytes)}${folder ? ` (world folder ${folder}/)` : ''}; the next droplet gets it over SSH before its game starts (the world there moved aside, not deleted), the versions before it are kept`
+      : `${name} (local archive, version ${localVersionId(name)}) from an upload of ${formatSize(bytes)}${folder ? ` (world folder ${folder}/)` : ''}; the next start boots it, the versions before it are kept`;
     controller.store.db.transaction(() => {
       controller.store.journal.record(id, 'archived', 'upload', `World uploaded by ${who.actor}: ${detail}`, now);
       controller.store.audit.add({ at: now, actor: who.actor, source: who.source, action: 'world uploaded', server: id, detail });
     })();
-    const version = findVersion(await controller.worlds(id), localVersionId(name));
+    const version = findVersion(await controller.worlds(id), versionIdOf(name));
     if (!version) throw new Error(`The uploaded world ${name} was stored but is not listed among ${id}'s versions`);
     return { version, folder, bytes };
   } finally {

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { DigitalOceanDriver } from '../drivers/digitalocean/do-driver.js';
-import { chooseStartImage, chosenStartImage } from '../drivers/digitalocean/start-image.js';
+import { chosenStartImage } from '../drivers/digitalocean/start-image.js';
 import type { Driver } from '../drivers/driver.js';
 import { LocalDriver } from '../drivers/local/local-driver.js';
 import type { Store } from '../store/store.js';
 import { sessionTimeline } from '../store/session-timeline.js';
 import { chooseArchive, readStandingChoice } from './chosen-archive.js';
+import { chooseDoCopy, chooseDoSnapshot } from './do-world-choice.js';
 import { copyVersions, listServerCopies, newestFirst } from './copy-versions.js';
 import { digitalOceanVersions, localVersions, type WorldVersion } from './versions.js';
 
@@ -41,7 +42,12 @@ export async function chooseWorld(driver: Driver, version: WorldVersion, o: { da
     return;
   }
   if (driver instanceof DigitalOceanDriver && version.where === 'DigitalOcean snapshot' && version.snapshotId) {
-    await chooseStartImage(o.dataDir, o.server, { snapshotId: version.snapshotId, name: version.name, chosenAt, source: 'restore', by: o.by });
+    await chooseDoSnapshot(o.dataDir, o.server, { snapshotId: version.snapshotId, name: version.name, chosenAt, source: 'restore', by: o.by });
+    return;
+  }
+  // A copy (an upload, or one made during play): the next droplet gets it over SSH before its game starts (world-push.ts).
+  if (driver instanceof DigitalOceanDriver && version.where === 'local copy') {
+    await chooseDoCopy(o.dataDir, o.server, { archive: version.name, ts: Math.floor(version.time / 1000), chosenAt, by: o.by });
     return;
   }
   throw new Error(`Server ${o.server} cannot start from ${version.where} ${version.name}`);

@@ -56,11 +56,10 @@ export function worldVersionsSection(server: string, versions: readonly WorldVer
             }</tr>`,
           )}</tbody></table></div>
 ${o.admin && !o.archived ? html`<p>A version can be restored only while ${server} is stopped and archived.</p>` : ''}`;
-  const cloud = !('error' in versions) && versions.some((v) => v.where === 'DigitalOcean snapshot');
   return html`<section aria-labelledby="worlds-title">
 <h2 id="worlds-title">World versions</h2>
 ${body}
-${o.admin && !cloud ? uploadForm(server, o.archived) : ''}
+${o.admin ? uploadForm(server, o.archived) : ''}
 </section>`;
 }
 
