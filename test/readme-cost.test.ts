@@ -6,16 +6,19 @@ import { REPO_ROOT } from './helpers/readme.js';
 
 /** README's cost headline is what OoD's own meter says for the default config, not a figure kept by hand. */
 describe("README's cost headline", () => {
-  it('quotes the default size, its always-on price and the meter’s month for keepSnapshots 2 and 1', () => {
+  it('quotes the default size, its always-on price and the meter’s month with copies on (the default) and off, and on the 1 GB size', () => {
     const readme = readFileSync(`${REPO_ROOT}/README.md`, 'utf8');
     const paragraph = readme.split('\n\n').find((p) => p.startsWith('The headline:'));
     expect(paragraph, 'README has a paragraph starting "The headline:"').toBeDefined();
     const text = paragraph!.replace(/\s+/g, ' ');
-    const kept = headline(2);
-    const one = headline(1);
-    expect(text).toContain(`\`${kept.size}\` (${usd(kept.alwaysOn)} a month always on)`);
-    expect(text).toContain(`**${usd(kept.total)}** a month`);
-    expect(text).toContain(`droplet ${usd(kept.droplets)}, snapshots ${usd(kept.snapshots)}`);
-    expect(text).toContain(`**${usd(one.total)}** with \`digitalocean.keepSnapshots: 1\``);
+    const now = headline();
+    const without = headline({ backups: false });
+    const small = headline({ size: 's-1vcpu-1gb' });
+    expect([now.keepSnapshots, without.keepSnapshots]).toEqual([1, 2]);
+    expect(text).toContain(`\`${now.size}\` (${usd(now.alwaysOn)} a month always on)`);
+    expect(text).toContain(`**${usd(now.total)}** a month`);
+    expect(text).toContain(`droplet ${usd(now.droplets)}, snapshots ${usd(now.snapshots)}`);
+    expect(text).toContain(`**${usd(without.total)}** without copies`);
+    expect(text).toContain(`a \`${small.size}\` (${usd(small.alwaysOn).replace('.00', '')}) halves that part, to **${usd(small.total)}** a month`);
   });
 });
