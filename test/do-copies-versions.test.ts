@@ -190,6 +190,9 @@ describe('copies as world versions on DigitalOcean', () => {
     const cli = await ood(['-c', world.configPath, '--url', serving.url, 'cost'], { env: env() });
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/\n {2}world versions on this machine \d+(\.\d+)? KB \(archives 0 B, copies \d+(\.\d+)? KB\)\n/);
+    // The overview's cost line says the same.
+    const overview = await (await loginAs(serving, 'github:9')).get('/');
+    expect(overview.text).toMatch(/<p class="cost">This month: .*; world versions on this machine \d+(\.\d+)? KB \(archives 0 B, copies \d+(\.\d+)? KB\)/);
   });
 });
 

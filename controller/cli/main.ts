@@ -146,7 +146,7 @@ program
       process.stdout.write(`${cost.month}: ${money(u.monthToDate)} so far (droplets ${money(u.droplets)}, snapshots ${money(u.snapshots)}); forecast ${money(u.forecast)}; ${u.alwaysOn === null ? `always-on price unknown (${cost.pricesError ? `DigitalOcean's prices could not be fetched: ${cost.pricesError}` : "DigitalOcean's prices are not fetched yet"})` : `always on ${money(u.alwaysOn)}`}\n`);
       process.stdout.write(`  ${cost.hours} h up, ${cost.playerHours} player-hours${u.perPlayerHour === null ? '' : `, ${money(u.perPlayerHour)} a player-hour`}\n`);
     }
-    if (cost.disk) process.stdout.write(`  ${diskWords(cost.disk)}\n`);
+    if (cost.disk && cost.disk.bytes > 0) process.stdout.write(`  ${diskWords(cost.disk)}\n`);
     if (cost.budget) process.stdout.write(`  budget ${money(cost.budget.monthlyUsd)}: ${Math.round((cost.budget.used ?? 0) * 100)} % used${cost.budget.warning ? ' (past the warning)' : ''}\n`);
     if (cost.sessions.length) {
       process.stdout.write('\n');

@@ -10,7 +10,8 @@ export function costLine(controller: Controller): Html {
   const cloud = controller.config.servers.some((s) => s.driver === 'digitalocean');
   const hours = `${cost.hours.toFixed(1)} h up, ${cost.playerHours.toFixed(1)} player-hours`;
   const budget = controller.config.budget.monthlyUsd;
-  const disk = cost.disk ? `; ${diskWords({ bytes: cost.disk.bytes, archives: cost.disk.archivesBytes, copies: cost.disk.copiesBytes })}` : '';
+  // Said once there is something on the disk: "0 B" on a fresh install would read as a fault.
+  const disk = cost.disk && cost.disk.bytes > 0 ? `; ${diskWords({ bytes: cost.disk.bytes, archives: cost.disk.archivesBytes, copies: cost.disk.copiesBytes })}` : '';
   if (!cloud) return html`<p class="cost">This month: ${hours}${disk}.</p>`;
   return html`<p class="cost">This month: <strong>${usd(cost.totalUsd)}</strong> so far, about ${usd(cost.forecastUsd)} by its end (${alwaysOnWords(cost)}); ${hours}${disk}${
     budget === undefined ? '' : html`; budget ${usd(budget)}${cost.totalUsd >= budget * controller.config.budget.warnAt ? html` <span class="alert">(${Math.round((cost.totalUsd / budget) * 100)} % used)</span>` : ''}`
