@@ -230,4 +230,13 @@ describe('copies of a local server', () => {
     expect(page.text).toContain(`Download copy-${NOW - 300} (.tar.gz)`);
     expect(page.text).not.toContain(`/worlds/copy-${NOW - 300}/restore`);
   });
+
+  it('a restore of a local copy is refused (409) with the way to start from it: download, then upload', async () => {
+    const res = await apiFor(serving.url).call('POST', `/api/servers/world/worlds/copy-${NOW - 300}/restore`);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe(
+      `Server world runs on this machine, where a start unpacks an archive, not a copy; to start from copy-${NOW - 300}, download it (ood download world copy-${NOW - 300} -o copy-${NOW - 300}.tar.gz) and upload that file (ood upload world copy-${NOW - 300}.tar.gz), which stores it as the newest archive and chooses it`,
+    );
+    expect((await apiFor(serving.url).call('GET', '/api/servers/world/worlds')).body.versions).toEqual(expect.arrayContaining([expect.objectContaining({ id: `ood-${NOW - 600}`, next: true, chosen: false })]));
+  });
 });

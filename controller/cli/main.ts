@@ -215,7 +215,7 @@ program
 
 program
   .command('download <server> [version]')
-  .description("download a world version (default: the newest) as a .tar.gz of its world folder, unpacking to world/")
+  .description("download a world version (default: the newest archive or copy; a DigitalOcean snapshot cannot be downloaded) as a .tar.gz of its world folder, unpacking to world/")
   .requiredOption('-o, --output <file>', 'the file to write (written as <file>.part, renamed when whole)')
   .action(async (id: string, version: string | undefined, opts: { output: string }) => {
     const { url, token } = apiTarget();

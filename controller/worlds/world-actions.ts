@@ -8,6 +8,7 @@ import { sessionTimeline } from '../store/session-timeline.js';
 import { chooseArchive, readStandingChoice } from './chosen-archive.js';
 import { chooseDoCopy, chooseDoSnapshot } from './do-world-choice.js';
 import { copyVersions, listServerCopies, newestFirst } from './copy-versions.js';
+import { WorldRestoreRefusedError } from './world-errors.js';
 import { digitalOceanVersions, localVersions, type WorldVersion } from './versions.js';
 
 /** How many past sessions are matched to versions: more than any keepArchives/keepSnapshots in use. */
@@ -49,6 +50,12 @@ export async function chooseWorld(driver: Driver, version: WorldVersion, o: { da
   if (driver instanceof DigitalOceanDriver && version.where === 'local copy') {
     await chooseDoCopy(o.dataDir, o.server, { archive: version.name, ts: Math.floor(version.time / 1000), chosenAt, by: o.by });
     return;
+  }
+  // A local start unpacks an archive (startCandidates): a copy becomes one by the upload's checked write.
+  if (driver instanceof LocalDriver && version.where === 'local copy') {
+    throw new WorldRestoreRefusedError(
+      `Server ${o.server} runs on this machine, where a start unpacks an archive, not a copy; to start from ${version.id}, download it (ood download ${o.server} ${version.id} -o ${version.id}.tar.gz) and upload that file (ood upload ${o.server} ${version.id}.tar.gz), which stores it as the newest archive and chooses it`,
+    );
   }
   throw new Error(`Server ${o.server} cannot start from ${version.where} ${version.name}`);
 }

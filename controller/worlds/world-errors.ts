@@ -1,4 +1,7 @@
-/** A restore asked for while the server has a host (or is about to): its world would be saved as a newer version over the choice. */
+/**
+ * A restore refused: asked for while the server has a host (or is about to), whose world would be saved
+ * as a newer version over the choice; or of a version its driver does not start from (a local server's copy).
+ */
 export class WorldRestoreRefusedError extends Error {
   override readonly name = 'WorldRestoreRefusedError';
 }
