@@ -24,6 +24,7 @@ import { webBench } from './web.js';
 import { costBench } from './cost.js';
 import { lobbyBench } from './lobby.js';
 import { downloadBench } from './download.js';
+import { copyBench } from './copy.js';
 
 const RUNS = 5;
 const DEFAULT_TICKS = { fastTick: '200ms', slowTick: '5s', playerProbe: '1s', backoff: '1s', maxBackoff: '1m' };
@@ -251,7 +252,8 @@ const web = () => webBench(row);
 const cost = async () => costBench(row);
 const lobby = () => lobbyBench(row);
 const download = () => downloadBench(row, BUNDLE);
-for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, download, idleController, manyServers, runningServer, cliStatus, web, lobby, cost, digitalOcean })) {
+const copy = () => copyBench(row, BUNDLE);
+for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, download, idleController, manyServers, runningServer, cliStatus, web, lobby, cost, digitalOcean, copy })) {
   if (only && only !== name) continue;
   process.stderr.write(`${name}…\n`);
   await fn();
