@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import nbt from 'prismarine-nbt';
+import * as tar from 'tar';
+import { Vec3 } from 'vec3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { writeArchive } from '../controller/drivers/local/archive.js';
+import { LOCAL_ADMIN } from '../controller/web/auth/local-admin.js';
 import { apiFor, TEST_TOKEN } from './helpers/api.js';
+import { joinBot, leave } from './helpers/bot.js';
+import { launchBrowser } from './helpers/browser.js';
+import { loginAs } from './helpers/web-client.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { ood } from './helpers/ood-cli.js';
@@ -126,4 +132,117 @@ describe('POST /api/servers/:id/worlds/upload with a .zip on a local server', ()
     expect(existsSync(join(home.hostDir(), 'README.txt'))).toBe(false);
     expect(readFileSync(join(home.hostDir(), 'server.properties'), 'utf8')).toMatch(/^motd=kept from before$/m);
   });
+});
+
+/** The form in Chromium at 375 px with a .zip: it goes up as application/zip, with progress, and is listed as the next start's. */
+describe('the upload form in Chromium, with a .zip', () => {
+  let home: OodHome;
+  let serving: Serving;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  beforeAll(async () => {
+    home = await makeOodHome({ command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'] });
+    serving = await serveInProcess(home.configPath);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await serving?.close();
+    await home?.cleanup();
+  });
+
+  it('says a bad zip\'s problem in words, and stores a good one as the next start\'s world', async () => {
+    const admin = await loginAs(serving, LOCAL_ADMIN);
+    const context = await browser!.newContext({ viewport: { width: 375, height: 800 } });
+    await context.addCookies(admin.cookie.split('; ').map((pair) => {
+      const [name, ...value] = pair.split('=');
+      return { name: name!, value: value.join('='), url: serving.url };
+    }));
+    const page = await context.newPage();
+    await page.goto(`${serving.url}/servers/world`);
+    const form = page.locator('form[data-world-upload]');
+    const status = form.locator('[role="status"]');
+
+    const slip = renameInZip(await makeZip([...goodWorld('x'), { name: 'zz/evil', body: Buffer.from('x') }]), 'zz/evil', '../evil');
+    await form.locator('input[type="file"]').setInputFiles({ name: 'bad.zip', mimeType: 'application/zip', buffer: slip });
+    await form.locator('button').click();
+    await form.locator('[role="status"]', { hasText: 'Not uploaded' }).waitFor();
+    expect(await status.textContent()).toBe('Not uploaded (400): entry ../evil leaves the world folder (it contains "..")');
+
+    const body = await makeZip([...goodWorld('browser'), { name: 'world/region/r.1.0.mca', body: randomBytes(3 << 20), compress: false }]);
+    await form.locator('input[type="file"]').setInputFiles({ name: 'world.zip', mimeType: 'application/zip', buffer: body });
+    await form.locator('button').click();
+    await form.locator('[role="status"]', { hasText: 'Stored as' }).waitFor();
+    expect(await status.textContent()).toMatch(/^Stored as ood-\d+; the next start boots it/);
+    const bar = form.locator('progress');
+    expect(Number(await bar.evaluate((p) => String((p as unknown as { value: number }).value)))).toBeGreaterThan(3_000_000);
+    await page.locator('section[aria-labelledby="worlds-title"] td', { hasText: 'the next start uses it' }).waitFor({ timeout: 10_000 });
+    const versions = (await apiFor(serving.url).call('GET', '/api/servers/world/worlds')).body.versions as { id: string; bytes: number; next: boolean }[];
+    expect(versions.map((v) => v.next)).toEqual([true]);
+    await context.close();
+  }, 60_000);
+});
+
+/** Issue 19's upload test with a .zip: a world made by the bundled game in another OoD home, zipped (as a person would), is what the next start runs. */
+describe('uploading a zipped world made elsewhere (real game, real client)', () => {
+  const A = new Vec3(2, 6, 2);
+  const homes: OodHome[] = [];
+  const servings: Serving[] = [];
+  afterAll(async () => {
+    for (const s of servings) await s.close();
+    for (const h of homes) await h.cleanup();
+  });
+
+  /** One session: start, a bot joins (and places a block), reads the block at A, leaves, stop, archived. */
+  const session = async (home: OodHome, serving: Serving, name: string, place?: string) => {
+    const api = apiFor(serving.url);
+    expect((await api.start()).status).toBe(202);
+    await waitUntil('running', async () => (await api.server()).phase === 'running', 90_000);
+    const bot = await joinBot(home.gamePort, name);
+    let seen: string | undefined;
+    try {
+      await waitUntil('the chunk to load', () => bot.blockAt(A) !== null, 15_000);
+      if (place) {
+        bot.chat(`/setblock ${A.x} ${A.y} ${A.z} ${place}`);
+        await waitUntil(`the ${place} to appear`, () => bot.blockAt(A)?.name === place, 10_000);
+      }
+      seen = bot.blockAt(A)?.name;
+    } finally {
+      await leave(bot);
+    }
+    expect((await api.stop()).status).toBe(202);
+    await waitUntil('archived', async () => (await api.server()).phase === 'archived', 90_000);
+    return seen;
+  };
+
+  it('gold at A made elsewhere; after `ood upload <server> world.zip` the next start here shows it', async () => {
+    const elsewhere = await makeOodHome();
+    const here = await makeOodHome();
+    homes.push(elsewhere, here);
+    const [there, ours] = [await serveInProcess(elsewhere.configPath), await serveInProcess(here.configPath)];
+    servings.push(there, ours);
+    await session(elsewhere, there, 'ann', 'gold_block');
+
+    // The other home's world folder, zipped one folder down as a person would zip it.
+    const unpacked = join(elsewhere.dir, 'unpacked');
+    mkdirSync(unpacked);
+    const [archive] = readdirSync(elsewhere.archiveDir()).filter((n) => n.endsWith('.tar.gz'));
+    await tar.x({ file: join(elsewhere.archiveDir(), archive!), cwd: unpacked });
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else files.push(path);
+      }
+    };
+    walk(join(unpacked, 'world'));
+    expect(files.some((f) => f.endsWith('level.dat'))).toBe(true);
+    const zip = join(here.dir, 'world.zip');
+    writeFileSync(zip, await makeZip(files.map((f) => ({ name: `Gold World/${relative(join(unpacked, 'world'), f)}`, body: readFileSync(f) }))));
+    const sent = await ood(['upload', 'world', zip], { env: { OOD_ADMIN_TOKEN: TEST_TOKEN, OOD_URL: ours.url }, cwd: here.dir });
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+
+    expect(await session(here, ours, 'bob')).toBe('gold_block');
+  }, 300_000);
 });
