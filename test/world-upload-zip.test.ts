@@ -16,7 +16,7 @@ import { loginAs } from './helpers/web-client.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { ood } from './helpers/ood-cli.js';
-import { levelDat, makeZip, patchZipEntry, postUpload, renameInZip, zipLayout, type ZipEntry } from './helpers/upload-body.js';
+import { levelDat, makeZip, patchZipEntry, postUpload, renameInZip, withZip64EntryCount, zipLayout, type ZipEntry } from './helpers/upload-body.js';
 import { waitUntil } from './helpers/wait.js';
 
 const ZIP = { type: 'application/zip' };
@@ -75,6 +75,7 @@ describe('POST /api/servers/:id/worlds/upload with a .zip on a local server', ()
       ['a file that is also a folder', await makeZip([...goodWorld('x'), { name: 'world/region', body: Buffer.from('file') }]), 400, /^entry world\/region is a file in the zip and also a folder of other entries/],
       // 11 MB of zeros deflate to ~11 KB: past the unpacked cap (10 × 1MB), refused before it is inflated.
       ['a zip bomb past the unpacked cap', await makeZip([...goodWorld('x'), { name: 'world/zeros', body: Buffer.alloc(11 << 20) }]), 400, /^the upload unpacks to more than 10MB \(10 × worlds\.maxUpload\)/],
+      ['more entries than any world has', withZip64EntryCount(await makeZip(goodWorld('x'), { zip64: true }), 200_001), 400, /^the zip holds 200001 entries, more than 200000; no world has that many files/],
       ['maxUpload + 1 byte (declared)', randomBytes((1 << 20) + 1), 413, /larger than worlds\.maxUpload \(1MB; it is 1\.0MB\)/],
       ['maxUpload + 1 byte (chunked)', randomBytes((1 << 20) + 1), 413, /larger than worlds\.maxUpload \(1MB\)/, { ...ZIP, chunked: true }],
     ];
@@ -92,8 +93,8 @@ describe('POST /api/servers/:id/worlds/upload with a .zip on a local server', ()
   it('stores a good zip (world at the top, or one folder down) as the newest version, chosen; `ood upload` sends a .zip; the next start unpacks it', async () => {
     const api = apiFor(serving.url);
     const top = randomBytes(8).toString('hex');
-    // The world at the top, as application/x-zip-compressed (what Windows browsers send).
-    const atTop = await postUpload(serving.url, await makeZip([{ name: 'level.dat', body: levelDat(top) }, { name: 'region/r.0.0.mca', body: Buffer.from(top) }]), { type: 'application/x-zip-compressed' });
+    // The world at the top, as application/x-zip-compressed (what Windows browsers send), with Zip64 end records.
+    const atTop = await postUpload(serving.url, await makeZip([{ name: 'level.dat', body: levelDat(top) }, { name: 'region/r.0.0.mca', body: Buffer.from(top) }], { zip64: true }), { type: 'application/x-zip-compressed' });
     expect([atTop.status, atTop.body.folder, atTop.body.uploaded]).toEqual([201, '', expect.objectContaining({ next: true, chosen: true })]);
 
     // One folder down, beside what a Mac's zip adds (__MACOSX/) and a file that is not part of it; one

@@ -34,14 +34,17 @@ export function postUpload(url: string, body: Buffer, o: { type: string; chunked
 
 export type ZipEntry = { name: string; body?: Buffer; directory?: boolean; mode?: number; compress?: boolean };
 
-/** A .zip made with yazl, entry by entry (a `mode` such as 0o120777 makes a symbolic link's entry, as Info-ZIP writes one). */
-export async function makeZip(entries: ZipEntry[]): Promise<Buffer> {
+/**
+ * A .zip made with yazl, entry by entry (a `mode` such as 0o120777 makes a symbolic link's entry, as
+ * Info-ZIP writes one); `zip64` writes the Zip64 end records (as zippers do past 65,535 entries or 4 GB).
+ */
+export async function makeZip(entries: ZipEntry[], o: { zip64?: boolean } = {}): Promise<Buffer> {
   const zip = new ZipFile();
   for (const e of entries) {
     if (e.directory) zip.addEmptyDirectory(e.name);
     else zip.addBuffer(e.body ?? Buffer.alloc(0), e.name, { ...(e.mode === undefined ? {} : { mode: e.mode }), compress: e.compress ?? true });
   }
-  zip.end();
+  zip.end({ forceZip64Format: o.zip64 ?? false, comment: '' });
   const chunks: Buffer[] = [];
   for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
@@ -86,5 +89,15 @@ export function renameInZip(zip: Buffer, from: string, to: string): Buffer {
   const out = Buffer.from(zip);
   const needle = Buffer.from(from, 'latin1');
   for (let at = out.indexOf(needle); at !== -1; at = out.indexOf(needle, at + 1)) Buffer.from(to, 'latin1').copy(out, at);
+  return out;
+}
+
+/** A copy of a Zip64 `zip` whose end record says it holds `count` entries (the 16-bit field of a plain zip cannot say more than 65,535). */
+export function withZip64EntryCount(zip: Buffer, count: number): Buffer {
+  const out = Buffer.from(zip);
+  const at = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06]));
+  if (at === -1) throw new Error('the zip has no Zip64 end of central directory record');
+  out.writeBigUInt64LE(BigInt(count), at + 24);
+  out.writeBigUInt64LE(BigInt(count), at + 32);
   return out;
 }
