@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { crc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { entryProblem, LEVEL_DAT_MAX, levelDatFolder, segments, unpackedTooLarge, WorldUploadError } from './upload-checks.js';
 
@@ -138,6 +138,21 @@ async function* checkedEntries(zip: ZipFile, maxUnpacked: number): AsyncGenerato
     yield { entry, name, kind };
   }
 }
+
+/** The zip's CRC-32 (IEEE) by table, for Node before 20.15, which has no zlib.crc32 (package.json allows 20.11). */
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32: (data: Buffer, value: number) => number =
+  typeof zlib.crc32 === 'function'
+    ? zlib.crc32
+    : (data, value) => {
+        let c = ~value;
+        for (const byte of data) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
+        return ~c >>> 0;
+      };
 
 /** Checks the data's CRC-32 as it passes (yauzl does not): a changed byte is refused, not stored. */
 function crcCheck(entry: Entry, shown: string): Transform {
