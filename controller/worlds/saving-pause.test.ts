@@ -43,6 +43,19 @@ describe('saving paused for a copy', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('turns saving on as soon as the copy says it has every byte (before its read-back), once', async () => {
+    const game = vanilla();
+    const seen: boolean[] = [];
+    await withSavingPaused(marker, game.send, async (resume) => {
+      await resume();
+      seen.push(game.saving(), existsSync(marker));
+      await resume();
+    });
+    expect(seen).toEqual([true, true]);
+    expect(game.sent).toEqual(['save-off', 'save-all flush', 'save-on']);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('sends save-on even when the copy or the save fails, and rethrows what failed', async () => {
     const game = vanilla();
     await expect(withSavingPaused(marker, game.send, async () => Promise.reject(new Error('tar exited with 2')))).rejects.toThrow('tar exited with 2');

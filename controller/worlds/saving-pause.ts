@@ -31,34 +31,39 @@ export interface Paused<T> {
   pausedMs: number;
 }
 
-export async function withSavingPaused<T>(marker: string, send: GameConsole, copy: () => Promise<T>): Promise<Paused<T>> {
+/**
+ * `copy` may call `resume` as soon as it has all it needs from the game's files (the tar has exited),
+ * so saving is not held off while the copy is read back on this side; it is called after `copy` anyway.
+ */
+export async function withSavingPaused<T>(marker: string, send: GameConsole, copy: (resume: () => Promise<void>) => Promise<T>): Promise<Paused<T>> {
   await mkdir(dirname(marker), { recursive: true });
   await writeFileDurably(marker, `${JSON.stringify({ since: new Date().toISOString(), pid: process.pid })}\n`);
   const started = performance.now();
+  let pausedMs = 0;
+  let resumed: Promise<string> | undefined;
+  // Always, whatever happens: a game left with saving off loses everything since the copy.
+  const resume = () =>
+    (resumed ??= send('save-on').then(
+      (reply) => ((pausedMs = performance.now() - started), reply),
+      (err: unknown) => ((pausedMs = performance.now() - started), `no answer (${messageOf(err)})`),
+    ));
   let outcome: { ok: true; value: T } | { ok: false; err: unknown };
   try {
     const off = await send('save-off');
     if (!SAVING_OFF.test(off)) throw new HostError(`The game did not turn saving off for the copy (it said ${JSON.stringify(off.slice(0, 120))})`, true);
     const flushed = await send('save-all flush', true);
     if (!SAVED.test(flushed)) throw new HostError(`The game did not confirm the save before the copy (it said ${JSON.stringify(flushed.slice(0, 120))})`, true);
-    outcome = { ok: true, value: await copy() };
+    outcome = { ok: true, value: await copy(async () => void (await resume())) };
   } catch (err) {
     outcome = { ok: false, err };
   }
-  // Always, whatever happened above: a game left with saving off loses everything since the copy.
-  let resumed: string;
-  try {
-    resumed = await send('save-on');
-  } catch (err) {
-    resumed = `no answer (${messageOf(err)})`;
-  }
-  const pausedMs = performance.now() - started;
-  const on = SAVING_ON.test(resumed);
+  const reply = await resume();
+  const on = SAVING_ON.test(reply);
   if (on) await rm(marker, { force: true });
   if (!outcome.ok) throw outcome.err;
   if (!on) {
     throw new HostError(
-      `The copy was stored, but the game did not confirm save-on (it said ${JSON.stringify(resumed.slice(0, 120))}); OoD sends save-on again on every check until it does`,
+      `The copy was stored, but the game did not confirm save-on (it said ${JSON.stringify(reply.slice(0, 120))}); OoD sends save-on again on every check until it does`,
       true,
     );
   }

@@ -56,13 +56,15 @@ export async function copyDropletWorld(deps: DropletCopyDeps, options: CopyOptio
     const level = (await deps.game.readProperties()).get('level-name') || 'world';
     if (!SAFE_LEVEL.test(level)) throw new SshError(`server.properties on the droplet names the world "${level.slice(0, 60)}"; OoD copies only a folder named with letters, digits, spaces, dots, dashes and underscores`, false);
     let tarMs = 0;
-    const take = async (): Promise<WrittenCopy> => {
+    const take = async (resume?: () => Promise<void>): Promise<WrittenCopy> => {
       abort.signal.throwIfAborted();
       const tarStarted = performance.now();
       const { stdout, done } = await deps.ssh.execStream(deps.target(), copyCommand(level));
       const sourceDone = async () => {
         const { code, stderr } = await done;
         if (code !== 0) throw new SshError(`tar of ${GAME_DIR}/${level} on ${deps.target().host} exited with ${code}: ${stderr.trim().slice(0, 300)}`, true);
+        // Every byte is here: the game may save again while the copy is read back on this side.
+        await resume?.();
       };
       const written = await writeCopy(deps.dataDir, deps.server, stdout, deps.clock(), { signal: abort.signal, sourceDone });
       tarMs = performance.now() - tarStarted;

@@ -26,13 +26,13 @@ export async function copyHostDir(deps: HostCopyDeps, options: CopyOptions): Pro
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new HostError(`The copy of ${deps.server}'s world did not finish within ${Math.round(options.timeoutMs / 1000)} s; it was cut off and not kept`, true)), options.timeoutMs);
   let tarMs = 0;
-  const take = async (): Promise<WrittenCopy> => {
+  const take = async (resume?: () => Promise<void>): Promise<WrittenCopy> => {
     const tarStarted = performance.now();
     const entries = (await readdir(deps.hostDir)).filter((n) => !isControlFile(n)).sort();
     const pack = tar.c({ cwd: deps.hostDir, portable: true }, entries) as unknown as AsyncIterable<Buffer>;
     // Gzip on the thread pool, as archive.ts does; the store reads it back before naming it.
     const source = Readable.from(pack).pipe(createGzip({ chunkSize: 256 << 10 }));
-    const written = await writeCopy(deps.dataDir, deps.server, source, deps.clock(), { signal: abort.signal });
+    const written = await writeCopy(deps.dataDir, deps.server, source, deps.clock(), { signal: abort.signal, sourceDone: async () => resume?.() });
     tarMs = performance.now() - tarStarted;
     return written;
   };
