@@ -1,3 +1,4 @@
+import { formatDuration } from '../../config/duration.js';
 import { SshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { pruneCopies, writeCopy, type WrittenCopy } from '../../worlds/copies.js';
@@ -51,7 +52,7 @@ export function copyCommand(level: string): string {
 export async function copyDropletWorld(deps: DropletCopyDeps, options: CopyOptions): Promise<string> {
   const started = performance.now();
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new SshError(`The copy of ${deps.server}'s world did not finish within ${Math.round(options.timeoutMs / 1000)} s; it was cut off and not kept`, true)), options.timeoutMs);
+  const timer = setTimeout(() => abort.abort(new SshError(`The copy of ${deps.server}'s world did not finish within ${formatDuration(options.timeoutMs)} (deadlines.stopping bounds a copy); it was cut off and not kept`, true)), options.timeoutMs);
   try {
     const level = (await deps.game.readProperties()).get('level-name') || 'world';
     if (!SAFE_LEVEL.test(level)) throw new SshError(`server.properties on the droplet names the world "${level.slice(0, 60)}"; OoD copies only a folder named with letters, digits, spaces, dots, dashes and underscores`, false);

@@ -1,3 +1,4 @@
+import { formatDuration } from '../../config/duration.js';
 import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
@@ -24,7 +25,7 @@ export interface HostCopyDeps {
 export async function copyHostDir(deps: HostCopyDeps, options: CopyOptions): Promise<string> {
   const started = performance.now();
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new HostError(`The copy of ${deps.server}'s world did not finish within ${Math.round(options.timeoutMs / 1000)} s; it was cut off and not kept`, true)), options.timeoutMs);
+  const timer = setTimeout(() => abort.abort(new HostError(`The copy of ${deps.server}'s world did not finish within ${formatDuration(options.timeoutMs)} (deadlines.stopping bounds a copy); it was cut off and not kept`, true)), options.timeoutMs);
   let tarMs = 0;
   const take = async (resume?: () => Promise<void>): Promise<WrittenCopy> => {
     const tarStarted = performance.now();
