@@ -130,3 +130,13 @@ describe('servers[].backups (copies of the world, issue 19 item 4)', () => {
     expect(() => parseConfig({ servers: [{ id: 'a', backups }] }, '/base')).toThrow(message);
   });
 });
+
+describe("README's backups example", () => {
+  it('is a valid ood.yaml and means what its comments say', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('backups:'));
+    expect(block).toBeDefined();
+    const cfg = parseConfig(parse(block!), '/base');
+    expect(cfg.servers[0]!.backups).toEqual({ every: 30 * 60_000, keep: 6, enabled: true });
+  });
+});
