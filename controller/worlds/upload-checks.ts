@@ -33,6 +33,10 @@ const REFUSED: Record<string, string> = {
   Socket: 'a socket',
 };
 
+/** The longest entry path taken, in bytes, and the longest name in it (Linux's NAME_MAX). */
+export const PATH_MAX = 1024;
+export const NAME_MAX = 255;
+
 /** A level.dat is a few KB; one past this is not a level.dat, and is not read into memory. */
 export const LEVEL_DAT_MAX = 16 << 20;
 
@@ -51,6 +55,10 @@ export function entryProblem(path: string, type: string, linkpath?: string): str
   // No file system takes one; a zip's name field can hold it.
   if (path.includes('\0')) return `entry ${shown} has a NUL byte in its name; no file can be named so`;
   if (path.split(/[\\/]/).includes('..')) return `entry ${shown} leaves the world folder (it contains "..")`;
+  // A world's longest path is a few hundred bytes; a longer one only costs the scan (a zip keeps names) and fails the unpack.
+  if (Buffer.byteLength(path) > PATH_MAX) return `entry ${shown}… is longer than ${PATH_MAX} bytes; no world has a path that long`;
+  const longName = path.split(/[\\/]/).find((s) => Buffer.byteLength(s) > NAME_MAX);
+  if (longName !== undefined) return `entry ${shown} has a name longer than ${NAME_MAX} bytes (${JSON.stringify(longName.slice(0, 40))}…), which no file system takes`;
   const refused = REFUSED[type];
   if (refused) return `entry ${shown} is ${refused}${linkpath ? ` to ${JSON.stringify(linkpath.slice(0, 200))}` : ''}; a world holds only files and folders`;
   if (!KINDS.has(type)) return `entry ${shown} is a ${type} entry; a world holds only files and folders`;

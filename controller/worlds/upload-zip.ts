@@ -31,6 +31,9 @@ export const ZIP_TYPES = new Set(['application/zip', 'application/x-zip-compress
  */
 export const MAX_ZIP_ENTRIES = 200_000;
 
+/** Files and folders the names make, the folders only implied by deeper names included (ZipNames). */
+export const MAX_ZIP_PATHS = 2 * MAX_ZIP_ENTRIES;
+
 /** What the scan found: the folders holding a level.dat (at the top `''` or one down) and each one's bytes. */
 export interface ZipScan {
   folders: string[];
@@ -61,25 +64,47 @@ function kindOf(entry: Entry, name: string): string {
   return special ?? (name.endsWith('/') ? 'Directory' : 'File');
 }
 
-/** Names seen so far: a name given twice, or a file where another entry needs a folder, is refused (which one would the world get?). */
+/** A path in the zip's tree: given by an entry of its own (`given`), or only implied as the folder of others. */
+interface NameNode {
+  kind: 'file' | 'folder';
+  given: boolean;
+  children?: Map<string, NameNode>;
+}
+
+/**
+ * Names seen so far: a name given twice, or a file where another entry needs a folder, is refused (which
+ * one would the world get?). A tree of segments, so each entry costs in proportion to its name: keys of
+ * every ancestor (`a`, `a/a`, `a/a/a`…) would cost the square of its depth, 100 M characters for one
+ * 20 KB name, and a zip of such names would take the controller down.
+ */
 class ZipNames {
-  private readonly kinds = new Map<string, 'file' | 'folder'>();
-  private readonly given = new Set<string>();
+  private readonly root: NameNode = { kind: 'folder', given: false };
+  /** Paths in the tree, given or implied: bounds its memory whatever the names (a path is at most PATH_MAX bytes). */
+  private paths = 0;
+
+  private add(parent: NameNode, segment: string, node: NameNode): NameNode {
+    if (++this.paths > MAX_ZIP_PATHS) throw new WorldUploadError(400, `the zip's names make more than ${MAX_ZIP_PATHS} files and folders; no world has that many`);
+    (parent.children ??= new Map()).set(segment, node);
+    return node;
+  }
 
   problem(name: string, folder: boolean): string | undefined {
     const parts = segments(name);
-    const key = parts.join('/');
     const shown = JSON.stringify(name.slice(0, 200)).slice(1, -1);
-    if (this.given.has(key)) return `entry ${shown} is in the zip twice; a world holds each file once`;
-    this.given.add(key);
-    for (let i = 1; i < parts.length; i++) {
-      const parent = parts.slice(0, i).join('/');
-      if (this.kinds.get(parent) === 'file') return `entry ${shown} is inside ${parent}, which the zip also holds as a file`;
-      this.kinds.set(parent, 'folder');
+    let node = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const child = node.children?.get(parts[i]!) ?? this.add(node, parts[i]!, { kind: 'folder', given: false });
+      if (child.kind === 'file') return `entry ${shown} is inside ${parts.slice(0, i + 1).join('/')}, which the zip also holds as a file`;
+      node = child;
     }
+    const last = parts.at(-1);
+    if (last === undefined) return undefined;
+    const seen = node.children?.get(last);
     const kind = folder ? 'folder' : 'file';
-    if (this.kinds.has(key) && this.kinds.get(key) !== kind) return `entry ${shown} is a file in the zip and also a folder of other entries`;
-    this.kinds.set(key, kind);
+    if (seen?.given) return `entry ${shown} is in the zip twice; a world holds each file once`;
+    if (seen && seen.kind !== kind) return `entry ${shown} is a file in the zip and also a folder of other entries`;
+    if (seen) seen.given = true;
+    else this.add(node, last, { kind, given: true });
     return undefined;
   }
 }
