@@ -24,7 +24,7 @@ import type { Desired } from './reconcile/types.js';
 import { Store } from './store/store.js';
 import { findVersion, type WorldVersion } from './worlds/versions.js';
 import { chooseWorld, listWorlds } from './worlds/world-actions.js';
-import { UnknownWorldVersionError, WorldRestoreRefusedError } from './worlds/world-errors.js';
+import { UnknownWorldVersionError, WorldChoiceRunningError, WorldRestoreRefusedError } from './worlds/world-errors.js';
 
 /** What a config reload did: keys applied to the running controller, and keys that wait for a restart. */
 export interface ConfigReload {
@@ -47,6 +47,8 @@ export class Controller {
   private readonly servers = new Map<string, { runner: ServerRunner; driver: Driver; lobby: LobbyService | undefined }>();
   private readonly orphanWatch: OrphanWatch | undefined;
   private readonly changeListeners = new Set<() => void>();
+  /** Servers whose next start's world is being written (a restore, an upload), and by what: starts wait for it (choosingWorldWhileArchived). */
+  private readonly choosingWorld = new Map<string, string>();
   /** How long starts and stops usually take, per server (the web's progress bars, the lobby's "ready in"). */
   readonly estimates: Estimates;
   /** What hosts and snapshots cost this month, and the budget. */
@@ -207,6 +209,9 @@ export class Controller {
         // Read inside the write lock: `ood image build` sets its mark, then reads the phase under the same lock.
         const build = starting ? runningImageBuild(this.config.dataDir, id) : null;
         if (build) throw new ImageBuildRunningError(build);
+        // A restore or upload writing the next start's choice: this start's provision would read it half made.
+        const choosing = starting ? this.choosingWorld.get(id) : undefined;
+        if (choosing) throw WorldChoiceRunningError.start(id, choosing);
         this.store.servers.setDesired(id, desired, who.actor, now);
         this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: who.detail ?? null });
         if (starting) this.notifier.starting(id, this.displayName(who.actor), this.estimates.of(id, current.phaseSince).start, now);
@@ -288,9 +293,8 @@ export class Controller {
     refuseUnlessArchived();
     const version = findVersion(await this.worlds(id), versionId);
     if (!version) throw new UnknownWorldVersionError(`Server ${id} has no world version ${versionId}; \`ood worlds ${id}\` lists the ones it keeps`);
-    refuseUnlessArchived();
     const now = this.clock();
-    await chooseWorld(driver, version, { dataDir: this.config.dataDir, server: id, by: who.actor, now });
+    await this.choosingWorldWhileArchived(id, `a restore of ${version.id} by ${this.displayName(who.actor)}`, refuseUnlessArchived, () => chooseWorld(driver, version, { dataDir: this.config.dataDir, server: id, by: who.actor, now }));
     const detail = `${version.name} (${version.where}, version ${version.id}); the next start boots it, newer versions are kept`;
     this.store.db.transaction(() => {
       this.store.journal.record(id, 'archived', 'restore', `Restored by ${this.displayName(who.actor)}: ${detail}`, now);
@@ -299,6 +303,23 @@ export class Controller {
     runner.poke();
     this.changed();
     return { ...version, chosen: true, next: true };
+  }
+
+  /**
+   * Writes the next start's world choice (`write`) with starts of `id` refused meanwhile (`want`): `refuse`
+   * (the archived-and-down check) runs in the same turn as the mark is set, so no start slips between
+   * the check and the record a start's provision reads.
+   */
+  async choosingWorldWhileArchived<T>(id: string, what: string, refuse: () => void, write: () => Promise<T>): Promise<T> {
+    refuse();
+    const other = this.choosingWorld.get(id);
+    if (other) throw WorldChoiceRunningError.another(id, other);
+    this.choosingWorld.set(id, what);
+    try {
+      return await write();
+    } finally {
+      this.choosingWorld.delete(id);
+    }
   }
 
   /** A server's lobby (undefined when its lobby.mode is off). */

@@ -211,14 +211,16 @@ export async function uploadWorld(controller: Controller, id: string, body: Read
     await writeArchive(staging, join(archives, name));
     // A start pressed while it was written may already be unpacking another world: the upload stays a
     // listed version (nothing is deleted), but choosing it now would be spent by that host's stop.
-    try {
-      refuseUnlessArchived(controller, id);
-    } catch (err) {
-      throw new WorldUploadError(409, `${(err as Error).message.replace(/; a world is uploaded only.*$/, '')} since the upload began: it was stored as version ${versionIdOf(name)} but not chosen; restore it once the server is archived again`, { cause: err });
-    }
+    const stillArchived = () => {
+      try {
+        refuseUnlessArchived(controller, id);
+      } catch (err) {
+        throw new WorldUploadError(409, `${(err as Error).message.replace(/; a world is uploaded only.*$/, '')} since the upload began: it was stored as version ${versionIdOf(name)} but not chosen; restore it once the server is archived again`, { cause: err });
+      }
+    };
     const choice = { archive: name, ts: Number(/\d+/.exec(name)![0]), chosenAt: new Date(now).toISOString(), by: who.actor };
-    if (onCloud) await chooseDoCopy(controller.config.dataDir, id, choice);
-    else await chooseArchive(root, choice);
+    // Starts are refused while the choice is written: one let through would boot the world it replaces.
+    await controller.choosingWorldWhileArchived(id, `an upload by ${who.actor}`, stillArchived, () => (onCloud ? chooseDoCopy(controller.config.dataDir, id, choice) : chooseArchive(root, choice)));
 
     const detail = onCloud
       ? `${name} (local copy, version ${versionIdOf(name)}) from an upload of ${formatSize(bytes)}${folder ? ` (world folder ${folder}/)` : ''}; the next droplet gets it over SSH before its game starts (the world there moved aside, not deleted), the versions before it are kept`

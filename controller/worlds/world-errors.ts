@@ -10,3 +10,22 @@ export class WorldRestoreRefusedError extends Error {
 export class UnknownWorldVersionError extends Error {
   override readonly name = 'UnknownWorldVersionError';
 }
+
+/**
+ * A start refused while a restore or an upload writes the next start's choice: the start's provision
+ * reads that record, so one let through in between would boot the world the record did not yet name.
+ * It lasts as long as a durable write of a small file. The API answers 409 with this text.
+ */
+export class WorldChoiceRunningError extends Error {
+  override readonly name = 'WorldChoiceRunningError';
+  readonly status = 409;
+  readonly expose = true;
+  static start(server: string, what: string): WorldChoiceRunningError {
+    return new WorldChoiceRunningError(`${server} cannot start while a world version is being chosen for it (${what}); press Start again in a moment`);
+  }
+
+  /** Two choices at once: the second would overwrite the first as it is made. */
+  static another(server: string, what: string): WorldChoiceRunningError {
+    return new WorldChoiceRunningError(`a world version is being chosen for ${server} already (${what}); try again when it is done`);
+  }
+}
