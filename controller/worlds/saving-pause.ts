@@ -35,7 +35,7 @@ export interface Paused<T> {
  * `copy` may call `resume` as soon as it has all it needs from the game's files (the tar has exited),
  * so saving is not held off while the copy is read back on this side; it is called after `copy` anyway.
  */
-export async function withSavingPaused<T>(marker: string, send: GameConsole, copy: (resume: () => Promise<void>) => Promise<T>): Promise<Paused<T>> {
+export async function withSavingPaused<T>(marker: string, send: GameConsole, copy: (resume: () => Promise<void>) => Promise<T>, signal?: AbortSignal): Promise<Paused<T>> {
   await mkdir(dirname(marker), { recursive: true });
   await writeFileDurably(marker, `${JSON.stringify({ since: new Date().toISOString(), pid: process.pid })}\n`);
   const started = performance.now();
@@ -51,7 +51,9 @@ export async function withSavingPaused<T>(marker: string, send: GameConsole, cop
   try {
     const off = await send('save-off');
     if (!SAVING_OFF.test(off)) throw new HostError(`The game did not turn saving off for the copy (it said ${JSON.stringify(off.slice(0, 120))})`, true);
-    const flushed = await send('save-all flush', true);
+    // The copy's bound covers the flush: a game slow to save must not hold the tick past it. Only the
+    // flush is raced, never save-off: a save-off answered after save-on would leave saving off unseen.
+    const flushed = await untilAborted(send('save-all flush', true), signal);
     if (!SAVED.test(flushed)) throw new HostError(`The game did not confirm the save before the copy (it said ${JSON.stringify(flushed.slice(0, 120))})`, true);
     outcome = { ok: true, value: await copy(async () => void (await resume())) };
   } catch (err) {
@@ -68,6 +70,20 @@ export async function withSavingPaused<T>(marker: string, send: GameConsole, cop
     );
   }
   return { value: outcome.value, pausedMs };
+}
+
+/** `work`, or the signal's reason once it aborts first (the work goes on unwatched; its outcome is dropped). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err as Error)),
+    );
+  });
 }
 
 /**

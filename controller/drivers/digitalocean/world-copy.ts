@@ -74,7 +74,7 @@ export async function copyDropletWorld(deps: DropletCopyDeps, options: CopyOptio
     let copy: WrittenCopy;
     let paused = '';
     if (options.live) {
-      const result = await withSavingPaused(savingOffPath(deps.dataDir, deps.server), deps.send, take);
+      const result = await withSavingPaused(savingOffPath(deps.dataDir, deps.server), deps.send, take, abort.signal);
       copy = result.value;
       paused = `; saving was off for ${(result.pausedMs / 1000).toFixed(1)} s`;
     } else {

@@ -41,7 +41,7 @@ export async function copyHostDir(deps: HostCopyDeps, options: CopyOptions): Pro
     let copy: WrittenCopy;
     let paused = '';
     if (options.live) {
-      const result = await withSavingPaused(savingOffPath(deps.dataDir, deps.server), deps.send, take);
+      const result = await withSavingPaused(savingOffPath(deps.dataDir, deps.server), deps.send, take, abort.signal);
       copy = result.value;
       paused = `; saving was off for ${(result.pausedMs / 1000).toFixed(1)} s`;
     } else {
