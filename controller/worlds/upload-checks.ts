@@ -84,6 +84,20 @@ export function levelDatFolder(path: string, type: string): string | undefined {
  * The world folder among those holding a `level.dat`: the top when it has one, else the only folder
  * one level down, else `world` (the game's default `level-name`) when it is one of several.
  */
+/**
+ * Whether a level.dat found in `folder` is read into memory (each may be up to LEVEL_DAT_MAX): only
+ * the ones chooseWorldFolder can pick are, the top's, `world/`'s, and the first other folder's (picked
+ * when it is the only one). `kept` holds the folders already kept; the caller adds `folder` when true.
+ * An upload of a thousand folders each with a large level.dat would otherwise hold them all.
+ */
+export function keepsLevelDat(folder: string, kept: ReadonlySet<string>): boolean {
+  if (kept.has(folder)) return false;
+  return folder === '' || folder === 'world' || ![...kept].some((f) => f !== '' && f !== 'world');
+}
+
+/** Folders named in a refusal: a few, then how many more. */
+const FOLDERS_SHOWN = 5;
+
 export function chooseWorldFolder(folders: readonly string[]): string {
   if (folders.length === 0) {
     throw new WorldUploadError(400, 'the upload holds no level.dat at its top or one folder down; upload the world folder (the one with level.dat in it), or an archive of it');
@@ -91,7 +105,9 @@ export function chooseWorldFolder(folders: readonly string[]): string {
   if (folders.includes('')) return '';
   if (folders.length === 1) return folders[0]!;
   if (folders.includes('world')) return 'world';
-  throw new WorldUploadError(400, `the upload holds several worlds (${folders.map((f) => `${f}/level.dat`).join(', ')}); upload one world folder`);
+  const shown = folders.slice(0, FOLDERS_SHOWN).map((f) => `${f.slice(0, 60)}/level.dat`).join(', ');
+  const more = folders.length > FOLDERS_SHOWN ? ` and ${folders.length - FOLDERS_SHOWN} more` : '';
+  throw new WorldUploadError(400, `the upload holds several worlds (${shown}${more}); upload one world folder`);
 }
 
 /**

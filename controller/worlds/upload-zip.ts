@@ -5,7 +5,7 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { entryProblem, LEVEL_DAT_MAX, levelDatFolder, segments, unpackedTooLarge, WorldUploadError } from './upload-checks.js';
+import { entryProblem, keepsLevelDat, LEVEL_DAT_MAX, levelDatFolder, segments, unpackedTooLarge, WorldUploadError } from './upload-checks.js';
 
 /**
  * Uploaded worlds as `.zip` (issue 19 item 5), read with yauzl from the temp file the upload was
@@ -234,6 +234,7 @@ async function linkTarget(zip: ZipFile, entry: Entry, shown: string): Promise<st
  */
 export async function scanZip(file: string, maxUnpacked: number): Promise<ZipScan> {
   const out: ZipScan = { folders: [], levelDats: new Map() };
+  const kept = new Set<string>();
   const zip = await openZip(file);
   try {
     for await (const { entry, name, kind } of checkedEntries(zip, maxUnpacked)) {
@@ -241,11 +242,13 @@ export async function scanZip(file: string, maxUnpacked: number): Promise<ZipSca
       // As for a tar: a level.dat past LEVEL_DAT_MAX is not one, and is not read into memory.
       const folder = entry.uncompressedSize <= LEVEL_DAT_MAX ? levelDatFolder(name, kind) : undefined;
       if (kind === 'Directory' && entry.uncompressedSize === 0) continue;
-      const kept = collect(folder !== undefined);
-      await readEntry(zip, entry, shown, kept.sink);
+      const keep = folder !== undefined && keepsLevelDat(folder, kept);
+      if (keep) kept.add(folder);
+      const data = collect(keep);
+      await readEntry(zip, entry, shown, data.sink);
       if (folder === undefined) continue;
       out.folders.push(folder);
-      out.levelDats.set(folder, kept.bytes());
+      if (keep) out.levelDats.set(folder, data.bytes());
     }
   } finally {
     zip.close();

@@ -10,7 +10,7 @@ import { archiveName, listArchives, nextArchiveTs, writeArchive } from '../drive
 import { formatSize } from '../config/size.js';
 import { updateProperties } from '../minecraft/properties.js';
 import { chooseArchive, readChosenArchive, startCandidates } from './chosen-archive.js';
-import { chooseWorldFolder, checkLevelDat, entryProblem, LEVEL_DAT_MAX, levelDatFolder, segments, unpackedTooLarge, WorldUploadError } from './upload-checks.js';
+import { chooseWorldFolder, checkLevelDat, entryProblem, keepsLevelDat, LEVEL_DAT_MAX, levelDatFolder, segments, unpackedTooLarge, WorldUploadError } from './upload-checks.js';
 import { extractZipFolder, scanZip, ZIP_TYPES } from './upload-zip.js';
 import { findVersion, localVersionId, type WorldVersion } from './versions.js';
 import { copyVersionId } from './copy-versions.js';
@@ -105,6 +105,7 @@ interface Scan {
  */
 async function scan(file: string, maxUnpacked: number): Promise<Scan> {
   const out: Scan = { folders: [], levelDats: new Map() };
+  const kept = new Set<string>();
   let unpacked = 0;
   let refused: WorldUploadError | undefined;
   // node-tar would read a plain tar too; the API takes .tar.gz only, which also covers the file with gzip's CRC.
@@ -120,6 +121,8 @@ async function scan(file: string, maxUnpacked: number): Promise<Scan> {
     await tar.t({
       file,
       strict: true,
+      // node-tar reads 16 MB at a time by default, and what one read inflates to waits in memory for the parser.
+      maxReadSize: 1 << 20,
       onReadEntry: (entry) => {
         if (refused) return;
         unpacked += entry.size;
@@ -128,6 +131,9 @@ async function scan(file: string, maxUnpacked: number): Promise<Scan> {
         else if (unpacked > maxUnpacked) refused = unpackedTooLarge(maxUnpacked);
         const folder = refused ? undefined : levelDatFolder(entry.path, entry.type);
         if (folder === undefined || entry.size > LEVEL_DAT_MAX) return;
+        // Only a level.dat the folder choice can pick is held in memory (upload-checks.ts keepsLevelDat).
+        if (!keepsLevelDat(folder, kept)) return void out.folders.push(folder);
+        kept.add(folder);
         const chunks: Buffer[] = [];
         entry.on('data', (c: Buffer) => chunks.push(c));
         entry.on('end', () => {
