@@ -23,7 +23,7 @@ import { ServerRunner, type ServerView } from './reconcile/loop.js';
 import type { Desired } from './reconcile/types.js';
 import { Store } from './store/store.js';
 import { findVersion, type WorldVersion } from './worlds/versions.js';
-import { chooseWorld, listWorlds } from './worlds/world-actions.js';
+import { chooseWorld, forgetSnapshotListing, listWorlds } from './worlds/world-actions.js';
 import { UnknownWorldVersionError, WorldChoiceRunningError, WorldRestoreRefusedError } from './worlds/world-errors.js';
 
 /** What a config reload did: keys applied to the running controller, and keys that wait for a restart. */
@@ -266,6 +266,7 @@ export class Controller {
     const driver = this.server(id).driver;
     if (!(driver instanceof DigitalOceanDriver)) throw new SnapshotAdoptError(`Server ${id} does not run on DigitalOcean; only DigitalOcean snapshots are adopted`);
     const adopted = await driver.adoptSnapshot(ref);
+    forgetSnapshotListing(driver);
     this.store.audit.add({ at: this.clock(), actor: who.actor, source: who.source, action: 'snapshot adopted', server: id, detail: `${adopted.name} (id ${adopted.id})` });
     return adopted;
   }
@@ -291,7 +292,8 @@ export class Controller {
       }
     };
     refuseUnlessArchived();
-    const version = findVersion(await this.worlds(id), versionId);
+    // A fresh snapshot listing: the shared one may still name a snapshot a prune just removed.
+    const version = findVersion(await listWorlds(driver, { store: this.store, dataDir: this.config.dataDir, server: id, now: this.clock(), fresh: true }), versionId);
     if (!version) throw new UnknownWorldVersionError(`Server ${id} has no world version ${versionId}; \`ood worlds ${id}\` lists the ones it keeps`);
     const now = this.clock();
     await this.choosingWorldWhileArchived(id, `a restore of ${version.id} by ${this.displayName(who.actor)}`, refuseUnlessArchived, () => chooseWorld(driver, version, { dataDir: this.config.dataDir, server: id, by: who.actor, now }));

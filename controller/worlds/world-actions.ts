@@ -14,8 +14,43 @@ import { digitalOceanVersions, localVersions, type WorldVersion } from './versio
 /** How many past sessions are matched to versions: more than any keepArchives/keepSnapshots in use. */
 const SESSIONS = 200;
 
-/** A server's world versions, newest first, whatever its driver (versions.ts). */
-export async function listWorlds(driver: Driver, o: { store: Store; dataDir: string; server: string; now: number }): Promise<WorldVersion[]> {
+/**
+ * How long a DigitalOcean server's snapshot listing answers the versions list: every signed-in person
+ * may load it, and each fresh one is a DigitalOcean API request (5,000 an hour for the whole account,
+ * the controller's own starts and stops included). Snapshots change only at a stop or an adoption.
+ */
+export const SNAPSHOT_LISTING_MS = 10_000;
+const snapshotListings = new WeakMap<DigitalOceanDriver, { at: number; phase: string; snapshots: ReturnType<DigitalOceanDriver['ownSnapshots']> }>();
+
+/** After an adoption: the next listing asks DigitalOcean again. */
+export function forgetSnapshotListing(driver: Driver): void {
+  if (driver instanceof DigitalOceanDriver) snapshotListings.delete(driver);
+}
+
+/**
+ * The server's own snapshots, shared by listings within SNAPSHOT_LISTING_MS (and by those at once) in
+ * the same phase (`phase`: a stop's snapshot and prune end their phase, so no listing outlives them); `fresh` asks again.
+ */
+function listedSnapshots(driver: DigitalOceanDriver, phase: string, fresh: boolean): ReturnType<DigitalOceanDriver['ownSnapshots']> {
+  const now = performance.now();
+  const known = snapshotListings.get(driver);
+  if (!fresh && known && known.phase === phase && now - known.at < SNAPSHOT_LISTING_MS) return known.snapshots;
+  const snapshots = driver.ownSnapshots();
+  snapshotListings.set(driver, { at: now, phase, snapshots });
+  // A failed listing is not kept: the next one asks again.
+  snapshots.catch(() => {
+    if (snapshotListings.get(driver)?.snapshots === snapshots) snapshotListings.delete(driver);
+  });
+  return snapshots;
+}
+
+const phaseOf = (store: Store, server: string) => {
+  const state = store.servers.get(server);
+  return state ? `${state.phase}@${state.phaseSince}` : '';
+};
+
+/** A server's world versions, newest first, whatever its driver (versions.ts). `fresh`: no shared snapshot listing (a restore). */
+export async function listWorlds(driver: Driver, o: { store: Store; dataDir: string; server: string; now: number; fresh?: boolean }): Promise<WorldVersion[]> {
   const { sessions } = sessionTimeline(o.store.db, o.server, { now: o.now, prices: new Map(), limit: SESSIONS });
   const { dir, copies } = await listServerCopies(o.dataDir, o.server);
   if (driver instanceof LocalDriver) {
@@ -27,7 +62,7 @@ export async function listWorlds(driver: Driver, o: { store: Store; dataDir: str
     const adoptedIds = new Set(o.store.ownSnapshots.list(o.server).filter((r) => r.source === 'adopted').map((r) => r.snapshotId));
     // A standing choice (chosen-world.json) on DigitalOcean names a copy: the next droplet gets it before its game starts.
     const copyChoice = readStandingChoice(join(o.dataDir, 'servers', o.server));
-    return digitalOceanVersions({ snapshots: await driver.ownSnapshots(), chosen: chosenStartImage(o.dataDir, o.server), adoptedIds, sessions, copies: copyVersions({ copies, dir, chosen: copyChoice, sessions }) });
+    return digitalOceanVersions({ snapshots: await listedSnapshots(driver, phaseOf(o.store, o.server), o.fresh === true), chosen: chosenStartImage(o.dataDir, o.server), adoptedIds, sessions, copies: copyVersions({ copies, dir, chosen: copyChoice, sessions }) });
   }
   throw new Error(`Server ${o.server}'s driver keeps no world versions OoD can list`);
 }
