@@ -24,13 +24,14 @@ interface Version {
  * Issue 19 items 1–2 on `driver: digitalocean` (fake API, loopback droplets, the real `pulumi` CLI):
  * two sessions make two snapshots, both listed; a restore of the older one makes the next droplet boot
  * that snapshot, with its world; and the stop after that session keeps the chosen snapshot and the
- * newer one beside the one it makes, though `keepSnapshots: 2` alone would prune v1 there.
+ * newer one beside the one it makes, though `keepSnapshots: 2` alone would prune v1 there. Copies off
+ * the cloud are off here: this file is about snapshots (test/do-copies-versions.test.ts lists both).
  */
 describe('world versions on DigitalOcean', () => {
   let world: DoWorld;
   let controller: ControllerProcess;
   beforeAll(async () => {
-    world = await makeDoWorld({ server: { digitalocean: { region: 'fra1', size: 's-1vcpu-2gb', sshSources: ['127.0.0.0/8'], keepSnapshots: 2 } } });
+    world = await makeDoWorld({ server: { digitalocean: { region: 'fra1', size: 's-1vcpu-2gb', sshSources: ['127.0.0.0/8'], keepSnapshots: 2 }, backups: { enabled: false } } });
     controller = await startControllerProcess(world.configPath, world.env);
   });
   afterAll(async () => {

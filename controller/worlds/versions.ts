@@ -6,8 +6,8 @@ import type { TimelineSession } from '../store/session-timeline.js';
 import { startCandidates, type ChosenArchive } from './chosen-archive.js';
 
 /**
- * Every world version OoD keeps for a server, newest first: local archives and DigitalOcean snapshots,
- * each with the session it closed and which one the next start uses.
+ * Every world version OoD keeps for a server, newest first: local archives, DigitalOcean snapshots and
+ * copies (copies off the cloud, uploads), each with the session it closed and which one the next start uses.
  *
  * Invariants kept here and by the drivers (issue 19 item 6, beside DESIGN.md's list):
  * - Pruning never deletes a chosen version, nor any version newer than it, until a host started from
@@ -15,8 +15,15 @@ import { startCandidates, type ChosenArchive } from './chosen-archive.js';
  * - A restore only records a choice: it never deletes or rewrites the version it replaces, or any other.
  * - A restore is accepted only while the server is archived (no host), so the choice never races a
  *   host that is about to be saved as a newer version.
- * - The version the next start uses is one decision (`startCandidates` locally, the start image on
- *   DigitalOcean), read by provision and by this list alike.
+ * - The version the next start uses is one decision (`startCandidates` locally; on DigitalOcean a
+ *   standing copy choice, else the start image, else the newest snapshot: do-world-choice.ts), read by
+ *   provision, boot and this list alike.
+ * - A world is never started from an upload or copy that did not verify: only an archive read back whole
+ *   is renamed into `archives/` or `copies/`, and a copy pushed to a droplet is read through here and
+ *   checked there (size, sha256) before it replaces anything; the world it replaces is moved aside on
+ *   the droplet, never deleted (world-push.ts).
+ * - A copy during play never leaves saving off unseen: a durable marker is written before `save-off` and
+ *   removed only once `save-on` is confirmed; every tick while it stays turns saving on again.
  * - A download never reads a version being written: archives and copies are listed only once renamed
  *   into place after being read back whole (archive.ts), snapshots never downloaded at all.
  */
