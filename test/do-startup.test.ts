@@ -34,6 +34,6 @@ describe('starting OoD with a DigitalOcean server', () => {
     // config check refuses what serve refuses, a missing token too: it is given one here.
     const res = await ood(['config', 'check', '--config', config({ command: `${await realPulumiBinDir()}/pulumi` })], { env: { ...clean, DIGITALOCEAN_TOKEN: 'dop_v1_x' } });
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/survival: digitalocean driver.*\n\s+droplet: s-1vcpu-2gb in fra1, from the newest of its own snapshots ood-<installation>-survival-<unix seconds> \(or adopted\), keeps 2; SSH from 0\.0\.0\.0\/0, ::\/0/);
+    expect(res.stdout).toMatch(/survival: digitalocean driver.*\n\s+droplet: s-1vcpu-2gb in fra1, from the newest of its own snapshots ood-<installation>-survival-<unix seconds> \(or adopted\), keeps 1; SSH from 0\.0\.0\.0\/0, ::\/0\n\s+copies: every 30m while people play and after each stop, keeps 6 in servers\/survival\/copies\/ of the data dir\n/);
   });
 });

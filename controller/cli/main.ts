@@ -4,6 +4,7 @@ import { readAdminToken } from '../admin-token.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
+import { describeBackups } from '../config/describe-backups.js';
 import { describeLobby } from '../config/describe-lobby.js';
 import { validateForServe } from '../config/serve-checks.js';
 import { sessionWords } from '../api/session-json.js';
@@ -392,6 +393,7 @@ configCmd
       } else {
         process.stdout.write(`    game: ${game}\n`);
       }
+      process.stdout.write(`    ${describeBackups(s)}\n`);
       process.stdout.write(`    ${describeLobby(s)}\n`);
       for (const warning of warnings) process.stdout.write(`    warning: ${warning}\n`);
     }
