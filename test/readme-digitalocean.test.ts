@@ -24,10 +24,23 @@ describe("README's DigitalOcean path", () => {
     world = await makeDoWorld({ server: { idle: { emptyAfter: '1h', neverJoined: '1h', warnings: ['1s'] } } });
   });
   afterAll(async () => {
-    if (serve && serve.exitCode === null) {
-      const exited = new Promise((resolve) => serve!.once('exit', resolve));
-      serve.kill('SIGTERM');
+    if (serve?.pid !== undefined) {
+      // `npm start` runs OoD as npm's child, in the process group this test made for it: the whole group
+      // is told to stop (npm alone once exited and left OoD running), then killed if it lingers.
+      const group = -serve.pid;
+      const signal = (name: NodeJS.Signals | 0): boolean => {
+        try {
+          process.kill(group, name);
+          return true;
+        } catch {
+          return false; // the group is gone
+        }
+      };
+      const exited = serve.exitCode === null ? new Promise((resolve) => serve!.once('exit', resolve)) : Promise.resolve();
+      signal('SIGTERM');
       await exited;
+      for (let i = 0; i < 100 && signal(0); i++) await sleep(100);
+      signal('SIGKILL');
     }
     await world?.cleanup();
   });
@@ -73,7 +86,7 @@ describe("README's DigitalOcean path", () => {
         expect(droplets()).toEqual([]);
         expect(snapshots()).toEqual(before);
       } else if (word === 'npm start') {
-        serve = spawn('bash', ['-c', `exec ${line}`], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        serve = spawn('bash', ['-c', `exec ${line}`], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
         serve.stdout!.on('data', (d: Buffer) => (serveOutput += d.toString()));
         serve.stderr!.on('data', (d: Buffer) => (serveOutput += d.toString()));
         const deadline = Date.now() + 60_000;
