@@ -38,7 +38,7 @@ async function startLobby(options: Partial<LobbyOptions> = {}, handlers: Partial
   const lobby = new LobbyListener(
     {
       status: () => status,
-      login: (name, address, protocol) => {
+      login: ({ name, address, protocol }) => {
         logins.push({ name, address, protocol });
         return `Waking survival for ${name}, ready in about 80 s`;
       },
@@ -201,7 +201,7 @@ describe('login', () => {
   it('waits for an async login() and handles one that fails with a generic text', async () => {
     let fail = false;
     const { lobby, port } = await startLobby({}, {
-      login: async (name) => {
+      login: async ({ name }) => {
         await new Promise((r) => setTimeout(r, 200));
         if (fail) throw new Error('store is locked');
         return `later, ${name}`;

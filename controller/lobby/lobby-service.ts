@@ -76,7 +76,7 @@ export class LobbyService {
     this.listener = new LobbyListener(
       {
         status: () => this.status(),
-        login: (name, address) => this.login(name, address),
+        login: ({ name, address }) => this.login(name, address),
         ...(lobby.mode === 'proxy' ? { route: () => this.route() } : {}),
       },
       { host: lobby.host, port: d.server.game.port, proxyProtocol: lobby.proxyProtocol },

@@ -5,7 +5,8 @@ import { LEGACY_WAIT_MS, legacyAnswer, probeLegacy } from './legacy.js';
 import { encodePacket, encodeString, LobbyProtocolError } from '../varint.js';
 import { PacketReader } from './packet.js';
 import { disconnectJson, statusJson } from './status-json.js';
-import type { LobbyHandlers, LobbyLog, LobbyStats, LobbyStatus } from './types.js';
+import { routingName } from './server-address.js';
+import type { LobbyHandlers, LobbyLog, LobbyResolver, LobbyStats, LobbyStatus } from './types.js';
 
 export interface ConnectionLimits {
   handshakeTimeoutMs: number;
@@ -14,7 +15,10 @@ export interface ConnectionLimits {
 }
 
 export interface ConnectionContext {
+  /** The handlers before a handshake names a server (legacy pings), and of every handshake without `resolve`. */
   handlers: LobbyHandlers;
+  /** Hostname routing: the handlers of the server the handshake names. */
+  resolve?: LobbyResolver;
   limits: ConnectionLimits;
   log: LobbyLog;
   stats: LobbyStats;
@@ -42,6 +46,8 @@ export class LobbyConnection {
   private probe: Buffer = EMPTY;
   private readonly frames: FrameDecoder;
   private protocol = 0;
+  /** The server this connection is for: the listener's own until the handshake names one. */
+  private handlers: LobbyHandlers;
   private answered = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private legacyTimer: NodeJS.Timeout | undefined;
@@ -59,6 +65,7 @@ export class LobbyConnection {
     private readonly ctx: ConnectionContext,
   ) {
     this.frames = new FrameDecoder(ctx.limits.maxPacketBytes);
+    this.handlers = ctx.handlers;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
@@ -110,10 +117,11 @@ export class LobbyConnection {
       case 'handshake': {
         if (id !== 0x00) throw new LobbyProtocolError(`Expected a handshake (0x00), got packet 0x${id.toString(16)}`);
         this.protocol = packet.varInt('protocol version');
-        packet.string('server address', 255);
+        const serverAddress = packet.string('server address', 255);
         packet.unsignedShort('server port');
         const next = packet.varInt('next state');
         packet.end('handshake');
+        if (this.ctx.resolve) this.handlers = this.ctx.resolve(routingName(serverAddress));
         if (next === 1) this.phase = 'status';
         else if (next === 2 || next === 3) this.phase = 'login';
         else throw new LobbyProtocolError(`Handshake asked for state ${next}`);
@@ -143,7 +151,7 @@ export class LobbyConnection {
   }
 
   private answerStatus(): void {
-    this.write(encodedStatus(this.ctx.handlers.status(), this.protocol, () => this.ctx.log.debug({ address: this.address }, 'Left the favicon out of a status answer: it is over the protocol string limit')));
+    this.write(encodedStatus(this.handlers.status(), this.protocol, () => this.ctx.log.debug({ address: this.address }, 'Left the favicon out of a status answer: it is over the protocol string limit')));
     this.ctx.stats.statusAnswered++;
     this.answered = true;
     this.phase = 'ping';
@@ -161,9 +169,14 @@ export class LobbyConnection {
     this.ctx.stats.logins++;
     const { address, protocol } = this;
     Promise.resolve()
-      .then(() => this.ctx.handlers.login(name, address, protocol))
+      .then(() => this.handlers.login({ name, address, protocol, holdable: false }))
       .then(
-        (text) => this.finish(encodePacket(0x00, encodeString(disconnectJson(String(text))))),
+        (answer) => {
+          // Not holdable yet: a hold is answered as a kick with its text.
+          if (typeof answer !== 'string') answer.hold.abandon();
+          const text = typeof answer === 'string' ? answer : answer.hold.text();
+          this.finish(encodePacket(0x00, encodeString(disconnectJson(text))));
+        },
         (err: unknown) => {
           this.ctx.stats.closedOnError++;
           this.ctx.log.warn({ address, name, err: messageOf(err) }, 'Lobby login handler failed; sent a generic answer');

@@ -58,7 +58,7 @@ export class LobbyListener {
     this.limits = limits;
     this.descriptors = options.descriptors ?? processDescriptors;
     this.table = new ConnectionTable(limits.maxConnectionsPerAddress, limits.maxConnections, this.descriptors);
-    this.ctx = { handlers, limits, log, stats: this.counters };
+    this.ctx = { handlers, limits, log, stats: this.counters, ...(options.resolve ? { resolve: options.resolve } : {}) };
   }
 
   /** Binds host:port. Rejects with LobbyListenError (its `code` is EADDRINUSE etc.) if it cannot. */

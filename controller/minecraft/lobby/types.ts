@@ -9,14 +9,56 @@ export interface LobbyStatus {
   favicon?: string;
 }
 
+/** An account the session server vouched for (lobby.authenticate): Mojang's `hasJoined` answer. */
+export interface ProvenAccount {
+  /** The account's UUID, 32 hex digits without dashes, as the session server sends it. */
+  id: string;
+  name: string;
+  properties: { name: string; value: string; signature?: string }[];
+}
+
+/** Where a held client is sent, or why it is let go. */
+export type HoldOutcome = { transfer: { host: string; port: number } } | { kick: string };
+
+/**
+ * A login the lobby keeps in the waiting room (protocol ≥ 766) instead of turning it away: the
+ * connection completes the login, holds the client in the configuration state with keep-alives and,
+ * when `outcome` settles, sends Transfer or a disconnect with the reason.
+ */
+export interface HeldLogin {
+  /** What the client is shown while it waits, where its version can show text ("Starting survival — ready in about 40 s"). */
+  text(): string;
+  /** Settles once: the server answers (transfer), failed, or the hold ran out (kick). Never rejects. */
+  readonly outcome: Promise<HoldOutcome>;
+  /** The client went away (or was dropped) before the outcome: the holder forgets it. */
+  abandon(): void;
+}
+
+/** A login's answer: plain text shown as the disconnect reason, or a hold (waiting room). */
+export type LoginAnswer = string | { hold: HeldLogin };
+
+export interface LoginAttempt {
+  name: string;
+  /** An IP, IPv4-mapped IPv6 unwrapped. */
+  address: string;
+  /** The client's protocol number. */
+  protocol: number;
+  /** Set when the session server proved the account (the handlers asked for `authenticate`). */
+  proven?: ProvenAccount;
+  /** Whether this connection can be held (its protocol is in the waiting room's table); if not, a hold is answered as a kick with `text()`. */
+  holdable: boolean;
+}
+
 export interface LobbyHandlers {
   /** What a status ping shows now. Never wakes anything. */
   status(): LobbyStatus;
   /**
-   * A login attempt by `name` from `address` (an IP, IPv4-mapped IPv6 unwrapped): returns the plain text
-   * shown to the player as the disconnect reason. `protocol` is the client's protocol number.
+   * A login attempt: returns the plain text shown to the player as the disconnect reason, or a hold
+   * (the waiting room) when `attempt.holdable`.
    */
-  login(name: string, address: string, protocol: number): Promise<string> | string;
+  login(attempt: LoginAttempt): Promise<LoginAnswer> | LoginAnswer;
+  /** Do the online-mode login (encryption and the session server's `hasJoined`) before `login()`. */
+  authenticate?: boolean;
   /**
    * Proxy mode: where to forward a new connection right now, or null to answer it as the lobby.
    * Called once per accepted connection, before any byte is read.
@@ -24,9 +66,19 @@ export interface LobbyHandlers {
   route?(): { host: string; port: number } | null;
 }
 
+/**
+ * Which server a handshake is for, by the server address it names (already lower-cased, a trailing
+ * dot and a Forge/FML suffix after a NUL removed): hostname routing on a shared listener. Returns the
+ * handlers of the server, or of the "no such server" answer. Without it every handshake gets the
+ * listener's own handlers.
+ */
+export type LobbyResolver = (serverAddress: string) => LobbyHandlers;
+
 export interface LobbyOptions {
   host: string;
   port: number;
+  /** Hostname routing: which server's handlers answer each handshake (a shared listener). */
+  resolve?: LobbyResolver;
   /**
    * Concurrent connections from one IPv4 address or IPv6 /64, lobby and proxied alike; more are
    * destroyed at once. Default 8.
