@@ -69,6 +69,12 @@ const idle = z.strictObject({
 /** A Minecraft player name (offline servers allow the same characters). */
 const playerName = z.string().regex(/^[A-Za-z0-9_]{1,16}$/, 'expected a Minecraft name: 1 to 16 letters, digits and underscores');
 
+/** A DNS name as players type it: letters, digits, dashes and dots (stored lower-case, no trailing dot). */
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i, 'expected a host name like survival.example.com')
+  .transform((h) => h.toLowerCase().replace(/\.$/, ''));
+
 const lobby = z.strictObject({
   /**
    * `off`: nothing listens while the server sleeps. `wake`: OoD's lobby answers on the game's public
@@ -108,6 +114,25 @@ const lobby = z.strictObject({
    * `web.sessionMaxAge`.
    */
   wakeFrom: z.enum(['anyone', 'web-addresses']).default('anyone'),
+  /**
+   * Host names that reach this server through the shared lobby (top-level `lobby.listen`), matched
+   * without regard to case, a trailing dot or a Forge/FML suffix. Two servers may not claim one name.
+   */
+  hostnames: z.array(hostname).default([]),
+  /** This server answers, on the shared lobby, a name that no server claims. At most one server may be the default. */
+  default: z.boolean().default(false),
+  /**
+   * Whether the lobby also listens on this server's own game port (as before the shared lobby). Unset:
+   * yes, unless this server is reached through the shared lobby (it has hostnames or is the default).
+   */
+  ownPort: z.boolean().optional(),
+  /** The waiting room (clients 1.20.5+): how long a held join waits for the server before it is let go with the reason. */
+  holdFor: duration.prefault('3m'),
+  /**
+   * Prove each join's account with Mojang's session server (online-mode login) before it may wake or
+   * be held. Unset: on when the game itself runs in online mode.
+   */
+  authenticate: z.boolean().optional(),
 });
 
 const deadlines = z.strictObject({
@@ -274,6 +299,26 @@ export const configSchema = z
         monthlyUsd: z.number().positive().optional(),
         /** A warning when the month's cost passes this share of the cap. */
         warnAt: z.number().min(0.1).max(1).default(0.8),
+      })
+      .prefault({}),
+    /**
+     * The shared lobby: one Minecraft listener for every server, each reached by the host name players
+     * type (servers' `lobby.hostnames`). Unset `listen`: no shared lobby, each lobby on its server's port.
+     */
+    lobby: z
+      .strictObject({
+        /** `host:port` the shared lobby listens on, like `0.0.0.0:25565` or `[::]:25565`. */
+        listen: z
+          .string()
+          .regex(/^(\[[0-9a-f:.]+\]|[^:\s]+):\d{1,5}$/i, 'expected host:port, like 0.0.0.0:25565 or [::]:25565')
+          .transform((v) => {
+            const at = v.lastIndexOf(':');
+            return { host: v.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(v.slice(at + 1)) };
+          })
+          .refine((l) => l.port >= 1 && l.port <= 65_535, 'expected a port from 1 to 65535')
+          .optional(),
+        /** Mojang's session server (`hasJoined`), for lobbies that authenticate joins; tests point it at a local stand-in. */
+        sessionServer: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://sessionserver.mojang.com' }).transform((u) => u.replace(/\/+$/, '')).default('https://sessionserver.mojang.com'),
       })
       .prefault({}),
     /** World versions people bring in (issue 19). */
