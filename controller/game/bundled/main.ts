@@ -15,6 +15,7 @@ import { parseProperties } from '../../minecraft/properties.js';
 import { componentFromCodes, componentToNbt, plainComponent, type ChatComponent } from './chat-codes.js';
 import { PortHandover, readyOrLate } from './port-handover.js';
 import { startRconServer } from './rcon-server.js';
+import { handleTransfers, type TransferringServer } from './transfers.js';
 
 /** What a player's chat event carries (flying-squid's plugins/chat.js): `data` is the 1.19+ packet. */
 interface ChatEvent {
@@ -60,7 +61,7 @@ interface FlyingSquid {
   on(event: 'newPlayer', cb: (player: Player) => void): void;
   once(event: 'pluginsReady', cb: () => void): void;
   waitForReady(timeout: number): Promise<unknown>;
-  _server: { socketServer: Server; version: string };
+  _server: { socketServer: Server; version: string } & TransferringServer;
 }
 
 // flying-squid's log plugin loads exit-hook 2.2.1, which answers SIGTERM/SIGINT with process.exit(128 +
@@ -155,6 +156,8 @@ const serv = createMCServer({
   plugins: {},
   'player-list-text': { header: { text: 'OoD' }, footer: { text: 'test server' } },
 });
+// OoD's waiting room moves players here with a Transfer packet; vanilla's key decides, default off.
+handleTransfers(serv._server, prop('accepts-transfers', 'false') === 'true');
 
 /**
  * Chat as components (see `chat-codes.ts`): flying-squid's own `&` codes become colours on every
