@@ -6,6 +6,8 @@ import { parsePort, readEnv, type OodEnv } from '../config/env.js';
 import { loadConfig, type ListenOverride, type LoadedConfig } from '../config/load.js';
 import { describeBackups } from '../config/describe-backups.js';
 import { describeLobby } from '../config/describe-lobby.js';
+import { describeHostnames } from '../config/describe-hostnames.js';
+import { listensOnOwnPort } from '../config/hostname-routes.js';
 import { validateForServe } from '../config/serve-checks.js';
 import { sessionWords } from '../api/session-json.js';
 import { usd } from '../cost/billing.js';
@@ -394,9 +396,10 @@ configCmd
         process.stdout.write(`    game: ${game}\n`);
       }
       process.stdout.write(`    ${describeBackups(s)}\n`);
-      process.stdout.write(`    ${describeLobby(s)}\n`);
+      process.stdout.write(`    ${describeLobby(s, listensOnOwnPort(config, s))}\n`);
       for (const warning of warnings) process.stdout.write(`    warning: ${warning}\n`);
     }
+    for (const line of describeHostnames(config)) process.stdout.write(`  ${line}\n`);
   });
 
 /** The API lists the journal oldest first (estimates read it so); people read it newest first, as on the history page. */

@@ -1,10 +1,11 @@
 import type { ServerConfig } from './schema.js';
 
 /** What `ood config check` says of a server's lobby: what answers on its port while it sleeps, and who wakes it. */
-export function describeLobby(server: Pick<ServerConfig, 'driver' | 'game' | 'lobby'>): string {
+export function describeLobby(server: Pick<ServerConfig, 'driver' | 'game' | 'lobby'>, ownPort = true): string {
   const { lobby } = server;
   if (lobby.mode === 'off') return `lobby: off (nothing answers on port ${server.game.port} while the server sleeps)`;
-  const at = `${lobby.host.includes(':') ? `[${lobby.host}]` : lobby.host}:${server.game.port}`;
+  // Without its own port it answers on the shared lobby only (hostname-routes.ts decides).
+  const at = ownPort ? `${lobby.host.includes(':') ? `[${lobby.host}]` : lobby.host}:${server.game.port}` : 'the shared lobby only';
   const names = lobby.wakers.length > 0 ? `${lobby.wakers.join(', ')} or anyone allowed to start it on the web` : 'anyone allowed to start it on the web';
   const from = lobby.wakeFrom === 'web-addresses' ? ', from an address where such a person logged in' : '';
   const wakes = `joins by ${names} wake it${from}`;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { hostnameIssues } from './hostname-checks.js';
+import { listensOnOwnPort } from './hostname-routes.js';
 import { size } from './size.js';
 
 /**
@@ -341,7 +343,11 @@ export const configSchema = z
       if (providerNames.has(p.name)) ctx.addIssue({ code: 'custom', path: ['web', 'providers', 'oidc', i, 'name'], message: `provider name "${p.name}" is taken; choose another` });
       providerNames.add(p.name);
     });
+    const hostnameClaims = new Map<string, string>();
+    let defaultServer: string | undefined;
     cfg.servers.forEach((s, i) => {
+      hostnameIssues(cfg, s, i, hostnameClaims, defaultServer).forEach((issue) => ctx.addIssue({ code: 'custom', ...issue }));
+      if (s.lobby.default) defaultServer ??= s.id;
       const first = seen.get(s.id);
       if (first !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['servers', i, 'id'], message: `duplicate server id "${s.id}" (also servers[${first}])` });
@@ -366,7 +372,7 @@ export const configSchema = z
         // Its game's ports are on its own droplet; its lobby's is on this machine, and the local
         // driver's port check takes any socket of this controller on a local game's port for that
         // server's own lobby, so no other server's lobby may listen there.
-        if (s.lobby.mode !== 'off') {
+        if (listensOnOwnPort(cfg, s)) {
           const owner = ports.get(s.game.port);
           if (owner) ctx.addIssue({ code: 'custom', path: ['servers', i, 'game', 'port'], message: `port ${s.game.port} is already used by ${owner}` });
           ports.set(s.game.port, `servers[${i}].game.port (its lobby)`);
@@ -385,6 +391,8 @@ export const configSchema = z
         ports.set(p, `servers[${i}].${key.startsWith('lobby.') ? key : `game.${key}`}`);
       }
     });
+    const shared = cfg.lobby.listen;
+    if (shared && ports.has(shared.port)) ctx.addIssue({ code: 'custom', path: ['lobby', 'listen'], message: `port ${shared.port} is already used by ${ports.get(shared.port)}; the shared lobby needs a port of its own` });
   });
 
 export type Config = z.infer<typeof configSchema>;
