@@ -29,6 +29,12 @@ describe('the start-up banner says where players connect', () => {
     expect(text).toContain("server \"world\": players wake it by joining this machine's port 25600 (the lobby); once it runs they join the droplet's address, shown once it runs");
   });
 
+  it('a server behind the shared lobby in proxy mode: its host name and the shared lobby\'s port', () => {
+    const config = configSchema.parse({ lobby: { listen: '0.0.0.0:25570' }, servers: [{ id: 'world', driver: 'digitalocean', game: { port: 25600 }, lobby: { mode: 'proxy', publicHost: 'lobby.example.com', hostnames: ['world.example.com'] } }] });
+    const text = greeting('http://127.0.0.1:8080', { config, source: 'ood.yaml' } as never, readEnv({}), undefined);
+    expect(text).toContain('server "world": players join world.example.com:25570 (the lobby; joining wakes it)');
+  });
+
   it('a DigitalOcean server with neither: the droplet address, shown once it runs', () => {
     const text = banner({ driver: 'digitalocean' });
     expect(text).toContain(`server "world": players join the droplet's address, shown once it runs`);

@@ -17,6 +17,7 @@ import type { Web } from '../web/web.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { checkPulumi } from '../drivers/digitalocean/stack-process.js';
 import type { Logger } from '../log.js';
+import { formatAddress, playerAddress } from '../servers/player-address.js';
 
 
 export interface Serving {
@@ -175,20 +176,20 @@ export function greeting(url: string, loaded: LoadedConfig, env: OodEnv, loginLi
       : `  API and CLI: the admin token is in ${adminTokenPath(config.dataDir)} (mode 0600); \`./ood\` here reads it`,
     '  try: ./ood status · ./ood start <server> --wait · ./ood stop <server> --wait',
   ];
-  for (const s of config.servers) lines.push(`  server "${s.id}": ${whereToJoin(s)}`);
+  for (const s of config.servers) lines.push(`  server "${s.id}": ${whereToJoin(s, config.lobby.listen)}`);
   return lines.join('\n');
 }
 
 /**
- * Where players connect, as the banner says it. The same choice as the drivers' `address()` (the
- * lobby's public host, the DNS name, the droplet's IP): a DigitalOcean server's droplet does not exist
- * yet at start-up, so without a fixed name the banner says where the address will appear.
+ * Where players connect, as the banner says it: the drivers' own decision (servers/player-address.ts).
+ * A DigitalOcean server's droplet does not exist yet at start-up, so without a fixed name the banner
+ * says where the address will appear.
  */
-export function whereToJoin(s: ServerConfig): string {
-  if (s.driver !== 'digitalocean') return `players join ${s.local.publicHost}:${s.game.port} once it runs`;
-  const port = s.game.port;
-  if (s.lobby.mode === 'proxy' && s.lobby.publicHost) return `players join ${s.lobby.publicHost}:${port} (the lobby; joining wakes it)`;
-  const droplet = s.digitalocean.domain ? `${s.id}.${s.digitalocean.domain}:${port}` : "the droplet's address, shown once it runs";
-  if (s.lobby.mode === 'wake') return `players wake it by joining this machine's port ${port} (the lobby); once it runs they join ${droplet}`;
-  return s.digitalocean.domain ? `players join ${droplet} once it runs` : `players join ${droplet}`;
+export function whereToJoin(s: ServerConfig, sharedLobby?: { host: string; port: number }): string {
+  const address = playerAddress(s, { sharedLobby });
+  if (s.lobby.mode === 'proxy' && address) return `players join ${formatAddress(address)} (the lobby; joining wakes it)`;
+  if (s.driver !== 'digitalocean') return `players join ${formatAddress(address!)} once it runs`;
+  const droplet = address ? formatAddress(address) : "the droplet's address, shown once it runs";
+  if (s.lobby.mode === 'wake') return `players wake it by joining this machine's port ${s.game.port} (the lobby); once it runs they join ${droplet}`;
+  return address ? `players join ${droplet} once it runs` : `players join ${droplet}`;
 }

@@ -33,7 +33,7 @@ export class DriverFactory {
 
   /** The driver `server.driver` names. */
   create(server: ServerConfig, log: Logger, clock: () => number, hooks: LocalDriverHooks = {}): Driver {
-    if (server.driver === 'local') return new LocalDriver(server, this.config.dataDir, this.env.childEnv, log, clock, hooks);
+    if (server.driver === 'local') return new LocalDriver(server, this.config.dataDir, this.env.childEnv, log, clock, hooks, { sharedLobby: this.config.lobby.listen });
     return createDigitalOceanDriver(server, this.config, this.env, this.api(server.id), this.owned, log, clock);
   }
 
@@ -76,6 +76,7 @@ function createDigitalOceanDriver(server: ServerConfig, config: Config, env: Dri
     api,
     log,
     clock,
+    sharedLobby: config.lobby.listen,
     openStack: async (keys) =>
       new StackProcess({
         spec: {

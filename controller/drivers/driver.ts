@@ -1,5 +1,6 @@
 import type { HistoryEntry } from '../../infra/stack.js';
 import type { Observation } from '../reconcile/types.js';
+import type { PlayerAddress } from '../servers/player-address.js';
 
 export interface ArchiveInfo {
   name: string;
@@ -32,8 +33,10 @@ export interface CopyOptions {
  */
 export interface Driver {
   observe(): Promise<Observation>;
-  /** The address players connect to, once a host exists. */
+  /** The address players connect to, once a host exists: `playerAddress()` as `host:port`, or '' while unknown. */
   address(): string;
+  /** Where players connect (servers/player-address.ts), or null while it cannot be known (no droplet yet). */
+  playerAddress(): PlayerAddress | null;
   /** Where the game itself listens, as this machine reaches it (the lobby's proxy target); null with no host. */
   gameEndpoint(): { host: string; port: number } | null;
   /** Creates the host from the newest good archive (or a fresh world when there is none). */

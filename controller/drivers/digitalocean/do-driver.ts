@@ -9,6 +9,7 @@ import type { Logger } from '../../log.js';
 import { namesFromSample } from '../../minecraft/player-list.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
+import { HOST_PROPERTIES } from '../../game/host-properties.js';
 import type { Observation } from '../../reconcile/types.js';
 import type { ArchiveInfo, CopyOptions, Driver, StackUpdate, StepContext } from '../driver.js';
 import { resumeSavingIfMarked, savingOffPath } from '../../worlds/saving-pause.js';
@@ -29,6 +30,7 @@ import { installationId } from '../../installation-id.js';
 import { chosenStartImage, pruneGuard, releaseRestoreHold, spendStartImage, startImagePath } from './start-image.js';
 import { SshHost, type SshTarget } from './ssh-host.js';
 import { copyPruneSince, markCopySaved, pushChosenCopy, requireChosenCopy, spendSavedCopy } from './world-push.js';
+import { formatAddress, playerAddress, type PlayerAddress } from '../../servers/player-address.js';
 
 export interface DigitalOceanDriverDeps {
   server: ServerConfig;
@@ -42,6 +44,8 @@ export interface DigitalOceanDriverDeps {
   openStack: (keys: ServerKeys) => Promise<ServerStackLike>;
   log: Logger;
   clock?: () => number;
+  /** The shared lobby (top-level `lobby.listen`), which a proxied server's players may reach it through. */
+  sharedLobby?: { host: string; port: number } | undefined;
   /** How long a droplet listing is trusted between steps (default 30 s). */
   dropletMaxAgeMs?: number;
 }
@@ -109,12 +113,13 @@ export class DigitalOceanDriver implements Driver {
   }
 
   address(): string {
-    const { server } = this.deps;
-    // Behind the lobby's proxy, players keep the lobby's address; the droplet's changes every session.
-    if (server.lobby.mode === 'proxy' && server.lobby.publicHost) return `${server.lobby.publicHost}:${server.game.port}`;
+    const address = this.playerAddress();
+    return address ? formatAddress(address) : '';
+  }
+
+  playerAddress(): PlayerAddress | null {
     const droplet = this.current ?? this.watch.peek();
-    const host = server.digitalocean.domain ? `${server.id}.${server.digitalocean.domain}` : droplet && publicIpv4(droplet);
-    return host ? `${host}:${server.game.port}` : '';
+    return playerAddress(this.deps.server, { sharedLobby: this.deps.sharedLobby, dropletIpv4: droplet && publicIpv4(droplet) });
   }
 
   gameEndpoint(): { host: string; port: number } | null {
@@ -232,7 +237,7 @@ export class DigitalOceanDriver implements Driver {
     if (PROCESS_UP.has(state)) return `${note}The game already runs on droplet ${droplet.id} (supervisord: ${state})`;
     const { port, rconPort } = this.deps.server.game;
     const password = randomBytes(18).toString('base64url');
-    await this.game.writeProperties({ 'enable-rcon': 'true', 'rcon.port': String(rconPort), 'rcon.password': password, 'server-port': String(port) });
+    await this.game.writeProperties({ ...HOST_PROPERTIES, 'enable-rcon': 'true', 'rcon.port': String(rconPort), 'rcon.password': password, 'server-port': String(port) });
     this.rconPassword = undefined;
     await this.game.start();
     return `${note}Started the game on droplet ${droplet.id} (${publicIpv4(droplet)}) with a new RCON password`;

@@ -11,6 +11,7 @@ import { namesFromSample } from '../../minecraft/player-list.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import { gameCommand, takesPortFromLobby } from '../../game/command.js';
+import { HOST_PROPERTIES } from '../../game/host-properties.js';
 import type { Observation } from '../../reconcile/types.js';
 import type { ArchiveInfo, CopyOptions, Driver } from '../driver.js';
 import { copyHostDir } from './host-copy.js';
@@ -20,6 +21,7 @@ import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchi
 import { checkGamePorts, type GamePort } from './port-check.js';
 import { HANDOVER_ENV, HANDOVER_FILE, waitForHandover } from './port-handover.js';
 import { findHostProcesses, observeHostProcesses, signalAll, spawnHostProcess } from './processes.js';
+import { formatAddress, playerAddress, type AddressFacts, type PlayerAddress } from '../../servers/player-address.js';
 
 /** Written into the working directory; control files never go into archives. */
 const HOST_FILE = '.ood-host.json';
@@ -65,6 +67,8 @@ export class LocalDriver implements Driver {
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
     private readonly hooks: LocalDriverHooks = {},
+    /** The shared lobby (top-level `lobby.listen`), which a proxied server's players may reach it through. */
+    private readonly addressFacts: Pick<AddressFacts, 'sharedLobby'> = {},
   ) {
     this.dataDir = dataDir;
     this.root = join(dataDir, 'servers', server.id);
@@ -75,7 +79,12 @@ export class LocalDriver implements Driver {
   }
 
   address(): string {
-    return `${this.server.local.publicHost}:${this.server.game.port}`;
+    return formatAddress(this.playerAddress());
+  }
+
+  playerAddress(): PlayerAddress {
+    // A local server's address never waits for a host: local.publicHost always names one.
+    return playerAddress(this.server, this.addressFacts)!;
   }
 
   gameEndpoint(): { host: string; port: number } {
@@ -123,6 +132,7 @@ export class LocalDriver implements Driver {
     await writeFile(
       propsPath,
       updateProperties(props, {
+        ...HOST_PROPERTIES,
         // Behind the lobby in proxy mode, the game listens on a port of its own.
         'server-port': String(gameListenPort(this.server)),
         // and only on loopback, so nobody reaches it around the lobby (its caps, its PROXY header).
