@@ -82,3 +82,26 @@ describe('LocalDriver provision behind the lobby', () => {
     }
   });
 });
+
+/** The waiting room moves players to the game with a Transfer packet: the game must accept transfers. */
+describe('LocalDriver provision and transfers', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes accepts-transfers=true, over a template that turned it off, keeping the template\'s other settings', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ood-driver-'));
+    const template = join(dir, 'template');
+    mkdirSync(template);
+    writeFileSync(join(template, 'server.properties'), 'motd=Our world\naccepts-transfers=false\n');
+    const config = parseConfig({ servers: [{ id: 'world', local: { template } }] }, dir);
+    const driver = new LocalDriver(config.servers[0]!, join(dir, 'data'), {}, silentLogger, () => 1_800_000_000_000);
+    try {
+      await driver.provision();
+      const props = readFileSync(join(driver.hostDir, 'server.properties'), 'utf8');
+      expect(props.match(/^accepts-transfers=(.*)$/gm)).toEqual(['accepts-transfers=true']);
+      expect(props).toMatch(/^motd=Our world$/m);
+    } finally {
+      await driver.close();
+    }
+  });
+});
