@@ -82,6 +82,7 @@ export class Controller {
               server,
               view: () => this.view(server.id),
               gameEndpoint: () => this.server(server.id).driver.gameEndpoint(),
+              playerAddress: () => this.server(server.id).driver.playerAddress(),
               wake: (who) => this.want(server.id, 'up', who),
               people: store.people,
               audit: store.audit,

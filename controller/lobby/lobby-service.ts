@@ -16,12 +16,17 @@ import { motd, readyIn } from './lobby-texts.js';
 import { PerMinuteLimit } from './wake-limits.js';
 import type { AuditRepo } from '../store/audit.js';
 import { LOBBY_WAKE, WakeGuard } from './wake-guard.js';
+import { WaitingRoom } from './waiting-room.js';
+import type { LoginAnswer, LoginAttempt } from '../minecraft/lobby/types.js';
+import type { PlayerAddress } from '../servers/player-address.js';
 
 export interface LobbyDeps {
   server: ServerConfig;
   view(): ServerView;
   /** Where the running game listens, as this machine reaches it (the driver's answer). */
   gameEndpoint(): { host: string; port: number } | null;
+  /** Where players connect (the driver's playerAddress()): the waiting room's Transfer target. */
+  playerAddress(): PlayerAddress | null;
   /** Wants the server up, on behalf of `who` (recorded in the audit log). */
   wake(who: Request): ServerView;
   people: PeopleRepo;
@@ -56,6 +61,8 @@ export class LobbyService {
   private readonly byAddress: PerMinuteLimit;
   private readonly byName: PerMinuteLimit;
   private readonly guard: WakeGuard;
+  /** Joins held while the server starts (clients 1.20.5+), sent on with Transfer once it answers. */
+  private readonly room: WaitingRoom;
   private readonly favicon: string | undefined;
   /** Set when the driver took the port for the game; cleared once the game has exited. */
   private handedToGame = false;
@@ -71,12 +78,21 @@ export class LobbyService {
     this.byAddress = new PerMinuteLimit(lobby.wakesPerMinute);
     this.byName = new PerMinuteLimit(lobby.wakesPerMinute);
     this.guard = new WakeGuard(d.server, d.audit, d.webSessionMs);
+    this.room = new WaitingRoom({
+      id: d.server.id,
+      holdForMs: lobby.holdFor,
+      view: () => d.view(),
+      target: () => d.playerAddress(),
+      estimates: d.estimates,
+      clock: d.clock,
+      log: d.log.child({ component: 'waiting-room' }),
+    });
     this.favicon = lobby.icon ? `data:image/png;base64,${readFileSync(lobby.icon).toString('base64')}` : undefined;
     const log = d.log.child({ component: 'lobby' });
     this.listener = new LobbyListener(
       {
         status: () => this.status(),
-        login: ({ name, address }) => this.login(name, address),
+        login: (attempt) => this.login(attempt),
         ...(lobby.mode === 'proxy' ? { route: () => this.route() } : {}),
       },
       { host: lobby.host, port: d.server.game.port, proxyProtocol: lobby.proxyProtocol },
@@ -97,6 +113,11 @@ export class LobbyService {
     return this.listener.stats();
   }
 
+  /** Joins held in the waiting room now. */
+  get waiting(): number {
+    return this.room.size;
+  }
+
   /** Listens or lets go of the port, as the server's phase says; called after every change. */
   sync(): void {
     this.lastStatus = undefined;
@@ -105,6 +126,7 @@ export class LobbyService {
     } catch (err) {
       this.d.log.error({ err: messageOf(err) }, 'Could not record how a lobby wake ended');
     }
+    this.room.sync();
     this.busy = this.busy.then(() => this.apply()).catch((err: unknown) => this.d.log.error({ err: messageOf(err) }, 'The lobby could not follow the server'));
   }
 
@@ -122,6 +144,7 @@ export class LobbyService {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.room.close(`OoD is stopping; join ${this.d.server.id} again in a minute`);
     await this.busy;
     await this.listener.closeAll();
   }
@@ -186,7 +209,8 @@ export class LobbyService {
     return person !== undefined && may(person, 'start');
   }
 
-  private login(name: string, address: string): string {
+  private login(attempt: LoginAttempt): LoginAnswer {
+    const { name, address } = attempt;
     const { id } = this.d.server;
     const now = this.d.clock();
     const view = this.d.view();
@@ -201,7 +225,7 @@ export class LobbyService {
       return `${name} may not wake ${id}. Ask its admin to link your Minecraft name to your OoD account`;
     }
     if (view.state.phase === 'failed') return `${id} needs attention before it can start; ask its admin (see OoD's page)`;
-    if (view.state.desired === 'up') return `${id} is already starting, ready in ${readyIn(view, estimate, now)} — join again then`;
+    if (view.state.desired === 'up') return this.holdOr(attempt, `${id} is already starting, ready in ${readyIn(view, estimate, now)} — join again then`);
     if (view.state.phase !== 'archived') return `${id} is going to sleep; try again in a minute`;
     const refusal = this.guard.refusal(name, address, now);
     if (refusal) {
@@ -218,7 +242,16 @@ export class LobbyService {
       throw err;
     }
     this.d.log.info({ name, address }, 'Woken by a join');
-    return `Starting ${id}, ready in ${readyIn(woken, estimate, now)} — join again then`;
+    return this.holdOr(attempt, `Starting ${id}, ready in ${readyIn(woken, estimate, now)} — join again then`);
+  }
+
+  /**
+   * The waiting room for a client that can be held (1.20.5+, its protocol in the lobby's table); the
+   * text (join again later) for any other, or when the room is full.
+   */
+  private holdOr(attempt: LoginAttempt, text: string): LoginAnswer {
+    const hold = attempt.holdable ? this.room.hold(attempt.name) : undefined;
+    return hold ? { hold } : text;
   }
 
   private route(): { host: string; port: number } | null {
