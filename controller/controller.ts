@@ -13,6 +13,8 @@ import { STACK_HISTORY_WAIT_MS, within } from './drivers/stack-history.js';
 import { Estimates } from './estimates.js';
 import { ImageBuildRunningError, runningImageBuild } from './image-build-mark.js';
 import { LobbyService } from './lobby/lobby-service.js';
+import { LobbyHub, openLobbyHub } from './lobby/lobby-hub.js';
+import { listensOnOwnPort } from './config/hostname-routes.js';
 import { CostMeter } from './cost/cost-meter.js';
 import { Notifier } from './notify/notifier.js';
 import { allOf } from './reconcile/runner-events.js';
@@ -46,6 +48,8 @@ export interface Request {
 export class Controller {
   private readonly servers = new Map<string, { runner: ServerRunner; driver: Driver; lobby: LobbyService | undefined }>();
   private readonly orphanWatch: OrphanWatch | undefined;
+  /** The shared lobby (top-level lobby.listen): every server reached by name on one port. */
+  private readonly hub: LobbyHub | undefined;
   private readonly changeListeners = new Set<() => void>();
   /** Servers whose next start's world is being written (a restore, an upload), and by what: starts wait for it (choosingWorldWhileArchived). */
   private readonly choosingWorld = new Map<string, string>();
@@ -90,11 +94,13 @@ export class Controller {
               estimates: this.estimates,
               log: log.child({ server: server.id }),
               clock,
+              ownPort: listensOnOwnPort(config, server),
             });
       // A sibling of the loop's logger, not its child: pino would repeat the `component` key.
       const driver = drivers.create(server, log.child({ component: 'driver', server: server.id }), clock, lobby ? { beforeBoot: () => lobby.releasePort() } : {});
       return { server, driver, lobby };
     });
+    this.hub = openLobbyHub(config, new Map(made.flatMap(({ server, lobby }) => (lobby ? [[server.id, lobby.handlers] as const] : []))), log.child({ component: 'lobby', lobby: 'shared' }));
     const fetchPrices = drivers.priceSource();
     this.notifier = new Notifier({ db: store.db, config: config.notifications, urls: notifyUrls, log, clock });
     this.meter = new CostMeter({ store, config, drivers: new Map(made.map((m) => [m.server.id, m.driver])), ...(fetchPrices ? { fetchPrices } : {}), log: log.child({ component: 'cost' }), clock });
@@ -142,6 +148,7 @@ export class Controller {
       this.onChange(() => lobbies.forEach((lobby) => lobby.sync()));
       lobbies.forEach((lobby) => lobby.sync());
     }
+    this.hub?.start();
     this.orphanWatch?.start();
   }
 
@@ -325,6 +332,11 @@ export class Controller {
     }
   }
 
+  /** The shared lobby (undefined without lobby.listen). */
+  sharedLobby(): LobbyHub | undefined {
+    return this.hub;
+  }
+
   /** A server's lobby (undefined when its lobby.mode is off). */
   lobby(id: string): LobbyService | undefined {
     return this.server(id).lobby;
@@ -332,6 +344,7 @@ export class Controller {
 
   async close(): Promise<void> {
     await this.orphanWatch?.stop();
+    await this.hub?.close();
     await Promise.all([...this.servers.values()].flatMap(({ lobby }) => (lobby ? [lobby.close()] : [])));
     await Promise.all([...this.servers.values()].map(({ runner }) => runner.stop()));
     await Promise.all([...this.servers.values()].map(({ driver }) => driver.close()));

@@ -4,7 +4,7 @@ import type { Request } from '../controller.js';
 import { messageOf } from '../errors.js';
 import type { Estimates } from '../estimates.js';
 import type { Logger } from '../log.js';
-import { LobbyListener, type LobbyStatus } from '../minecraft/lobby/lobby-listener.js';
+import { LobbyListener, type LobbyHandlers, type LobbyStatus } from '../minecraft/lobby/lobby-listener.js';
 import type { ServerView } from '../reconcile/loop.js';
 import type { Phase } from '../reconcile/types.js';
 import { addressKey } from '../net/address-key.js';
@@ -37,6 +37,8 @@ export interface LobbyDeps {
   estimates: Estimates;
   log: Logger;
   clock: () => number;
+  /** Whether this lobby listens on the server's own game port (config/hostname-routes.ts decides); default yes. */
+  ownPort?: boolean;
 }
 
 /**
@@ -57,6 +59,8 @@ const RETRY_MS = 2_000;
  * connections to the running game.
  */
 export class LobbyService {
+  /** What answers for this server, on its own port and on the shared lobby alike (built once). */
+  readonly handlers: LobbyHandlers;
   private readonly listener: LobbyListener;
   private readonly byAddress: PerMinuteLimit;
   private readonly byName: PerMinuteLimit;
@@ -89,12 +93,13 @@ export class LobbyService {
     });
     this.favicon = lobby.icon ? `data:image/png;base64,${readFileSync(lobby.icon).toString('base64')}` : undefined;
     const log = d.log.child({ component: 'lobby' });
+    this.handlers = {
+      status: () => this.status(),
+      login: (attempt) => this.login(attempt),
+      ...(lobby.mode === 'proxy' ? { route: () => this.route(), proxyProtocol: lobby.proxyProtocol } : {}),
+    };
     this.listener = new LobbyListener(
-      {
-        status: () => this.status(),
-        login: (attempt) => this.login(attempt),
-        ...(lobby.mode === 'proxy' ? { route: () => this.route() } : {}),
-      },
+      this.handlers,
       { host: lobby.host, port: d.server.game.port, proxyProtocol: lobby.proxyProtocol },
       log,
     );
@@ -136,7 +141,8 @@ export class LobbyService {
    * already open finish their answers; the port is free when this resolves.
    */
   async releasePort(): Promise<void> {
-    if (this.d.server.lobby.mode !== 'wake') return;
+    // Without its own port the lobby never held it: the game binds it by itself.
+    if (this.d.server.lobby.mode !== 'wake' || this.d.ownPort === false) return;
     this.handedToGame = true;
     this.busy = this.busy.then(() => this.listener.release(HANDOVER_GRACE_MS));
     await this.busy;
@@ -151,7 +157,7 @@ export class LobbyService {
 
   private wanted(): boolean {
     const { server } = this.d;
-    if (this.closed || server.lobby.mode === 'off') return false;
+    if (this.closed || server.lobby.mode === 'off' || this.d.ownPort === false) return false;
     if (server.lobby.mode === 'proxy' || server.driver !== 'local') return true;
     const view = this.d.view();
     const { phase } = view.state;

@@ -19,6 +19,11 @@ export interface ConnectionContext {
   handlers: LobbyHandlers;
   /** Hostname routing: the handlers of the server the handshake names. */
   resolve?: LobbyResolver;
+  /**
+   * Hostname routing's proxy: hands the socket (paused) to the listener, to be forwarded to `target`
+   * with `replay` (every byte read so far) sent first. Set on a shared listener only.
+   */
+  forward?: (socket: Socket, replay: Buffer, target: { host: string; port: number }, proxyProtocol: boolean) => void;
   limits: ConnectionLimits;
   log: LobbyLog;
   stats: LobbyStats;
@@ -51,6 +56,8 @@ export class LobbyConnection {
   private answered = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private legacyTimer: NodeJS.Timeout | undefined;
+  /** On a shared listener, the chunks read until the handshake: replayed to the game if it is forwarded. */
+  private received: Buffer[] | undefined;
   /** When the client last sent a byte (accepted, until then): the caps drop the idlest first. */
   lastActive = Date.now();
 
@@ -66,6 +73,7 @@ export class LobbyConnection {
   ) {
     this.frames = new FrameDecoder(ctx.limits.maxPacketBytes);
     this.handlers = ctx.handlers;
+    if (ctx.forward) this.received = [];
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
@@ -80,6 +88,7 @@ export class LobbyConnection {
 
   private onData(chunk: Buffer): void {
     this.lastActive = Date.now();
+    this.received?.push(chunk);
     if (this.readDone()) return; // read and dropped: nothing more is needed
     if (this.phase === 'legacy-probe') {
       const first = this.probe.length === 0 ? chunk : Buffer.concat([this.probe, chunk]);
@@ -125,6 +134,7 @@ export class LobbyConnection {
         if (next === 1) this.phase = 'status';
         else if (next === 2 || next === 3) this.phase = 'login';
         else throw new LobbyProtocolError(`Handshake asked for state ${next}`);
+        this.forwardIfRouted();
         return;
       }
       case 'status':
@@ -148,6 +158,31 @@ export class LobbyConnection {
       default:
         throw new LobbyProtocolError(`No packet is expected in the ${this.phase} phase`);
     }
+  }
+
+  /**
+   * A shared listener knows the server only now: when that server's route() names its running game,
+   * the connection goes there, the bytes read so far (the handshake, and whatever came in the same
+   * chunks) first. At most one handshake's worth is kept: the frame decoder bounds what precedes it.
+   */
+  private forwardIfRouted(): void {
+    const received = this.received;
+    this.received = undefined;
+    if (!received || !this.ctx.forward || !this.handlers.route) return;
+    let target: { host: string; port: number } | null;
+    try {
+      target = this.handlers.route();
+    } catch (err) {
+      this.ctx.log.warn({ err: messageOf(err) }, 'Lobby route() failed; answered the connection as the lobby');
+      return;
+    }
+    if (!target) return;
+    this.phase = 'done';
+    this.frames.clear();
+    for (const timer of this.timers) clearTimeout(timer);
+    // Nothing more is read here: the proxy resumes the socket once the game's side is connected.
+    this.socket.pause();
+    this.ctx.forward(this.socket, Buffer.concat(received), target, this.handlers.proxyProtocol === true);
   }
 
   private answerStatus(): void {

@@ -36,6 +36,8 @@ export class LobbyListener {
   private server: Server | undefined;
   private readonly lobby = new Set<Socket>();
   private readonly forwarded = new Set<ProxiedPair>();
+  /** Each lobby connection's entry in the table, for a shared listener's hand-over to the proxy. */
+  private readonly lobbyHeld = new WeakMap<Socket, Held>();
   /** Every open connection, lobby and proxied, per address: the caps and who is dropped when full. */
   private readonly table: ConnectionTable;
   private readonly counters: LobbyStats = { accepted: 0, statusAnswered: 0, logins: 0, legacy: 0, refused: 0, dropped: 0, closedOnError: 0 };
@@ -58,7 +60,13 @@ export class LobbyListener {
     this.limits = limits;
     this.descriptors = options.descriptors ?? processDescriptors;
     this.table = new ConnectionTable(limits.maxConnectionsPerAddress, limits.maxConnections, this.descriptors);
-    this.ctx = { handlers, limits, log, stats: this.counters, ...(options.resolve ? { resolve: options.resolve } : {}) };
+    this.ctx = {
+      handlers,
+      limits,
+      log,
+      stats: this.counters,
+      ...(options.resolve ? { resolve: options.resolve, forward: (socket, replay, target, proxyProtocol) => this.forwardAfterHandshake(socket, replay, target, proxyProtocol) } : {}),
+    };
   }
 
   /** Binds host:port. Rejects with LobbyListenError (its `code` is EADDRINUSE etc.) if it cannot. */
@@ -154,7 +162,8 @@ export class LobbyListener {
     const address = plainAddress(socket.remoteAddress);
     if (!address) return void socket.destroy(); // already gone
     const key = addressKey(address);
-    const target = this.route();
+    // A shared listener (resolve) knows the server only from the handshake: it forwards after it.
+    const target = this.options.resolve ? null : this.route();
     const admission = this.table.admit(key, target ? 2 : 1);
     if (!admission.ok) {
       this.counters.refused++;
@@ -172,6 +181,7 @@ export class LobbyListener {
     const connection = new LobbyConnection(socket, address, this.ctx);
     const held: Held = { key, cost: 1, since: Date.now(), lastActive: () => connection.lastActive, evictable: () => connection.evictable, drop: () => socket.destroy() };
     this.table.add(held);
+    if (this.options.resolve) this.lobbyHeld.set(socket, held);
     socket.once('close', () => {
       this.lobby.delete(socket);
       this.table.remove(held);
@@ -189,8 +199,28 @@ export class LobbyListener {
     }
   }
 
-  private forward(socket: Socket, target: { host: string; port: number }, key: string): void {
-    const header = this.options.proxyProtocol ? this.proxyHeader(socket) : undefined;
+  /**
+   * A shared listener's connection whose handshake named a proxy-mode server that is up: it stops being
+   * a lobby connection (one descriptor) and is admitted again as a forwarded pair (two), under the
+   * same caps as any new forwarded connection.
+   */
+  private forwardAfterHandshake(socket: Socket, replay: Buffer, target: { host: string; port: number }, proxyProtocol: boolean): void {
+    const lobbyHeld = this.lobbyHeld.get(socket);
+    this.lobby.delete(socket);
+    if (!lobbyHeld) return void socket.destroy(); // dropped for a newcomer meanwhile
+    this.table.remove(lobbyHeld);
+    const admission = this.table.admit(lobbyHeld.key, 2);
+    if (!admission.ok) {
+      this.counters.refused++;
+      this.log.debug({ key: lobbyHeld.key, open: this.table.size, reason: admission.reason }, 'Refused to forward a connection over the connection cap');
+      return void socket.destroy();
+    }
+    if (admission.dropped) this.counters.dropped++;
+    this.forward(socket, target, lobbyHeld.key, { replay, proxyProtocol });
+  }
+
+  private forward(socket: Socket, target: { host: string; port: number }, key: string, after?: { replay: Buffer; proxyProtocol: boolean }): void {
+    const header = (after?.proxyProtocol ?? this.options.proxyProtocol) ? this.proxyHeader(socket) : undefined;
     const pair = proxyConnection(
       socket,
       target,
@@ -202,6 +232,7 @@ export class LobbyListener {
         if (failed) this.counters.closedOnError++;
       },
       header,
+      after?.replay,
     );
     const held: Held = { key, cost: 2, since: Date.now(), lastActive: () => pair.lastActive(), evictable: () => !pair.established(), drop: () => pair.destroy() };
     this.forwarded.add(pair);

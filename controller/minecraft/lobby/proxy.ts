@@ -19,6 +19,8 @@ export interface ProxiedPair {
  * the lobby. If the upstream cannot be reached within `connectTimeoutMs`, the client is destroyed: a
  * predictable failure the client retries, rather than a lobby answer on a connection meant for the game.
  * `header`, when given, is sent to the game before the client's first byte (the PROXY protocol header).
+ * `replay`, when given, is what a shared lobby already read of the client (its handshake, and whatever
+ * came with it), sent to the game after the header and before the rest of the stream.
  * `onClose(failed)` is called once, after both sockets have closed.
  */
 export function proxyConnection(
@@ -28,6 +30,7 @@ export function proxyConnection(
   log: LobbyLog,
   onClose: (failed: boolean) => void,
   header?: Buffer,
+  replay?: Buffer,
 ): ProxiedPair {
   const where = `${target.host}:${target.port}`;
   const upstream = connect({ host: target.host, port: target.port });
@@ -35,7 +38,7 @@ export function proxyConnection(
   let failed = false;
   let open = 2;
   let active = Date.now();
-  let fromClient = false;
+  let fromClient = replay !== undefined && replay.length > 0;
   let fromGame = false;
   const closed = () => {
     if (--open === 0) onClose(failed);
@@ -55,6 +58,7 @@ export function proxyConnection(
     clearTimeout(timer);
     connected = true;
     if (header) upstream.write(header);
+    if (replay && replay.length > 0) upstream.write(replay);
     // pipe() relays each side's end (FIN) to the other; the server accepts with allowHalfOpen, so a
     // client that half-closes still receives the rest of the game server's answer.
     client.pipe(upstream);

@@ -61,9 +61,12 @@ export interface LobbyHandlers {
   authenticate?: boolean;
   /**
    * Proxy mode: where to forward a new connection right now, or null to answer it as the lobby.
-   * Called once per accepted connection, before any byte is read.
+   * Called once per accepted connection, before any byte is read; on a shared listener (`resolve`),
+   * once its handshake has named this server.
    */
   route?(): { host: string; port: number } | null;
+  /** The game behind route() expects a PROXY protocol v2 header (on a shared listener each server says; its own port follows LobbyOptions.proxyProtocol). */
+  proxyProtocol?: boolean;
 }
 
 /**
