@@ -22,9 +22,9 @@ export function handshakeAsTransfer(client: Writer): void {
 /** What a transferred join came to: the player in the world, or the kick's text. */
 export type TransferredJoin = { bot: Bot } | { kicked: string };
 
-/** A mineflayer 1.21.4 player that joins `host:port` the way a transferred vanilla client does. */
-export async function joinTransferred(port: number, username: string, host = '127.0.0.1', timeoutMs = 20_000): Promise<TransferredJoin> {
-  const bot = mineflayer.createBot({ host, port, username, version: '1.21.4', auth: 'offline', hideErrors: true });
+/** A mineflayer player (1.21.4 unless told) that joins `host:port` the way a transferred vanilla client does. */
+export async function joinTransferred(port: number, username: string, host = '127.0.0.1', timeoutMs = 20_000, version = '1.21.4'): Promise<TransferredJoin> {
+  const bot = mineflayer.createBot({ host, port, username, version, auth: 'offline', hideErrors: true });
   handshakeAsTransfer(bot._client);
   return new Promise<TransferredJoin>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mineflayer from 'mineflayer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { joinBot, leave } from '../../../test/helpers/bot.js';
 import { freePort } from '../../../test/helpers/ood-home.js';
@@ -48,12 +49,17 @@ async function stopGame(game: Game | undefined): Promise<void> {
 describe('the bundled game and transferred players', () => {
   let accepting: Game | undefined;
   let refusing: Game | undefined;
+  let older: Game | undefined;
 
   beforeAll(async () => {
-    [accepting, refusing] = await Promise.all([startGame(['accepts-transfers=true']), startGame([])]);
+    [accepting, refusing, older] = await Promise.all([
+      startGame(['accepts-transfers=true']),
+      startGame([]),
+      startGame(['accepts-transfers=true', 'ood-test-version=1.20.4']),
+    ]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([stopGame(accepting), stopGame(refusing)]);
+    await Promise.all([stopGame(accepting), stopGame(refusing), stopGame(older)]);
   });
 
   it('with accepts-transfers=true, logs a transferred player in, who plays (chat heard by another player)', async () => {
@@ -76,6 +82,17 @@ describe('the bundled game and transferred players', () => {
     expect(joined).toEqual({ kicked: TRANSFERS_DISABLED });
     const bot = await joinBot(refusing!.port, 'Direct');
     expect(bot.entity).toBeDefined();
+    await leave(bot);
+  }, 60_000);
+
+  it('as a game older than 1.20.5 (protocol 765), where intent 3 does not exist, closes the connection as vanilla of then did', async () => {
+    await expect(joinTransferred(older!.port, 'Moved', '127.0.0.1', 20_000, '1.20.4')).rejects.toThrow(/ended with no kick reason/);
+    const bot = mineflayer.createBot({ host: '127.0.0.1', port: older!.port, username: 'Direct', version: '1.20.4', auth: 'offline', hideErrors: true });
+    await new Promise<void>((resolve, reject) => {
+      bot.once('spawn', () => resolve());
+      bot.once('kicked', (reason) => reject(new Error(`Direct was kicked: ${JSON.stringify(reason)}`)));
+      bot.once('error', reject);
+    });
     await leave(bot);
   }, 60_000);
 });

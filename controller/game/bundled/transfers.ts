@@ -21,7 +21,11 @@ const INTENT_TRANSFER = 3;
 /** Vanilla 1.21.4's words for a refused transfer. */
 export const TRANSFERS_DISABLED = 'Server does not accept transfers';
 
+/** The first protocol with Transfer (1.20.5); an older client never sends intent 3. */
+const FIRST_TRANSFER_PROTOCOL = 766;
+
 interface Handshake {
+  protocolVersion: number;
   nextState: number;
 }
 /** The parts of minecraft-protocol's server-side `Client` used here. */
@@ -41,16 +45,23 @@ export interface TransferringServer {
  */
 export function handleTransfers(server: TransferringServer, accepts: boolean): void {
   server.on('connection', (client) => {
-    let transferred = false;
+    let transfer: 'none' | 'known' | 'unknown' = 'none';
     // One packet object reaches every listener in turn, so the change is what handshake.js reads.
     client.prependOnceListener('set_protocol', (packet) => {
       if (packet.nextState !== INTENT_TRANSFER) return;
-      transferred = true;
+      // Before 1.20.5 the intent does not exist: vanilla of those versions closes the connection.
+      if (packet.protocolVersion < FIRST_TRANSFER_PROTOCOL) {
+        transfer = 'unknown';
+        return;
+      }
+      transfer = 'known';
       packet.nextState = INTENT_LOGIN;
     });
-    // Runs after handshake.js: the connection is in the login state, so end() sends a login Disconnect.
+    // Runs after handshake.js: the connection is in the login state, so end() sends a login Disconnect
+    // (still in the handshaking one for an unknown intent, where end() only closes).
     client.once('set_protocol', () => {
-      if (transferred && !accepts) client.end(TRANSFERS_DISABLED);
+      if (transfer === 'unknown') client.end('Unknown handshake intent 3 before Minecraft 1.20.5');
+      else if (transfer === 'known' && !accepts) client.end(TRANSFERS_DISABLED);
     });
   });
 }
