@@ -95,6 +95,7 @@ export class Controller {
               log: log.child({ server: server.id }),
               clock,
               ownPort: listensOnOwnPort(config, server),
+              sessionServer: config.lobby.sessionServer,
             });
       // A sibling of the loop's logger, not its child: pino would repeat the `component` key.
       const driver = drivers.create(server, log.child({ component: 'driver', server: server.id }), clock, lobby ? { beforeBoot: () => lobby.releasePort() } : {});

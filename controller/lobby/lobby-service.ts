@@ -17,6 +17,7 @@ import { PerMinuteLimit } from './wake-limits.js';
 import type { AuditRepo } from '../store/audit.js';
 import { LOBBY_WAKE, WakeGuard } from './wake-guard.js';
 import { WaitingRoom } from './waiting-room.js';
+import { lobbyAuthenticates } from './online-mode.js';
 import type { LoginAnswer, LoginAttempt } from '../minecraft/lobby/types.js';
 import type { PlayerAddress } from '../servers/player-address.js';
 
@@ -39,6 +40,8 @@ export interface LobbyDeps {
   clock: () => number;
   /** Whether this lobby listens on the server's own game port (config/hostname-routes.ts decides); default yes. */
   ownPort?: boolean;
+  /** Top-level lobby.sessionServer: where an authenticating lobby asks hasJoined. Default Mojang's. */
+  sessionServer?: string;
 }
 
 /**
@@ -95,12 +98,14 @@ export class LobbyService {
     const log = d.log.child({ component: 'lobby' });
     this.handlers = {
       status: () => this.status(),
+      // Every join's account proven by the session server before login(): a name on the wake list is then a proven account.
+      authenticate: lobbyAuthenticates(d.server),
       login: (attempt) => this.login(attempt),
       ...(lobby.mode === 'proxy' ? { route: () => this.route(), proxyProtocol: lobby.proxyProtocol } : {}),
     };
     this.listener = new LobbyListener(
       this.handlers,
-      { host: lobby.host, port: d.server.game.port, proxyProtocol: lobby.proxyProtocol },
+      { host: lobby.host, port: d.server.game.port, proxyProtocol: lobby.proxyProtocol, ...(d.sessionServer ? { sessionServer: d.sessionServer } : {}) },
       log,
     );
   }
@@ -217,6 +222,8 @@ export class LobbyService {
 
   private login(attempt: LoginAttempt): LoginAnswer {
     const { name, address } = attempt;
+    // The connection proves the account first when asked to; a login without the proof never wakes or holds.
+    if (this.handlers.authenticate && !attempt.proven) return `Could not verify your account; ${this.d.server.id} admits only accounts the session server vouches for`;
     const { id } = this.d.server;
     const now = this.d.clock();
     const view = this.d.view();

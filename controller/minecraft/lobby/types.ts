@@ -99,6 +99,12 @@ export interface LobbyOptions {
    * Default 1024.
    */
   maxConnections?: number;
+  /** Base URL of the session server that proves accounts (handlers that `authenticate`). Default https://sessionserver.mojang.com. */
+  sessionServer?: string;
+  /** How long an online login waits for the session server's hasJoined. Default 4000 ms (inside connectionTimeoutMs). */
+  sessionTimeoutMs?: number;
+  /** Session-server questions in flight at once on this listener; a join past that is told to try again. Default 32. */
+  maxSessionChecks?: number;
   /** Send the PROXY protocol v2 header to the game before a proxied client's bytes. Default false. */
   proxyProtocol?: boolean;
   /** The descriptors all lobbies of the process share (tests inject a small one). Default: sized from RLIMIT_NOFILE. */
