@@ -5,31 +5,32 @@
  * (status-floor.mjs); its RSS idle and after the load. Proxy mode: a LobbyListener alone in a child
  * (lobby-proxy.ts) forwarding to a sink/echo server in another child (echo-sink.mjs, the game's
  * stand-in), against connecting to that server directly: bulk throughput and round-trip latency.
- * Loopback only; every phase has a time bound; about 45 s in all.
+ * Issue 20's rows: status with hostname routing against the bare server (lobby-routing.ts), 500
+ * clients held in the waiting room (lobby-held.ts), join-to-playing with the waiting room against
+ * kick-and-rejoin (lobby-join.ts). Loopback only; every phase has a time bound; about 6 minutes in all.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { statusPing } from '../../controller/minecraft/status-ping.js';
 import { startControllerProcess } from '../helpers/controller-process.js';
 import { makeOodHome } from '../helpers/ood-home.js';
 import { waitUntil } from '../helpers/wait.js';
 import type { Row } from './digitalocean.js';
-import { cpuMs, npmStartNodeArgs } from './scale.js';
+import { npmStartNodeArgs } from './scale.js';
+import { script, startChild, stopChild } from './children.js';
+import { CONNECTIONS, LOAD_MS, loadAndCpu } from './status-exchanges.js';
+import { routingAgainstBare } from './lobby-routing.js';
+import { heldClients } from './lobby-held.js';
+import { joinToPlaying } from './lobby-join.js';
 
 /** The same ticks as run.ts's other benches: what a default ood.yaml runs with. */
 const TICKS = { fastTick: '200ms', slowTick: '5s', playerProbe: '1s', backoff: '1s', maxBackoff: '1m' };
 const BUNDLE = fileURLToPath(new URL('../../dist/ood.mjs', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const script = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const HOST = '127.0.0.1';
 
-const CONNECTIONS = 16;
-const WARM_UP_MS = 2_000;
-const LOAD_MS = 10_000;
 const STREAM_BYTES = 256 << 20;
 const STREAM_RUNS = 3;
 const ROUND_TRIPS = 2_000;
@@ -40,44 +41,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const run = promisify(execFile);
 
 export async function lobbyBench(row: Row): Promise<void> {
   await statusUnderLoad(row);
   await proxyAgainstDirect(row);
-}
-
-interface StatusLoad {
-  exchanges: number;
-  perSecond: number;
-  /** ms, connect to pong */
-  p50: number;
-  p99: number;
-  max: number;
-  /** Failed exchanges by reason (a refused connection shows as ECONNRESET or `closed in stage status`). */
-  failures: Record<string, number>;
-}
-
-/** status-load.mjs with plain node, in its own process; loop i connects from 127.0.0.(2 + i), so the lobby sees 16 players. */
-async function statusLoad(port: number): Promise<StatusLoad> {
-  const args = [script('status-load.mjs'), String(port), String(CONNECTIONS), String(WARM_UP_MS), String(LOAD_MS), String(CONNECTIONS)];
-  const { stdout } = await run(process.execPath, args, { timeout: WARM_UP_MS + LOAD_MS + 20_000 });
-  const load = JSON.parse(stdout) as StatusLoad;
-  if (load.exchanges === 0) throw new Error(`No status exchange with port ${port} succeeded in ${LOAD_MS} ms; failures: ${JSON.stringify(load.failures)}`);
-  return load;
-}
-
-/**
- * statusLoad() on `port`, and the CPU that `pid` (the server) used meanwhile: % of a core, and ms per
- * exchange (the warm-up's exchanges estimated at the measured rate).
- */
-async function loadAndCpu(port: number, pid: number): Promise<StatusLoad & { cpuPct: number; cpuMsPerExchange: number }> {
-  const cpu0 = cpuMs(pid);
-  const t0 = performance.now();
-  const load = await statusLoad(port);
-  const used = cpuMs(pid) - cpu0;
-  const elapsed = performance.now() - t0;
-  return { ...load, cpuPct: (used / elapsed) * 100, cpuMsPerExchange: used / ((load.perSecond * elapsed) / 1_000) };
+  await routingAgainstBare(row);
+  await heldClients(row);
+  await joinToPlaying(row);
 }
 
 /** Wake mode: the controller's lobby under 16 connections of status + ping, and the controller's RSS. */
@@ -271,28 +241,4 @@ async function echoClient(port: number): Promise<{ roundTrip(): Promise<number>;
       }),
     close: () => socket.destroy(),
   };
-}
-
-/** `node <args>` from the repository (so tsx and the sources resolve), once it prints `listening <port>`. */
-async function startChild(what: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  try {
-    const port = await waitUntil(`${what} to listen`, () => {
-      if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-      return /listening (\d+)/.exec(out)?.[1];
-    }, 15_000);
-    return { child, port: Number(port) };
-  } catch (err) {
-    await stopChild(child);
-    throw err;
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = once(child, 'exit');
-  child.kill('SIGTERM');
-  await gone;
 }

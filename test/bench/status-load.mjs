@@ -2,29 +2,35 @@
  * A load generator for the lobby's status answer, run with plain node in its own process so that it
  * never shares an event loop (or a tsx loader) with what it measures:
  *
- *   node test/bench/status-load.mjs <port> [connections=16] [warmUpMs=2000] [durationMs=10000] [sources=connections]
+ *   node test/bench/status-load.mjs <port> [connections=16] [warmUpMs=2000] [durationMs=10000] [sources=connections] [names=127.0.0.1]
  *
  * Each of `connections` loops repeats one server-list refresh as a client does it: connect, handshake
  * (next state 1), status request, read the status response, ping (8 bytes), read the pong, then close
  * once the lobby has closed its side. Loop i connects from 127.0.0.(2 + i % sources), so `sources`
- * decides how many players the lobby sees (its per-address cap counts open connections per IP).
+ * decides how many players the lobby sees (its per-address cap counts open connections per IP), and
+ * names its handshake's server address names[i % names.length] (`names` comma-separated: hostname
+ * routing picks a server by it).
  * Prints one JSON line: exchanges finished after the warm-up, per second, latency percentiles (ms,
  * connect to pong) and the failures by reason. Loopback only.
  */
 import { connect } from 'node:net';
 import { packet, varInt } from './mc-frame.mjs';
 
-const [port, connections = 16, warmUpMs = 2_000, durationMs = 10_000, sources = connections] = process.argv.slice(2).map(Number);
-if (!Number.isInteger(port)) throw new Error('usage: status-load.mjs <port> [connections] [warmUpMs] [durationMs] [sources]');
+const [port, connections = 16, warmUpMs = 2_000, durationMs = 10_000, sources = connections] = process.argv.slice(2, 7).map(Number);
+if (!Number.isInteger(port)) throw new Error('usage: status-load.mjs <port> [connections] [warmUpMs] [durationMs] [sources] [names]');
 const HOST = '127.0.0.1';
+const names = (process.argv[7] ?? HOST).split(',');
 /** One exchange may take this long before it counts as failed (the lobby's own deadline is 5 s). */
 const EXCHANGE_TIMEOUT_MS = 5_000;
 
 const portField = Buffer.alloc(2);
 portField.writeUInt16BE(port);
-const address = Buffer.from(HOST);
 // Protocol 767 (1.21), next state 1 (status), then the status request: what a client sends at once.
-const HELLO = Buffer.concat([packet(0x00, varInt(767), varInt(address.length), address, portField, varInt(1)), packet(0x00)]);
+const hello = (name) => {
+  const address = Buffer.from(name);
+  return Buffer.concat([packet(0x00, varInt(767), varInt(address.length), address, portField, varInt(1)), packet(0x00)]);
+};
+const HELLOS = names.map(hello);
 const PAYLOAD = Buffer.from('0123456789abcdef', 'hex');
 const PING = packet(0x01, PAYLOAD);
 
@@ -42,8 +48,8 @@ function readFrame(buf) {
   return { id: buf[start], body: buf.subarray(start + 1, start + length), end: start + length };
 }
 
-/** One status + ping exchange from `localAddress`: `{ ms }` (connect to pong) or `{ failed: reason }`. */
-function exchange(localAddress) {
+/** One status + ping exchange from `localAddress`, sending `opening`: `{ ms }` (connect to pong) or `{ failed: reason }`. */
+function exchange(localAddress, opening) {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const socket = connect({ host: HOST, port, localAddress });
@@ -57,7 +63,7 @@ function exchange(localAddress) {
       socket.destroy();
     };
     socket.setTimeout(EXCHANGE_TIMEOUT_MS, () => fail('timeout'));
-    socket.on('connect', () => socket.write(HELLO));
+    socket.on('connect', () => socket.write(opening));
     socket.on('data', (chunk) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       for (let frame = readFrame(buf); frame; frame = readFrame(buf)) {
@@ -88,8 +94,9 @@ const failures = {};
 await Promise.all(
   Array.from({ length: connections }, async (_, i) => {
     const localAddress = `127.0.0.${2 + (i % sources)}`;
+    const opening = HELLOS[i % HELLOS.length];
     while (performance.now() < until) {
-      const result = await exchange(localAddress);
+      const result = await exchange(localAddress, opening);
       const at = performance.now();
       if (at < measureFrom || at > until) continue;
       if (result.failed) failures[result.failed] = (failures[result.failed] ?? 0) + 1;
