@@ -17,6 +17,8 @@ const HOLD_FOR_MS = 240_000;
 /** What the held client lived through, from its first packet to the Transfer. */
 interface Held {
   configurationAt?: number;
+  /** How many droplets the account had when the hold began. */
+  dropletsAtHold?: number;
   keepAlives: number;
   transfer?: { host: string; port: number; at: number };
   /** Set if the connection ended, or was told to, before a Transfer came: the hold failed. */
@@ -67,7 +69,9 @@ describe('the waiting room holds a join while a droplet starts, then transfers i
         reject(new Error(`ann's hold ended before a Transfer: ${why}`));
       };
       client.on('state', (state) => {
-        if (state === 'configuration') held.configurationAt ??= Date.now();
+        if (state !== 'configuration' || held.configurationAt !== undefined) return;
+        held.configurationAt = Date.now();
+        held.dropletsAtHold = world.fake.state.droplets.size;
       });
       // minecraft-protocol answers each Keep Alive itself (client/keepalive.js); counted here.
       client.on('keep_alive', () => void held.keepAlives++);
@@ -92,6 +96,8 @@ describe('the waiting room holds a join while a droplet starts, then transfers i
       console.log(`ann held ${(heldMs / 1000).toFixed(1)} s (${held.keepAlives} keep-alives) while the droplet started`);
       expect(held.ended).toBeUndefined();
       expect(held.configurationAt).toBeDefined();
+      // Held from before the droplet existed: the whole start, not only its end.
+      expect(held.dropletsAtHold).toBe(0);
       // The lobby keeps a held client alive with a Keep Alive every 10 s: none missed.
       expect(held.keepAlives).toBeGreaterThanOrEqual(Math.floor((transfer.at - held.configurationAt!) / 10_000) - 1);
 
