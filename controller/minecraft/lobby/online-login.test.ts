@@ -2,7 +2,7 @@ import { constants, createCipheriv, createPublicKey, createDecipheriv, generateK
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { decodeVarInt } from '../varint.js';
-import { OnlineLogin, OnlineLoginError, profileKeyOf, serverHash } from './online-login.js';
+import { firstUseOfProvenJoin, OnlineLogin, OnlineLoginError, profileKeyOf, serverHash } from './online-login.js';
 import { PacketReader } from './packet.js';
 
 // minecraft-protocol's own (de)serializers, as its client reads the lobby's packets and writes its answer.
@@ -124,5 +124,16 @@ describe('OnlineLogin', () => {
     expect(login.accept(signed(signature)).secret).toHaveLength(16);
     expect(() => login.accept(signed(randomBytes(128)))).toThrow("The verify token's signature did not check out");
     expect(() => new OnlineLogin(760, undefined).accept(signed(signature))).toThrow('no profile key');
+  });
+});
+
+describe('firstUseOfProvenJoin', () => {
+  it('says yes once per server hash, no to a repeat within ten minutes, and forgets it after', () => {
+    const t = 1_000_000_000;
+    expect(firstUseOfProvenJoin('-5e1f', t)).toBe(true);
+    expect(firstUseOfProvenJoin('7a2b', t + 1_000)).toBe(true);
+    expect(firstUseOfProvenJoin('-5e1f', t + 9 * 60_000)).toBe(false);
+    expect(firstUseOfProvenJoin('-5e1f', t + 10 * 60_000)).toBe(true);
+    expect(firstUseOfProvenJoin('7a2b', t + 10 * 60_000 + 500)).toBe(false);
   });
 });

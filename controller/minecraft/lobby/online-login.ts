@@ -149,6 +149,28 @@ export class OnlineLogin {
   }
 }
 
+/** How long a proven join's server hash is remembered: longer than the session server vouches for a join. */
+const REPLAY_WINDOW_MS = 10 * 60_000;
+const provenHashes = new Map<string, number>();
+
+/**
+ * True the first time a server hash the session server proved is seen in this process, false for a
+ * replay. The verify token cannot tell: anyone may encrypt a token with the lobby's public key, so a
+ * shared secret recorded off the wire (still unreadable) can be sent again with a new one, and the
+ * session server still vouches for that join for a while. A game would then just face a client it
+ * cannot talk to; the lobby would wake a server for it. Only proven hashes are kept (an attacker
+ * cannot make the session server prove one), those of the last REPLAY_WINDOW_MS.
+ */
+export function firstUseOfProvenJoin(hash: string, now = Date.now()): boolean {
+  for (const [seen, at] of provenHashes) {
+    if (now - at < REPLAY_WINDOW_MS) break; // kept in the order they were seen
+    provenHashes.delete(seen);
+  }
+  if (provenHashes.has(hash)) return false;
+  provenHashes.set(hash, now);
+  return true;
+}
+
 /**
  * RSA PKCS#1 v1.5 decryption. Node 20 refuses that padding for private decryption (CVE-2023-46809,
  * the Marvin timing attack), so the raw block is decrypted natively and the padding taken off here:
