@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { describeHostnames } from './describe-hostnames.js';
 import { parseConfig } from './load.js';
@@ -26,5 +28,16 @@ describe('describeHostnames', () => {
 
   it('says nothing without a shared lobby', () => {
     expect(describeHostnames(parseConfig({ servers: [server('survival', 25570, {})] }, '/base'))).toEqual([]);
+  });
+});
+
+describe("README's shared lobby example", () => {
+  it('is a valid config whose table is the one README shows', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## One address for everything'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const table = /```text\n(\s*shared lobby on[\s\S]*?)```/.exec(section)![1]!;
+    const shown = table.trimEnd().split('\n').map((line) => line.replace(/^ {4}/, ''));
+    expect(describeHostnames(parseConfig(parse(yaml), '/base'))).toEqual(shown);
   });
 });
