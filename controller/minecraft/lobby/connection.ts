@@ -1,3 +1,4 @@
+import type { Cipher, Decipher, KeyObject } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { messageOf } from '../../errors.js';
 import { FrameDecoder } from './frames.js';
@@ -6,12 +7,20 @@ import { encodePacket, encodeString, LobbyProtocolError } from '../varint.js';
 import { PacketReader } from './packet.js';
 import { disconnectJson, statusJson } from './status-json.js';
 import { routingName } from './server-address.js';
-import type { LobbyHandlers, LobbyLog, LobbyResolver, LobbyStats, LobbyStatus } from './types.js';
+import { firstUseOfProvenJoin, OnlineLogin, OnlineLoginError, profileKeyOf } from './online-login.js';
+import type { SessionServer } from './session-server.js';
+import type { HeldLogin, HoldOutcome, LobbyHandlers, LobbyLog, LobbyResolver, LobbyStats, LobbyStatus, ProvenAccount } from './types.js';
+import { configurationDisconnect, keepAlive, loginAccount, loginSuccess, readConfiguration, transfer } from './waiting-packets.js';
+import { waitingProtocol, type WaitingProtocol } from './waiting-protocol.js';
 
 export interface ConnectionLimits {
   handshakeTimeoutMs: number;
   connectionTimeoutMs: number;
   maxPacketBytes: number;
+  /** A held client gets a keep-alive this often, and is closed when one goes unanswered for 3 of them. */
+  keepAliveMs: number;
+  /** The longest a client is held, whatever its holder says (connectionTimeoutMs does not apply to a held one). */
+  maxHoldMs: number;
 }
 
 export interface ConnectionContext {
@@ -25,21 +34,47 @@ export interface ConnectionContext {
    */
   forward?: (socket: Socket, replay: Buffer, target: { host: string; port: number }, proxyProtocol: boolean) => void;
   limits: ConnectionLimits;
+  /** The session server's hasJoined, for handlers that `authenticate` (the listener's own, with its time-out and cap). */
+  sessions: SessionServer;
   log: LobbyLog;
   stats: LobbyStats;
 }
 
 /**
  * legacy-probe: the first byte may start a pre-1.7 ping. handshake → status → ping, or handshake →
- * login → answering (the login handler runs). done: the answer is sent or the socket is gone.
+ * login → answering (the login handler runs). A hold (the waiting room) goes on: login-ack (Login
+ * Success sent, waiting for Login Acknowledged) → held (the configuration state, with keep-alives).
+ * done: the answer (a kick, a Transfer) is sent or the socket is gone.
  */
-type Phase = 'legacy-probe' | 'handshake' | 'status' | 'ping' | 'login' | 'answering' | 'done';
+type Phase = 'legacy-probe' | 'handshake' | 'status' | 'ping' | 'login' | 'encryption' | 'answering' | 'login-ack' | 'held' | 'done';
+
+/** A connection in the waiting room: what it speaks, who holds it, and its keep-alive. */
+interface Hold {
+  readonly row: WaitingProtocol;
+  readonly login: HeldLogin;
+  /** The holder's outcome, once it settled; it waits here while the client has not acknowledged the login. */
+  outcome: HoldOutcome | undefined;
+  /** The holder was told the end (an outcome, or abandon()): abandon() is never called again. */
+  settled: boolean;
+  /** Counted in stats.held until the hold ends. */
+  counted: boolean;
+  /** The keep-alive sent and not yet answered, and how many intervals it has been waiting. */
+  pending: { id: bigint; ticks: number } | undefined;
+}
+
+/** Keep-alive intervals a held client may leave one unanswered. */
+const KEEP_ALIVE_TICKS = 3;
 
 /** After the answer, keep reading (and dropping) a little so closing does not reset the client. */
 const LINGER_MS = 2_000;
 const INVALID_NAME = 'That player name is not valid.';
 const LOGIN_FAILED = 'The server could not handle this login right now; try again in a moment.';
+const HELD_TOO_LONG = 'The server took too long to start; join again in a moment.';
 const EMPTY = Buffer.alloc(0);
+/** Vanilla's rule (StringUtil.isValidPlayerName): printable ASCII without spaces. */
+const VALID_NAME = /^[\x21-\x7e]{1,16}$/;
+const REPLAYED = 'Could not verify your account: this join was already used. Join again.';
+const NOT_VERIFIED = 'Could not verify your account: the session server has no record of this join. Restart your game (it renews your session) and join again.';
 
 /**
  * One lobby connection: reads at most one packet at a time (FrameDecoder bounds it), answers a status
@@ -54,7 +89,21 @@ export class LobbyConnection {
   /** The server this connection is for: the listener's own until the handshake names one. */
   private handlers: LobbyHandlers;
   private answered = false;
+  private hold: Hold | undefined;
+  /** An online login (the handlers' `authenticate`): the Encryption Request sent, its answer awaited. */
+  private online: { login: OnlineLogin; name: string } | undefined;
+  /** AES/CFB8 once the shared secret is known: every packet written after it, and every byte read. */
+  private cipher: Cipher | undefined;
+  private decipher: Decipher | undefined;
+  /**
+   * Ends a session-server question when the client goes away. Made only when one is asked: an abort
+   * builds a DOMException with its stack trace, which cost every status ping 4 % of the lobby's CPU.
+   */
+  private gone: AbortController | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Both end when a hold begins: a held client's wait is bounded by its holder and maxHoldMs. */
+  private readonly handshakeTimer: NodeJS.Timeout;
+  private readonly lifeTimer: NodeJS.Timeout;
   private legacyTimer: NodeJS.Timeout | undefined;
   /** On a shared listener, the chunks read until the handshake: replayed to the game if it is forwarded. */
   private received: Buffer[] | undefined;
@@ -63,7 +112,12 @@ export class LobbyConnection {
 
   /** Whether the caps may drop it for a newcomer: not while a login is being answered. */
   get evictable(): boolean {
-    return this.phase !== 'login' && this.phase !== 'answering';
+    return this.phase !== 'login' && this.phase !== 'encryption' && this.phase !== 'answering';
+  }
+
+  /** In the waiting room: the listener's release() and close() leave it open (closeAll() ends it). */
+  get holding(): boolean {
+    return this.phase === 'login-ack' || this.phase === 'held';
   }
 
   constructor(
@@ -79,15 +133,16 @@ export class LobbyConnection {
     socket.on('end', () => this.onEnd());
     socket.on('error', (err) => ctx.log.debug({ address, err: err.message }, 'Lobby connection failed'));
     socket.once('close', () => this.onClose());
-    this.timers.push(
-      setTimeout(() => this.onHandshakeDeadline(), ctx.limits.handshakeTimeoutMs),
-      setTimeout(() => this.onLifeDeadline(), ctx.limits.connectionTimeoutMs),
-    );
+    this.handshakeTimer = setTimeout(() => this.onHandshakeDeadline(), ctx.limits.handshakeTimeoutMs);
+    this.lifeTimer = setTimeout(() => this.onLifeDeadline(), ctx.limits.connectionTimeoutMs);
+    this.timers.push(this.handshakeTimer, this.lifeTimer);
     socket.resume();
   }
 
   private onData(chunk: Buffer): void {
     this.lastActive = Date.now();
+    // Every byte after the Encryption Response is deciphered, also those dropped, so the stream stays in step.
+    if (this.decipher) chunk = this.decipher.update(chunk);
     this.received?.push(chunk);
     if (this.readDone()) return; // read and dropped: nothing more is needed
     if (this.phase === 'legacy-probe') {
@@ -153,7 +208,25 @@ export class LobbyConnection {
         if (id !== 0x00) throw new LobbyProtocolError(`Expected Login Start (0x00), got packet 0x${id.toString(16)}`);
         // Only the name: what follows it (UUID, signature data) differs by version.
         const name = packet.string('player name', 16);
+        if (this.handlers.authenticate && VALID_NAME.test(name)) return this.requestEncryption(name, packet.take(packet.remaining, 'login start'));
         return this.answerLogin(name);
+      }
+      case 'encryption':
+        if (id !== 0x01) throw new LobbyProtocolError(`Expected an Encryption Response (0x01), got packet 0x${id.toString(16)}`);
+        return this.answerEncryption(packet);
+      case 'login-ack': {
+        const row = this.hold!.row;
+        if (id !== row.login.acknowledged) throw new LobbyProtocolError(`Expected Login Acknowledged (0x${row.login.acknowledged.toString(16)}), got packet 0x${id.toString(16)}`);
+        packet.end('login acknowledged');
+        return this.enterConfiguration();
+      }
+      case 'held': {
+        const hold = this.hold!;
+        const read = readConfiguration(hold.row, id, packet);
+        if (read === 'dropped') return;
+        if (hold.pending?.id !== read.keepAlive) throw new LobbyProtocolError(`Keep-alive answered with id ${read.keepAlive}, expected ${hold.pending?.id ?? 'none'}`);
+        hold.pending = undefined;
+        return;
       }
       default:
         throw new LobbyProtocolError(`No packet is expected in the ${this.phase} phase`);
@@ -192,33 +265,206 @@ export class LobbyConnection {
     this.phase = 'ping';
   }
 
-  private answerLogin(name: string): void {
+  /**
+   * Online mode: the Encryption Request, with this process's key and a token of its own. The client
+   * now asks the session server to note its join, which may take a while: the handshake deadline
+   * ends here, the connection's life still bounds the whole login.
+   */
+  private requestEncryption(name: string, afterName: Buffer): void {
+    let profileKey: KeyObject | undefined;
+    try {
+      profileKey = profileKeyOf(this.protocol, afterName);
+    } catch (err) {
+      if (!(err instanceof OnlineLoginError)) throw err;
+      this.phase = 'answering';
+      this.frames.clear();
+      return this.kickAtLogin(`Could not verify your account: ${lowerFirst(err.message)}.`);
+    }
+    const login = new OnlineLogin(this.protocol, profileKey);
+    this.online = { login, name };
+    this.phase = 'encryption';
+    clearTimeout(this.handshakeTimer);
+    this.write(login.request());
+  }
+
+  /**
+   * The client's shared secret: checked, then the stream is encrypted both ways, and the session server
+   * asked whether this account joined with it. Only a proven account reaches login(); any failure is
+   * a login disconnect saying why (encrypted once the secret is known), and wakes nothing.
+   */
+  private answerEncryption(packet: PacketReader): void {
+    const { login, name } = this.online!;
+    this.online = undefined;
     this.phase = 'answering';
     this.frames.clear();
-    // Vanilla's rule (StringUtil.isValidPlayerName): printable ASCII without spaces.
-    if (!/^[\x21-\x7e]{1,16}$/.test(name)) {
+    let serverHash: string;
+    try {
+      const keys = login.accept(packet);
+      this.cipher = keys.cipher;
+      this.decipher = keys.decipher;
+      serverHash = keys.serverHash;
+    } catch (err) {
+      if (!(err instanceof OnlineLoginError)) throw err;
+      this.ctx.stats.closedOnError++;
+      this.ctx.log.debug({ address: this.address, name, err: err.message }, 'Refused an online login whose encryption did not check out');
+      return this.kickAtLogin(`Could not verify your account: ${lowerFirst(err.message)}.`);
+    }
+    this.ctx.sessions.hasJoined(name, serverHash, (this.gone = new AbortController()).signal).then(
+      (proven) => {
+        if (this.socket.destroyed) return; // gone while asked: nobody to let in, nothing to wake
+        if (proven && !firstUseOfProvenJoin(serverHash)) {
+          this.ctx.log.warn({ address: this.address, name: proven.name }, 'Refused a replayed online login (its shared secret was used before)');
+          return this.kickAtLogin(REPLAYED);
+        }
+        if (proven) return this.answerLogin(proven.name, proven);
+        this.ctx.log.info({ address: this.address, name }, 'Refused a join the session server has no record of');
+        this.kickAtLogin(NOT_VERIFIED);
+      },
+      (err: unknown) => {
+        if (this.socket.destroyed) return;
+        this.ctx.stats.closedOnError++;
+        this.ctx.log.warn({ address: this.address, name, err: messageOf(err) }, 'Could not ask the session server about a join');
+        this.kickAtLogin(`Could not verify your account: ${lowerFirst(messageOf(err))}. Try again in a moment.`);
+      },
+    ).catch((err: unknown) => this.fail(err));
+  }
+
+  /** `proven`: the session server vouched for this account (the handlers' `authenticate`). */
+  private answerLogin(name: string, proven?: ProvenAccount): void {
+    this.phase = 'answering';
+    this.frames.clear();
+    if (!VALID_NAME.test(name)) {
       this.ctx.stats.closedOnError++;
       this.ctx.log.debug({ address: this.address, name: JSON.stringify(name) }, 'Refused a login with an invalid player name');
       return this.finish(encodePacket(0x00, encodeString(disconnectJson(INVALID_NAME))));
     }
     this.ctx.stats.logins++;
     const { address, protocol } = this;
+    const row = waitingProtocol(protocol);
     Promise.resolve()
-      .then(() => this.handlers.login({ name, address, protocol, holdable: false }))
+      .then(() => this.handlers.login({ name, address, protocol, holdable: row !== undefined, ...(proven ? { proven } : {}) }))
       .then(
         (answer) => {
-          // Not holdable yet: a hold is answered as a kick with its text.
-          if (typeof answer !== 'string') answer.hold.abandon();
-          const text = typeof answer === 'string' ? answer : answer.hold.text();
-          this.finish(encodePacket(0x00, encodeString(disconnectJson(text))));
+          if (typeof answer === 'string') return this.kickAtLogin(answer);
+          // A protocol the table does not know, or a client already gone, is not held.
+          if (!row || this.phase !== 'answering') {
+            answer.hold.abandon();
+            return this.kickAtLogin(answer.hold.text());
+          }
+          this.startHold(row, answer.hold, name, proven);
         },
         (err: unknown) => {
           this.ctx.stats.closedOnError++;
           this.ctx.log.warn({ address, name, err: messageOf(err) }, 'Lobby login handler failed; sent a generic answer');
-          this.finish(encodePacket(0x00, encodeString(disconnectJson(LOGIN_FAILED))));
+          this.kickAtLogin(LOGIN_FAILED);
         },
       )
       .catch((err: unknown) => this.fail(err));
+  }
+
+  /** Login Disconnect: the login state's reason is a JSON string in every version. */
+  private kickAtLogin(text: string): void {
+    this.finish(encodePacket(0x00, encodeString(disconnectJson(text))));
+  }
+
+  /**
+   * The waiting room: Login Success now, then the configuration state once the client acknowledges it.
+   * The handshake and life deadlines end here; the client must acknowledge within the handshake's
+   * time, and is held at most maxHoldMs in all.
+   */
+  private startHold(row: WaitingProtocol, login: HeldLogin, name: string, proven: ProvenAccount | undefined): void {
+    const hold: Hold = { row, login, outcome: undefined, settled: false, counted: false, pending: undefined };
+    this.hold = hold; // from here on, closing the socket abandons it
+    const account = loginAccount(name, proven);
+    this.phase = 'login-ack';
+    hold.counted = true;
+    this.ctx.stats.held++;
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.lifeTimer);
+    const { handshakeTimeoutMs, maxHoldMs } = this.ctx.limits;
+    this.write(loginSuccess(row, account));
+    this.timers.push(
+      setTimeout(() => {
+        if (this.phase === 'login-ack') this.fail(new LobbyProtocolError(`Client did not acknowledge its login within ${handshakeTimeoutMs} ms`));
+      }, handshakeTimeoutMs),
+      setTimeout(() => this.onHoldDeadline(), maxHoldMs),
+    );
+    login.outcome.then(
+      (outcome) => this.onOutcome(outcome),
+      (err: unknown) => {
+        this.ctx.log.warn({ address: this.address, err: messageOf(err) }, 'A held login\'s outcome failed; sent a generic answer');
+        this.onOutcome({ kick: LOGIN_FAILED });
+      },
+    );
+    this.ctx.log.debug({ address: this.address, name: account.name, protocol: this.protocol }, 'Held a login in the waiting room');
+  }
+
+  private enterConfiguration(): void {
+    const hold = this.hold!;
+    this.phase = 'held';
+    this.timers.push(setInterval(() => this.onKeepAliveTick(), this.ctx.limits.keepAliveMs));
+    if (hold.outcome) this.deliver(hold.outcome);
+  }
+
+  /** Sends a keep-alive when the last one was answered; closes when one waited KEEP_ALIVE_TICKS intervals. */
+  private onKeepAliveTick(): void {
+    const hold = this.hold;
+    if (this.phase !== 'held' || !hold) return;
+    if (hold.pending) {
+      if (++hold.pending.ticks >= KEEP_ALIVE_TICKS) this.fail(new LobbyProtocolError(`Held client did not answer a keep-alive within ${KEEP_ALIVE_TICKS} × ${this.ctx.limits.keepAliveMs} ms`));
+      return;
+    }
+    // Vanilla's ids are milliseconds; any id works as long as the answer echoes it.
+    hold.pending = { id: BigInt(Date.now()), ticks: 0 };
+    this.write(keepAlive(hold.row, hold.pending.id));
+  }
+
+  private onOutcome(outcome: HoldOutcome): void {
+    const hold = this.hold;
+    if (!hold || hold.settled) return; // the hold already ended (maxHoldMs) or the socket is gone
+    hold.settled = true;
+    hold.outcome = outcome;
+    if (this.phase === 'held') this.deliver(outcome);
+    // In login-ack it waits for Login Acknowledged: Transfer is a configuration packet.
+  }
+
+  /** Transfer, or Disconnect with the reason; then hangs up as finish() does. */
+  private deliver(outcome: HoldOutcome): void {
+    const hold = this.hold!;
+    this.leaveHold();
+    if ('transfer' in outcome) {
+      this.ctx.stats.transferred++;
+      this.ctx.log.debug({ address: this.address, to: outcome.transfer }, 'Transferred a held client');
+      return this.finish(transfer(hold.row, outcome.transfer.host, outcome.transfer.port));
+    }
+    this.finish(configurationDisconnect(hold.row, outcome.kick));
+  }
+
+  private onHoldDeadline(): void {
+    const hold = this.hold;
+    if (!hold || !this.holding) return;
+    this.ctx.log.info({ address: this.address, maxHoldMs: this.ctx.limits.maxHoldMs }, 'Let a held client go after the lobby\'s longest hold');
+    this.abandonHold();
+    if (this.phase === 'held') this.deliver({ kick: HELD_TOO_LONG });
+    else this.fail(new LobbyProtocolError(`Client was held ${this.ctx.limits.maxHoldMs} ms without acknowledging its login`));
+  }
+
+  /** The holder forgets this client: called once, and never after an outcome. */
+  private abandonHold(): void {
+    const hold = this.hold;
+    if (!hold || hold.settled) return;
+    hold.settled = true;
+    try {
+      hold.login.abandon();
+    } catch (err) {
+      this.ctx.log.warn({ address: this.address, err: messageOf(err) }, 'A held login\'s abandon() failed');
+    }
+  }
+
+  private leaveHold(): void {
+    if (!this.hold?.counted) return;
+    this.hold.counted = false;
+    this.ctx.stats.held--;
   }
 
   private answerLegacy(kind: 'beta' | 'v1'): void {
@@ -254,7 +500,7 @@ export class LobbyConnection {
   }
 
   private write(packet: Buffer): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(packet);
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(this.cipher ? this.cipher.update(packet) : packet);
   }
 
   private fail(err: unknown): void {
@@ -291,11 +537,19 @@ export class LobbyConnection {
 
   private onClose(): void {
     this.phase = 'done';
+    this.gone?.abort();
+    this.abandonHold();
+    this.leaveHold();
     for (const timer of this.timers) clearTimeout(timer);
     clearTimeout(this.legacyTimer);
     this.frames.clear();
     this.probe = EMPTY;
   }
+}
+
+/** "The session server did not answer" reads on after "Could not verify your account: ". */
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 /**

@@ -6,6 +6,7 @@ import { ConnectionTable, type Held } from './connection-table.js';
 import { processDescriptors, type DescriptorBudget } from './descriptor-budget.js';
 import { proxyConnection, type ProxiedPair } from './proxy.js';
 import { proxyV2Header } from './proxy-header.js';
+import { SessionServer } from './session-server.js';
 import type { LobbyHandlers, LobbyLog, LobbyOptions, LobbyStats } from './types.js';
 
 export type { LobbyHandlers, LobbyLog, LobbyOptions, LobbyStats, LobbyStatus } from './types.js';
@@ -22,7 +23,12 @@ export class LobbyListenError extends OodError {
   }
 }
 
-const DEFAULTS = { maxConnectionsPerAddress: 8, handshakeTimeoutMs: 5_000, connectionTimeoutMs: 10_000, maxPacketBytes: 2_048, maxConnections: 1_024 };
+const DEFAULTS = { maxConnectionsPerAddress: 8, handshakeTimeoutMs: 5_000, connectionTimeoutMs: 10_000, maxPacketBytes: 2_048, maxConnections: 1_024, keepAliveMs: 10_000, maxHoldMs: 600_000 };
+
+/** Online logins (handlers that `authenticate`): Mojang's session server, asked with a time-out well inside connectionTimeoutMs, at most 32 at once. */
+const MOJANG_SESSION_SERVER = 'https://sessionserver.mojang.com';
+const SESSION_TIMEOUT_MS = 4_000;
+const MAX_SESSION_CHECKS = 32;
 
 const silentLog: LobbyLog = { debug() {}, info() {}, warn() {} };
 
@@ -34,13 +40,14 @@ const silentLog: LobbyLog = { debug() {}, info() {}, warn() {} };
  */
 export class LobbyListener {
   private server: Server | undefined;
-  private readonly lobby = new Set<Socket>();
+  /** Lobby connections by socket; held ones (the waiting room) outlive release() and close(). */
+  private readonly lobby = new Map<Socket, LobbyConnection>();
   private readonly forwarded = new Set<ProxiedPair>();
   /** Each lobby connection's entry in the table, for a shared listener's hand-over to the proxy. */
   private readonly lobbyHeld = new WeakMap<Socket, Held>();
   /** Every open connection, lobby and proxied, per address: the caps and who is dropped when full. */
   private readonly table: ConnectionTable;
-  private readonly counters: LobbyStats = { accepted: 0, statusAnswered: 0, logins: 0, legacy: 0, refused: 0, dropped: 0, closedOnError: 0 };
+  private readonly counters: LobbyStats = { accepted: 0, statusAnswered: 0, logins: 0, legacy: 0, refused: 0, dropped: 0, closedOnError: 0, held: 0, transferred: 0 };
   private readonly limits: typeof DEFAULTS;
   private readonly ctx: ConnectionContext;
   private readonly descriptors: DescriptorBudget;
@@ -60,9 +67,11 @@ export class LobbyListener {
     this.limits = limits;
     this.descriptors = options.descriptors ?? processDescriptors;
     this.table = new ConnectionTable(limits.maxConnectionsPerAddress, limits.maxConnections, this.descriptors);
+    const sessions = new SessionServer(options.sessionServer ?? MOJANG_SESSION_SERVER, options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS, options.maxSessionChecks ?? MAX_SESSION_CHECKS);
     this.ctx = {
       handlers,
       limits,
+      sessions,
       log,
       stats: this.counters,
       ...(options.resolve ? { resolve: options.resolve, forward: (socket, replay, target, proxyProtocol) => this.forwardAfterHandshake(socket, replay, target, proxyProtocol) } : {}),
@@ -94,17 +103,22 @@ export class LobbyListener {
   }
 
   /**
-   * Stops listening (the port is free when this resolves) and destroys open lobby connections.
-   * Forwarded connections are left running: they are players in the game. closeAll() ends them too.
+   * Stops listening (the port is free when this resolves) and destroys open lobby connections but held
+   * ones (the waiting room: their holder sends them on). Forwarded connections are left running: they
+   * are players in the game. closeAll() ends both too.
    */
   async close(): Promise<void> {
+    await this.stop(false);
+  }
+
+  private async stop(withHeld: boolean): Promise<void> {
     const server = this.server;
     this.server = undefined;
     this.descriptors.leave(this.table);
     // Not awaiting the server's 'close': Node emits it only after forwarded connections end too.
     if (server) server.close();
     await Promise.all(
-      [...this.lobby].map(
+      this.lobbySockets(withHeld).map(
         (socket) =>
           new Promise<void>((resolve) => {
             socket.once('close', () => resolve());
@@ -125,14 +139,19 @@ export class LobbyListener {
     this.server = undefined;
     this.descriptors.leave(this.table);
     if (server) server.close();
-    const lingering = [...this.lobby];
-    if (lingering.length > 0) setTimeout(() => lingering.forEach((socket) => socket.destroy()), graceMs).unref();
+    const lingering = this.lobbySockets(false);
+    // Held clients are spared, also those held during the grace: the game's answer transfers them.
+    if (lingering.length > 0) setTimeout(() => lingering.forEach((socket) => this.lobby.get(socket)?.holding || socket.destroy()), graceMs).unref();
   }
 
-  /** close(), and ends forwarded connections as well. */
+  /** close(), and ends held and forwarded connections as well. */
   async closeAll(): Promise<void> {
     for (const pair of this.forwarded) pair.destroy();
-    await this.close();
+    await this.stop(true);
+  }
+
+  private lobbySockets(withHeld: boolean): Socket[] {
+    return [...this.lobby].filter(([, connection]) => withHeld || !connection.holding).map(([socket]) => socket);
   }
 
   get listening(): boolean {
@@ -149,7 +168,7 @@ export class LobbyListener {
     return this.forwarded.size;
   }
 
-  /** Open lobby connections (not forwarded ones). */
+  /** Open lobby connections (not forwarded ones), held ones included. */
   get connections(): number {
     return this.lobby.size;
   }
@@ -177,8 +196,8 @@ export class LobbyListener {
     this.counters.accepted++;
     if (target) return this.forward(socket, target, key);
 
-    this.lobby.add(socket);
     const connection = new LobbyConnection(socket, address, this.ctx);
+    this.lobby.set(socket, connection);
     const held: Held = { key, cost: 1, since: Date.now(), lastActive: () => connection.lastActive, evictable: () => connection.evictable, drop: () => socket.destroy() };
     this.table.add(held);
     if (this.options.resolve) this.lobbyHeld.set(socket, held);

@@ -93,6 +93,10 @@ export interface LobbyOptions {
   connectionTimeoutMs?: number;
   /** Largest packet a client may send to the lobby. Default 2048 bytes. */
   maxPacketBytes?: number;
+  /** A held client (the waiting room) gets a keep-alive this often; 3 unanswered intervals close it. Default 10000 ms. */
+  keepAliveMs?: number;
+  /** The longest the lobby holds a client, whatever the holder says; then it is disconnected with a reason. Default 600000 ms (10 min). */
+  maxHoldMs?: number;
   /**
    * Concurrent connections in all, lobby and proxied alike. When full, a newcomer holding fewer than
    * the address holding the most replaces that address's idlest connection; else it is destroyed.
@@ -131,4 +135,8 @@ export interface LobbyStats {
   dropped: number;
   /** Closed for bad input, a missed deadline, a failed handler, or an upstream that could not be reached. */
   closedOnError: number;
+  /** Clients in the waiting room now (Login Success sent, no Transfer or disconnect yet). */
+  held: number;
+  /** Held clients sent on with a Transfer. */
+  transferred: number;
 }
