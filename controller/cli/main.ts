@@ -396,7 +396,7 @@ configCmd
         process.stdout.write(`    game: ${game}\n`);
       }
       process.stdout.write(`    ${describeBackups(s)}\n`);
-      process.stdout.write(`    ${describeLobby(s, listensOnOwnPort(config, s))}\n`);
+      process.stdout.write(`    ${describeLobby(s, listensOnOwnPort(config, s), config.lobby.listen)}\n`);
       for (const warning of warnings) process.stdout.write(`    warning: ${warning}\n`);
     }
     for (const line of describeHostnames(config)) process.stdout.write(`  ${line}\n`);

@@ -1,7 +1,7 @@
-import type { ServerConfig } from './schema.js';
+import { formatAddress, playerAddress, type AddressedServer } from '../servers/player-address.js';
 
 /** What `ood config check` says of a server's lobby: what answers on its port while it sleeps, and who wakes it. */
-export function describeLobby(server: Pick<ServerConfig, 'driver' | 'game' | 'lobby'>, ownPort = true): string {
+export function describeLobby(server: AddressedServer, ownPort = true, sharedLobby?: { host: string; port: number }): string {
   const { lobby } = server;
   if (lobby.mode === 'off') return `lobby: off (nothing answers on port ${server.game.port} while the server sleeps)`;
   // Without its own port it answers on the shared lobby only (hostname-routes.ts decides).
@@ -11,5 +11,7 @@ export function describeLobby(server: Pick<ServerConfig, 'driver' | 'game' | 'lo
   const wakes = `joins by ${names} wake it${from}`;
   if (lobby.mode === 'wake') return `lobby: wake on ${at} (${wakes})`;
   const behind = server.driver === 'local' ? `the game on port ${lobby.gamePort}` : 'the droplet';
-  return `lobby: proxy on ${at}, forwarding to ${behind}${lobby.publicHost ? `; players use ${lobby.publicHost}` : ''} (${wakes})`;
+  // The players' address as the card and the banner say it (servers/player-address.ts); a droplet's IP is not known here.
+  const players = playerAddress(server, { sharedLobby });
+  return `lobby: proxy on ${at}, forwarding to ${behind}${players ? `; players use ${formatAddress(players)}` : ''} (${wakes})`;
 }
