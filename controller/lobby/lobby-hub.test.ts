@@ -140,4 +140,46 @@ describe('the shared lobby', () => {
     // Header (16 bytes + 12 of IPv4 addresses and ports), then the client's bytes unchanged.
     expect(game.received[0]!.subarray(28)).toEqual(sent);
   });
+
+  it('survives random bytes after a handshake naming a proxied server, split anywhere, and keeps no connection', async () => {
+    const game = await recordingGame();
+    const stands = { survival: stand('survival'), creative: stand('creative', () => ({ host: '127.0.0.1', port: game.port })) };
+    const { hub, port } = await startHub([server('survival', 30001, { hostnames: ['survival.mc.test'] }), server('creative', 30003, { mode: 'proxy', gamePort: 30005, hostnames: ['creative.mc.test'] })], stands);
+    let seed = 20;
+    const random = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648), seed % n);
+    const junk = (n: number) => Buffer.from(Array.from({ length: n }, () => random(256)));
+    const tries = Array.from({ length: 200 }, (_, i) => {
+      const name = ['creative.mc.test', 'survival.mc.test', 'Creative.MC.test.\0FML2\0', junk(12).toString('latin1')][i % 4]!;
+      // What follows the handshake: a frame of random bytes (as a client's next packet is framed) or
+      // raw junk, which the lobby may refuse to frame when it comes in the handshake's chunk.
+      const tail = random(2) === 0 ? frame(random(128), ...junk(random(300))) : junk(random(300));
+      const whole = Buffer.concat([handshake(name, 1 + random(3), random(1_000)), tail, Buffer.from('END')]);
+      const cut = random(whole.length);
+      // Some only junk, some a handshake cut in two writes.
+      return i % 5 === 0 ? [junk(1 + random(64))] : [whole.subarray(0, cut), whole.subarray(cut)];
+    });
+    // Eight at a time, the lobby's cap per address; each client hangs up after its bytes.
+    for (let i = 0; i < tries.length; i += 8) await Promise.all(tries.slice(i, i + 8).map((parts) => exchange(port, parts, { end: true })));
+    await waitUntil('every connection to close', () => hub.proxied === 0 && hub.connections === 0, 10_000);
+    // Every forwarded connection got its bytes in order, the handshake first.
+    for (const bytes of game.received) expect(bytes.subarray(-3).toString()).toBe('END');
+    expect(game.received.length).toBeGreaterThan(20);
+    expect(hub.stats()).toMatchObject({ accepted: 200, refused: 0, dropped: 0 });
+    expect(await rawMotd(port, 'survival.mc.test')).toContain('survival: asleep');
+  });
+
+  it('keeps trying to listen while its port is taken, and listens once it is free', async () => {
+    const taken = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+    const config = parseConfig({ lobby: { listen: `127.0.0.1:${port}` }, servers: [server('survival', 30001, { hostnames: ['survival.mc.test'] })] }, '/base');
+    const hub = openLobbyHub(config, new Map([['survival', stand('survival').handlers]]), silentLogger)!;
+    opened.push(hub);
+    hub.start();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hub.listening).toBe(false);
+    await new Promise<void>((resolve) => taken.close(() => resolve()));
+    await waitUntil('the shared lobby to listen', () => hub.listening, 5_000);
+    expect(await rawMotd(port, 'survival.mc.test')).toContain('survival: asleep');
+  });
 });

@@ -93,6 +93,11 @@ export class LobbyHub {
     return this.listener.address;
   }
 
+  /** Open connections the shared lobby answers itself (not forwarded ones). */
+  get connections(): number {
+    return this.listener.connections;
+  }
+
   /** Open connections forwarded to games through the shared lobby. */
   get proxied(): number {
     return this.listener.proxied;

@@ -19,13 +19,22 @@ export const frame = (id: number, ...data: number[]) => Buffer.from([...varint(v
 export const handshake = (serverAddress: string, next: number, protocol = 769, port = 25565) => frame(0x00, ...varint(protocol), ...str(serverAddress), port >> 8, port & 0xff, ...varint(next));
 export const loginStart = (name: string) => frame(0x00, ...str(name), ...Array<number>(16).fill(0));
 
-/** Sends `bytes` (one write, or one per part with a pause between), collects everything until the server closes. */
-export function exchange(port: number, bytes: Buffer | Buffer[], timeoutMs = 5_000): Promise<Buffer> {
+/**
+ * Sends `bytes` (one write, or one per part with a pause between; then a FIN when `end`), collects
+ * everything until the server closes.
+ */
+export function exchange(port: number, bytes: Buffer | Buffer[], { timeoutMs = 5_000, end = false } = {}): Promise<Buffer> {
   const parts = Array.isArray(bytes) ? bytes : [bytes];
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect({ host: '127.0.0.1', port }, () => {
-      parts.forEach((part, i) => setTimeout(() => socket.writable && socket.write(part), i * 50));
+      parts.forEach((part, i) =>
+        setTimeout(() => {
+          if (!socket.writable) return;
+          socket.write(part);
+          if (end && i === parts.length - 1) socket.end();
+        }, i * 50),
+      );
     });
     const timer = setTimeout(() => {
       socket.destroy();
