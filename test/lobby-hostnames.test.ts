@@ -10,6 +10,7 @@ import { bundledGameCommand } from '../controller/game/command.js';
 import { leave, reasonText } from './helpers/bot.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { ood } from './helpers/ood-cli.js';
+import { handshakeAsTransfer } from './helpers/transfer-client.js';
 import { freePort, makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { rawLoginRefusal, rawMotd } from './helpers/raw-minecraft.js';
 import { waitUntil } from './helpers/wait.js';
@@ -51,6 +52,34 @@ async function joinAs(port: number, name: string, username: string): Promise<Bot
   const bot = botAs(port, name, username, '1.21.4');
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${username} did not spawn within 30 s`)), 30_000);
+    bot.once('spawn', () => (clearTimeout(timer), resolve()));
+    bot.once('kicked', (why) => reject(new Error(`${username} was kicked: ${reasonText(why)}`)));
+    bot.once('error', reject);
+  });
+  return bot;
+}
+
+/** A 1.21.4 client joining through the shared port by name, held until it is sent on: the Transfer's target. */
+function heldAs(port: number, name: string, username: string): Promise<{ host: string; port: number }> {
+  const client = mc.createClient({ host: '127.0.0.1', fakeHost: name, port, username, version: '1.21.4', auth: 'offline', hideErrors: true });
+  client.on('error', () => {}); // the end is what is looked at
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (client.end(), reject(new Error(`${username} was not transferred within 90 s`))), 90_000);
+    client.once('transfer', (packet: { host: string; port: number }) => {
+      clearTimeout(timer);
+      client.end();
+      resolve({ host: packet.host, port: packet.port });
+    });
+    client.once('end', (why: string) => (clearTimeout(timer), reject(new Error(`${username}'s held join ended before a transfer: ${why}`))));
+  });
+}
+
+/** Connects where a Transfer said, as a vanilla client does (handshake intent 3 naming the target's host), and spawns. */
+async function transferredTo(target: { host: string; port: number }, username: string): Promise<Bot> {
+  const bot = botAs(target.port, target.host, username, '1.21.4');
+  handshakeAsTransfer(bot._client);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${username} did not spawn within 30 s of its transfer`)), 30_000);
     bot.once('spawn', () => (clearTimeout(timer), resolve()));
     bot.once('kicked', (why) => reject(new Error(`${username} was kicked: ${reasonText(why)}`)));
     bot.once('error', reject);
@@ -150,6 +179,25 @@ describe('one lobby address for two servers, by name', () => {
     await waitUntil('the forwarded connection to end', () => serving.controller.sharedLobby()!.proxied === 0, 10_000);
     serving.controller.want('beta', 'down', { actor: 'test', source: 'test' });
     await waitUntil('beta archived', () => phase('beta') === 'archived', 60_000, 100);
+  }, 180_000);
+  it('holds a 1.21.4 client by name in the waiting room and transfers it to that server: the game for wake mode, the shared lobby for proxy mode', async () => {
+    // Wake mode: the transfer names the game's own address, where the client plays.
+    const toAlpha = await heldAs(shared, ALPHA, 'Alex_1');
+    expect(toAlpha).toEqual({ host: '127.0.0.1', port: home.gamePort });
+    await waitUntil('world running', () => phase('world') === 'running', 60_000, 100);
+    const alex = await transferredTo(toAlpha, 'Alex_1');
+    await waitUntil('the game to count Alex', () => serving.controller.view('world').observation?.players?.names.includes('Alex_1'), 15_000);
+    await leave(alex);
+
+    // Proxy mode: the transfer names beta's first name on the shared port, which forwards to the game.
+    const toBeta = await heldAs(shared, BETA, 'Sam_2');
+    expect(toBeta).toEqual({ host: BETA, port: shared });
+    const sam = await transferredTo(toBeta, 'Sam_2');
+    expect(serving.controller.sharedLobby()!.proxied).toBe(1);
+    await waitUntil('the game to count Sam', () => serving.controller.view('beta').observation?.players?.names.includes('Sam_2'), 15_000);
+    await leave(sam);
+    for (const id of ['world', 'beta']) serving.controller.want(id, 'down', { actor: 'test', source: 'test' });
+    await waitUntil('both archived', () => phase('world') === 'archived' && phase('beta') === 'archived', 60_000, 100);
   }, 180_000);
 });
 
