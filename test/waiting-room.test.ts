@@ -92,6 +92,39 @@ describe('a join that wakes a server waits in the lobby and is moved to the game
   }, 180_000);
 });
 
+describe('in proxy mode the held join is moved to the lobby itself, which now forwards to the game', () => {
+  let home: OodHome;
+  let serving: Serving;
+
+  beforeAll(async () => {
+    home = await makeOodHome({ server: { lobby: { mode: 'proxy', host: '127.0.0.1', gamePort: await freePort(), wakers: ['Finn_6'] } } });
+    serving = await serveInProcess(home.configPath);
+  });
+  afterAll(async () => {
+    await serving?.close();
+    await home?.cleanup();
+  });
+
+  it('sends Transfer to the address players keep using, and the transferred join reaches the game through it', async () => {
+    await waitUntil('the lobby to listen', () => serving.controller.lobby('world')!.listening, 10_000);
+    const finn = joinWaitingRoom(home.gamePort, 'Finn_6');
+    try {
+      expect(await finn.end).toEqual({ transfer: { host: '127.0.0.1', port: home.gamePort } });
+    } finally {
+      finn.close();
+    }
+    expect(serving.controller.view('world').state.address).toBe(`127.0.0.1:${home.gamePort}`);
+    const joined = await joinTransferred(home.gamePort, 'Finn_6');
+    if (!('bot' in joined)) throw new Error(`the game behind the lobby turned Finn away: ${joined.kicked}`);
+    try {
+      expect(serving.controller.lobby('world')!.proxied).toBe(1);
+      await waitUntil('the game to count Finn', () => serving.controller.view('world').observation?.players?.names.includes('Finn_6'), 15_000);
+    } finally {
+      await leave(joined.bot);
+    }
+  }, 120_000);
+});
+
 describe('a held join is let go with the reason', () => {
   let home: OodHome;
   let serving: Serving;
