@@ -345,8 +345,9 @@ export class Controller {
 
   async close(): Promise<void> {
     await this.orphanWatch?.stop();
-    await this.hub?.close();
     await Promise.all([...this.servers.values()].flatMap(({ lobby }) => (lobby ? [lobby.close()] : [])));
+    // After the lobbies: their waiting rooms tell held players why first, wherever they are held.
+    await this.hub?.close();
     await Promise.all([...this.servers.values()].map(({ runner }) => runner.stop()));
     await Promise.all([...this.servers.values()].map(({ driver }) => driver.close()));
     // After the runners (their last events may enqueue), before the store closes under it.
