@@ -178,11 +178,11 @@ describe('the lobby authenticates joins (lobby.authenticate)', () => {
     const session = await standIn();
     const { port, logins } = await startLobby(session.url);
     const wrongToken = await rawOnlineLogin(port, (key, _token) => [encrypt(key, randomBytes(16)), encrypt(key, Buffer.from('nope'))]);
-    expect(wrongToken).toBe('Could not verify your account: the verify token did not match the one sent.');
+    expect(wrongToken).toBe("Could not verify your account: the encryption response did not check out against this lobby's key and verify token.");
     const shortSecret = await rawOnlineLogin(port, (key, token) => [encrypt(key, randomBytes(15)), encrypt(key, token)]);
-    expect(shortSecret).toBe('Could not verify your account: the shared secret has 15 bytes, not 16.');
+    expect(shortSecret).toBe("Could not verify your account: the encryption response did not check out against this lobby's key and verify token.");
     const notOurKey = await rawOnlineLogin(port, (_key, token) => [randomBytes(128), token]);
-    expect(notOurKey).toBe("Could not verify your account: the shared secret could not be decrypted with this lobby's key.");
+    expect(notOurKey).toBe("Could not verify your account: the encryption response did not check out against this lobby's key and verify token.");
     // A 1.19.2 login start whose profile key is cut short: told so before any encryption.
     const cutKey = await rawOnlineLogin(port, () => [Buffer.alloc(0), Buffer.alloc(0)], { protocol: 760, afterName: Buffer.from([1, 0, 0, 0]) });
     expect(cutKey).toBe("Could not verify your account: the login start's profile key was malformed: key expiry is cut short.");
@@ -251,6 +251,91 @@ describe('a shared secret sent again', () => {
     expect(session.calls.filter((c) => c.path.endsWith('hasJoined')).map((c) => c.status)).toEqual([200, 200]);
   }, 30_000);
 });
+
+describe('fuzz of the encryption state', () => {
+  it('malformed, truncated, bit-flipped and out-of-order Encryption Responses close only their own connection, never reach login(), and the lobby still proves a real client after', async () => {
+    const seed = Number(process.env.LOBBY_FUZZ_SEED ?? Date.now() % 1_000_000);
+    const session = await standIn();
+    const { lobby, port, logins } = await startLobby(session.url, { maxConnectionsPerAddress: 64, handshakeTimeoutMs: 400, connectionTimeoutMs: 1_500, sessionTimeoutMs: 500 });
+    const protocols = [5, 47, 340, 759, 760, 765, 769];
+    let state = seed >>> 0;
+    const rnd = (n: number) => {
+      state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+      return state % n;
+    };
+    const mutations: ((valid: Buffer) => Buffer)[] = [
+      () => randomBytes(1 + rnd(300)),
+      (valid) => valid.subarray(0, rnd(valid.length)),
+      (valid) => {
+        const copy = Buffer.from(valid);
+        copy[rnd(copy.length)]! ^= 1 << rnd(8);
+        return copy;
+      },
+      (valid) => Buffer.concat([valid, valid]), // a second response, out of order
+      () => frame(0x00, str('Alex_1')), // a second Login Start instead
+      () => frame(0x01, varint(100_000)), // an array longer than the packet
+      () => frame(0x01, bytes(randomBytes(300)), bytes(randomBytes(4))), // an array over the limit
+    ];
+    const runOne = async (n: number) => {
+      const protocol = protocols[rnd(protocols.length)]!;
+      const mutate = mutations[n % mutations.length]!;
+      const closedAfterMs = await fuzzedResponse(port, protocol, (key, token) => {
+        const short = protocol < 47;
+        const array = (b: Buffer) => (short ? Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]) : bytes(b));
+        const flag = protocol === 759 || protocol === 760 ? Buffer.from([1]) : Buffer.alloc(0);
+        return mutate(frame(0x01, array(encrypt(key, randomBytes(16))), flag, array(encrypt(key, token))));
+      });
+      expect(closedAfterMs, `case ${n} (seed ${seed})`).toBeLessThan(3_000);
+    };
+    const total = 280;
+    for (let n = 0; n < total; n += 14) await Promise.all(Array.from({ length: 14 }, (_, i) => runOne(n + i)));
+    expect(logins).toHaveLength(0);
+    await waitUntil('every fuzzed connection closed', () => lobby.connections === 0, 5_000);
+    expect(await joinAndReadKick(port, '1.21.4', session.url, { account: ALEX })).toBe('Starting survival for Alex_1, ready in about 80 s — join again then');
+    expect(logins).toHaveLength(1);
+  }, 120_000);
+});
+
+/** Logs in online (as `protocol`), answers the Encryption Request with `response(key, token)` and half-closes; resolves when the lobby has closed, with how long that took. */
+function fuzzedResponse(port: number, protocol: number, response: (publicKey: Buffer, token: Buffer) => Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect({ host: HOST, port }, () => socket.write(Buffer.concat([frame(0x00, varint(protocol), str('mc.example.org'), Buffer.from([0x63, 0xdd]), varint(2)), frame(0x00, str('Alex_1'), protocol === 759 ? Buffer.from([0]) : protocol === 760 ? Buffer.from([0, 0]) : Buffer.alloc(0))])));
+    let received = Buffer.alloc(0);
+    let answered = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`protocol ${protocol}: the lobby did not close within 5 s`));
+    }, 5_000);
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - started);
+    });
+    socket.on('data', (chunk) => {
+      if (answered) return;
+      received = Buffer.concat([received, chunk]);
+      const [length, bodyAt] = readVarint(received, 0);
+      if (received.length < bodyAt + length) return;
+      const body = received.subarray(bodyAt, bodyAt + length);
+      answered = true;
+      const [, at] = readVarint(body, 0);
+      const short = protocol < 47;
+      const field = (offset: number): [Buffer, number] => {
+        if (short) {
+          const n = body.readUInt16BE(offset);
+          return [body.subarray(offset + 2, offset + 2 + n), offset + 2 + n];
+        }
+        const [n, start] = readVarint(body, offset);
+        return [body.subarray(start, start + n), start + n];
+      };
+      const [idLength, keyAt] = readVarint(body, at);
+      const [key, tokenAt] = field(keyAt + idLength);
+      const [token] = field(tokenAt);
+      socket.end(response(key, token));
+    });
+  });
+}
 
 // --- A raw 1.12.2 client, written without the lobby's code ------------------------------------------
 
