@@ -79,7 +79,7 @@ describe('OnlineLogin', () => {
     const login = new OnlineLogin(769, undefined);
     const publicKey = asClientReads('1.21.4', login.request()).params.publicKey as Buffer;
     const answer = clientAnswer('1.21.4', { sharedSecret: rsa(publicKey, randomBytes(16)), verifyToken: rsa(publicKey, Buffer.from([1, 2, 3, 4])) });
-    expect(() => login.accept(answer)).toThrow(new OnlineLoginError('The verify token did not match the one sent'));
+    expect(() => login.accept(answer)).toThrow(new OnlineLoginError("The encryption response did not check out against this lobby's key and verify token"));
   });
 
   it('refuses a secret of the wrong length, one not encrypted with its key, and a bad layout', () => {
@@ -87,11 +87,11 @@ describe('OnlineLogin', () => {
     const request = asClientReads('1.12.2', login.request()).params;
     const publicKey = request.publicKey as Buffer;
     const token = rsa(publicKey, request.verifyToken as Buffer);
-    expect(() => login.accept(clientAnswer('1.12.2', { sharedSecret: rsa(publicKey, randomBytes(15)), verifyToken: token }))).toThrow('The shared secret has 15 bytes, not 16');
+    expect(() => login.accept(clientAnswer('1.12.2', { sharedSecret: rsa(publicKey, randomBytes(15)), verifyToken: token }))).toThrow("The encryption response did not check out against this lobby's key and verify token");
 
     const otherKey = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' });
     expect(() => login.accept(clientAnswer('1.12.2', { sharedSecret: rsa(otherKey, randomBytes(16)), verifyToken: token }))).toThrow(OnlineLoginError);
-    expect(() => login.accept(clientAnswer('1.12.2', { sharedSecret: randomBytes(128), verifyToken: token }))).toThrow("could not be decrypted with this lobby's key");
+    expect(() => login.accept(clientAnswer('1.12.2', { sharedSecret: randomBytes(128), verifyToken: token }))).toThrow("The encryption response did not check out against this lobby's key and verify token");
 
     const cut = Buffer.concat([Buffer.from([0x80, 0x01]), randomBytes(40)]); // claims 128 bytes, has 40
     expect(() => login.accept(new PacketReader(cut))).toThrow(/malformed.*cut short/);
@@ -122,7 +122,7 @@ describe('OnlineLogin', () => {
     const signature = sign('sha256', Buffer.concat([request.verifyToken as Buffer, saltBytes]), profile.privateKey);
     const signed = (sig: Buffer) => clientAnswer('1.19.2', { sharedSecret: rsa(publicKey, randomBytes(16)), hasVerifyToken: false, crypto: { salt, messageSignature: sig } });
     expect(login.accept(signed(signature)).secret).toHaveLength(16);
-    expect(() => login.accept(signed(randomBytes(128)))).toThrow("The verify token's signature did not check out");
+    expect(() => login.accept(signed(randomBytes(128)))).toThrow("The encryption response did not check out against this lobby's key and verify token");
     expect(() => new OnlineLogin(760, undefined).accept(signed(signature))).toThrow('no profile key');
   });
 });

@@ -127,19 +127,25 @@ export class OnlineLogin {
     return encryptionRequest(this.protocol, this.key.publicDer, this.token);
   }
 
-  /** Checks the Encryption Response and opens the stream. Throws OnlineLoginError saying what did not check out. */
+  /**
+   * Checks the Encryption Response and opens the stream. Throws OnlineLoginError saying what did not
+   * check out; after the layout, every failure is one message (NOT_OURS) on one path, both fields
+   * decrypted whatever the first gave: "the block conformed but was the wrong length" must never read
+   * differently from "it did not conform", or the answer is Bleichenbacher's padding oracle.
+   */
   accept(packet: PacketReader): StreamKeys {
     const response = readEncryptionResponse(this.protocol, packet);
-    const secret = rsaDecrypt(this.key.privateKey, response.encryptedSecret, 'shared secret');
-    if (secret.length !== SECRET_BYTES) throw new OnlineLoginError(`The shared secret has ${secret.length} bytes, not ${SECRET_BYTES}`);
+    if (!('encryptedToken' in response.proof) && !this.profileKey) throw new OnlineLoginError('The verify token was signed, but the login start carried no profile key to check it with');
+    const secret = rsaDecrypt(this.key.privateKey, response.encryptedSecret);
+    let proved: boolean;
     if ('encryptedToken' in response.proof) {
-      const token = rsaDecrypt(this.key.privateKey, response.proof.encryptedToken, 'verify token');
-      if (token.length !== TOKEN_BYTES || !timingSafeEqual(token, this.token)) throw new OnlineLoginError('The verify token did not match the one sent');
+      const token = rsaDecrypt(this.key.privateKey, response.proof.encryptedToken);
+      proved = token?.length === TOKEN_BYTES && timingSafeEqual(token, this.token);
     } else {
-      if (!this.profileKey) throw new OnlineLoginError('The verify token was signed, but the login start carried no profile key to check it with');
       const signed = Buffer.concat([this.token, response.proof.salt]);
-      if (!verify('sha256', signed, this.profileKey, response.proof.signature)) throw new OnlineLoginError("The verify token's signature did not check out");
+      proved = verify('sha256', signed, this.profileKey!, response.proof.signature);
     }
+    if (secret?.length !== SECRET_BYTES || !proved) throw new OnlineLoginError(NOT_OURS);
     return {
       secret,
       serverHash: serverHash(SERVER_ID, secret, this.key.publicDer),
@@ -171,21 +177,24 @@ export function firstUseOfProvenJoin(hash: string, now = Date.now()): boolean {
   return true;
 }
 
+/** The one refusal of an Encryption Response that parsed: it says nothing of which field or check failed. */
+const NOT_OURS = "The encryption response did not check out against this lobby's key and verify token";
+
 /**
  * RSA PKCS#1 v1.5 decryption. Node 20 refuses that padding for private decryption (CVE-2023-46809,
  * the Marvin timing attack), so the raw block is decrypted natively and the padding taken off here:
- * 0x00 0x02, at least 8 non-zero bytes, 0x00, the message. Every failure reads the same to the client.
+ * 0x00 0x02, at least 8 non-zero bytes, 0x00, the message. Undefined on any failure: the caller
+ * refuses every failure alike (NOT_OURS), never with what failed.
  */
-function rsaDecrypt(privateKey: KeyObject, data: Buffer, what: string): Buffer {
+function rsaDecrypt(privateKey: KeyObject, data: Buffer): Buffer | undefined {
   let block: Buffer;
   try {
     block = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, data);
-  } catch (err) {
-    throw new OnlineLoginError(`The ${what} could not be decrypted with this lobby's key`, { cause: err });
+  } catch {
+    return undefined; // not a block of this key's size, or not below its modulus: refused as NOT_OURS
   }
   const separator = block[0] === 0x00 && block[1] === 0x02 ? block.indexOf(0x00, 2) : -1;
-  if (separator < 10) throw new OnlineLoginError(`The ${what} could not be decrypted with this lobby's key`);
-  return block.subarray(separator + 1);
+  return separator < 10 ? undefined : block.subarray(separator + 1);
 }
 
 function byteArray(protocol: number, bytes: Buffer): Buffer {
