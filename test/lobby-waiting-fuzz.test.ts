@@ -130,7 +130,7 @@ describe('waiting room fuzz', () => {
           return { hold: held.hold };
         },
       },
-      { host: HOST, port: 0, keepAliveMs: KEEP_ALIVE_MS, handshakeTimeoutMs: HANDSHAKE_MS, connectionTimeoutMs: 1_000, maxConnectionsPerAddress: 64 },
+      { host: HOST, port: 0, keepAliveMs: KEEP_ALIVE_MS, handshakeTimeoutMs: HANDSHAKE_MS, connectionTimeoutMs: 3_000, maxConnectionsPerAddress: 64 },
     );
     await lobby.listen();
     opened.push({ close: () => lobby.closeAll() });

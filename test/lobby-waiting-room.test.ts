@@ -1,4 +1,5 @@
 import mc from 'minecraft-protocol';
+import nbt from 'prismarine-nbt';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LobbyListener, type LobbyOptions } from '../controller/minecraft/lobby/lobby-listener.js';
@@ -20,6 +21,13 @@ const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((o) => o.close()));
 });
+
+/** Awaits `promise`, or fails naming `what` after `ms`: a hang says where it hung. */
+function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /** A lobby whose login() holds every holdable attempt; `holds` are the holds it gave out, in order. */
 async function startLobby(options: Partial<LobbyOptions> = {}, answer?: (attempt: LoginAttempt, hold: ControlledHold) => LoginAnswer) {
@@ -46,8 +54,10 @@ async function startLobby(options: Partial<LobbyOptions> = {}, answer?: (attempt
 function join(port: number, version: string, username: string, options: { keepAlive?: boolean } = {}) {
   const client = mc.createClient({ host: HOST, port, username, version, auth: 'offline', hideErrors: true, ...options });
   let keepAlives = 0;
-  client.on('packet', (_data, meta: { name: string }) => {
+  const dialogs: unknown[] = [];
+  client.on('packet', (data: { dialog?: nbt.NBT }, meta: { name: string }) => {
     if (meta.name === 'keep_alive') keepAlives++;
+    if (meta.name === 'show_dialog') dialogs.push(nbt.simplify(data.dialog!));
   });
   client.on('error', () => {}); // a closed socket is what the tests look at
   const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
@@ -62,6 +72,7 @@ function join(port: number, version: string, username: string, options: { keepAl
     transfer,
     kicked,
     loggedIn,
+    dialogs,
     get keepAlives() {
       return keepAlives;
     },
@@ -86,24 +97,25 @@ describe('waiting room: held, then transferred', () => {
   ] as const)('holds a %s client through keep-alives, transfers it, and it reconnects with intent 3', async (version, protocol) => {
     const game = await arrivals();
     opened.push(game);
-    const { lobby, port, attempts, holds } = await startLobby({ connectionTimeoutMs: 500 });
+    // Short enough to pass during the hold, long enough for a client's first login on a busy machine.
+    const { lobby, port, attempts, holds } = await startLobby({ connectionTimeoutMs: 1_500 });
     const player = join(port, version, 'Waiter');
 
     // The login completes offline-style: vanilla's offline UUID for the name.
-    expect(await player.loggedIn).toMatchObject({ uuid: 'fa552624-3d2c-3c29-9574-4beb7d494c16', username: 'Waiter' });
+    expect(await within(player.loggedIn, 'Login Success')).toMatchObject({ uuid: 'fa552624-3d2c-3c29-9574-4beb7d494c16', username: 'Waiter' });
     expect(attempts).toEqual([{ name: 'Waiter', address: HOST, protocol, holdable: true }]);
-    // Held well past connectionTimeoutMs (500 ms), answering every keep-alive.
-    await waitUntil('four keep-alives', () => player.keepAlives >= 4, 5_000);
+    // Held well past connectionTimeoutMs, answering every keep-alive.
+    await waitUntil('ten keep-alives', () => player.keepAlives >= 10, 10_000);
     expect(lobby.stats()).toMatchObject({ held: 1, transferred: 0, closedOnError: 0 });
 
     holds[0]!.settle({ transfer: { host: HOST, port: game.port } });
-    expect(await player.transfer).toEqual({ host: HOST, port: game.port });
-    await player.ended;
+    expect(await within(player.transfer, 'the transfer')).toEqual({ host: HOST, port: game.port });
+    await within(player.ended, 'the end of the held connection');
     await waitUntil('the lobby let go', () => lobby.connections === 0, 5_000);
     expect(lobby.stats()).toMatchObject({ held: 0, transferred: 1, closedOnError: 0 });
     expect(holds[0]!.abandoned).toBe(0);
 
-    expect(await reconnectAsTransferred({ host: HOST, port: game.port }, version, 'Waiter')).toBe('Welcome');
+    expect(await within(reconnectAsTransferred({ host: HOST, port: game.port }, version, 'Waiter'), 'the reconnection')).toBe('Welcome');
     expect(game.seen).toEqual([{ protocol, host: HOST, port: game.port, intent: 3, name: 'Waiter' }]);
   }, 30_000);
 
@@ -116,6 +128,27 @@ describe('waiting room: held, then transferred', () => {
     });
     const player = join(port, '1.21.4', 'Early');
     expect(await player.transfer).toEqual({ host: HOST, port: game.port });
+  });
+});
+
+describe('waiting room: what a held client is shown', () => {
+  it('shows a 1.21.6+ client the hold text in a notice dialog, again when it changes; a 1.21.4 client none', async () => {
+    const { lobby, port, holds } = await startLobby();
+    const newer = join(port, '1.21.11', 'Newer');
+    const older = join(port, '1.21.4', 'Older');
+    await waitUntil('the first dialog', () => newer.dialogs.length === 1, 5_000);
+    expect(newer.dialogs[0]).toMatchObject({ type: 'minecraft:notice', title: 'Starting survival — ready in about 40 s', body: { type: 'minecraft:plain_message' } });
+    holds[0]!.setText('Starting survival — ready in about 20 s');
+    holds[1]!.setText('Starting survival — ready in about 20 s');
+    await waitUntil('the second dialog', () => newer.dialogs.length === 2, 5_000);
+    expect(newer.dialogs[1]).toMatchObject({ title: 'Starting survival — ready in about 20 s' });
+    // Unchanged text is not sent again.
+    const keepAlives = newer.keepAlives;
+    await waitUntil('three more keep-alives', () => newer.keepAlives >= keepAlives + 3, 5_000);
+    expect(newer.dialogs).toHaveLength(2);
+    expect(older.keepAlives).toBeGreaterThan(2);
+    expect(older.dialogs).toEqual([]);
+    expect(lobby.stats()).toMatchObject({ held: 2, closedOnError: 0 });
   });
 });
 

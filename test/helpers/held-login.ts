@@ -5,6 +5,8 @@ import type { HeldLogin, HoldOutcome } from '../../controller/minecraft/lobby/ty
 export interface ControlledHold {
   hold: HeldLogin;
   settle(outcome: HoldOutcome): void;
+  /** What text() answers from now on. */
+  setText(text: string): void;
   readonly abandoned: number;
 }
 
@@ -15,6 +17,7 @@ export function controlledHold(text = 'Starting survival — ready in about 40 s
   return {
     hold: { text: () => text, outcome, abandon: () => void abandoned++ },
     settle: (o) => settle(o),
+    setText: (t) => void (text = t),
     get abandoned() {
       return abandoned;
     },

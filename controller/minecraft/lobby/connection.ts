@@ -10,7 +10,7 @@ import { routingName } from './server-address.js';
 import { firstUseOfProvenJoin, OnlineLogin, OnlineLoginError, profileKeyOf } from './online-login.js';
 import type { SessionServer } from './session-server.js';
 import type { HeldLogin, HoldOutcome, LobbyHandlers, LobbyLog, LobbyResolver, LobbyStats, LobbyStatus, ProvenAccount } from './types.js';
-import { configurationDisconnect, keepAlive, loginAccount, loginSuccess, readConfiguration, transfer } from './waiting-packets.js';
+import { configurationDisconnect, keepAlive, loginAccount, loginSuccess, readConfiguration, transfer, waitingNotice } from './waiting-packets.js';
 import { waitingProtocol, type WaitingProtocol } from './waiting-protocol.js';
 
 export interface ConnectionLimits {
@@ -60,6 +60,8 @@ interface Hold {
   counted: boolean;
   /** The keep-alive sent and not yet answered, and how many intervals it has been waiting. */
   pending: { id: bigint; ticks: number } | undefined;
+  /** The text the client's dialog shows (1.21.6+), to send a new one only when it changed. */
+  shown: string | undefined;
 }
 
 /** Keep-alive intervals a held client may leave one unanswered. */
@@ -373,7 +375,7 @@ export class LobbyConnection {
    * time, and is held at most maxHoldMs in all.
    */
   private startHold(row: WaitingProtocol, login: HeldLogin, name: string, proven: ProvenAccount | undefined): void {
-    const hold: Hold = { row, login, outcome: undefined, settled: false, counted: false, pending: undefined };
+    const hold: Hold = { row, login, outcome: undefined, settled: false, counted: false, pending: undefined, shown: undefined };
     this.hold = hold; // from here on, closing the socket abandons it
     const account = loginAccount(name, proven);
     this.phase = 'login-ack';
@@ -403,7 +405,25 @@ export class LobbyConnection {
     const hold = this.hold!;
     this.phase = 'held';
     this.timers.push(setInterval(() => this.onKeepAliveTick(), this.ctx.limits.keepAliveMs));
-    if (hold.outcome) this.deliver(hold.outcome);
+    if (hold.outcome) return this.deliver(hold.outcome);
+    this.showWaitingText();
+  }
+
+  /** Where the client has dialogs (1.21.6+), shows the holder's text, again whenever it changed. */
+  private showWaitingText(): void {
+    const hold = this.hold!;
+    let text: string;
+    try {
+      text = hold.login.text();
+    } catch (err) {
+      this.ctx.log.warn({ address: this.address, err: messageOf(err) }, 'A held login\'s text() failed; the waiting client sees the last one');
+      return;
+    }
+    if (text === hold.shown) return;
+    const notice = waitingNotice(hold.row, text);
+    if (!notice) return;
+    hold.shown = text;
+    this.write(notice);
   }
 
   /** Sends a keep-alive when the last one was answered; closes when one waited KEEP_ALIVE_TICKS intervals. */
@@ -414,6 +434,7 @@ export class LobbyConnection {
       if (++hold.pending.ticks >= KEEP_ALIVE_TICKS) this.fail(new LobbyProtocolError(`Held client did not answer a keep-alive within ${KEEP_ALIVE_TICKS} × ${this.ctx.limits.keepAliveMs} ms`));
       return;
     }
+    this.showWaitingText();
     // Vanilla's ids are milliseconds; any id works as long as the answer echoes it.
     hold.pending = { id: BigInt(Date.now()), ticks: 0 };
     this.write(keepAlive(hold.row, hold.pending.id));

@@ -60,6 +60,41 @@ export function configurationDisconnect(row: WaitingProtocol, text: string): Buf
 }
 
 /**
+ * Show Dialog (configuration, 1.21.6+): a notice dialog given inline, titled with the wait and saying
+ * what happens next. Closing it (Escape, or its button) goes back to the joining screen; the client
+ * stays held. Each new one replaces the one shown. Undefined for a client without dialogs.
+ */
+export function waitingNotice(row: WaitingProtocol, text: string): Buffer | undefined {
+  const id = row.configuration.clientbound.showDialog;
+  if (id === undefined) return undefined;
+  const dialog = nbtCompound([
+    ['type', nbtString('minecraft:notice')],
+    ['title', nbtString(text)],
+    ['body', nbtCompound([
+      ['type', nbtString('minecraft:plain_message')],
+      ['contents', nbtString(NOTICE_BODY)],
+    ])],
+  ]);
+  return encodePacket(id, dialog);
+}
+
+const NOTICE_BODY = 'Stay on this screen: you will be moved in as soon as the server is ready.';
+
+/** A nameless (network) compound tag of already-encoded tags: each written as type, name, payload. */
+function nbtCompound(entries: [string, Buffer][]): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x0a])];
+  for (const [name, tag] of entries) {
+    const key = modifiedUtf8(name);
+    const head = Buffer.alloc(3);
+    head.writeUInt8(tag[0]!, 0);
+    head.writeUInt16BE(key.length, 1);
+    parts.push(head, key, tag.subarray(1));
+  }
+  parts.push(Buffer.from([0x00]));
+  return Buffer.concat(parts);
+}
+
+/**
  * A text component as network NBT: a bare String tag (type 8, u16 byte length, Java's modified UTF-8)
  * is a plain-text component. Cut to 4096 characters, which is at most 12,288 bytes.
  */

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import mc from 'minecraft-protocol';
+import nbt from 'prismarine-nbt';
 import { describe, expect, it } from 'vitest';
-import { configurationDisconnect, keepAlive, loginAccount, loginSuccess, nbtString, offlineUuid, transfer } from './waiting-packets.js';
+import { configurationDisconnect, keepAlive, loginAccount, loginSuccess, nbtString, offlineUuid, transfer, waitingNotice } from './waiting-packets.js';
 import { waitingProtocol, waitingProtocolNumbers, type ConfigurationServerbound } from './waiting-protocol.js';
 
 /**
@@ -108,6 +109,18 @@ describe('the waiting room protocol table', () => {
     expect(configParser.parsePacketBuffer(unframe(transfer(row, 'survival.example.com', 25566))).data).toEqual({ name: 'transfer', params: { host: 'survival.example.com', port: 25566 } });
     const kick = configParser.parsePacketBuffer(unframe(configurationDisconnect(row, 'Survival failed to start — ask an admin'))).data;
     expect(kick).toEqual({ name: 'disconnect', params: { reason: { type: 'string', value: 'Survival failed to start — ask an admin' } } });
+
+    const notice = waitingNotice(row, 'Starting survival — ready in about 40 s');
+    expect(notice !== undefined, `a dialog for ${version}`).toBe(protocol >= 771);
+    if (!notice) return;
+    const body = notice.subarray(notice[0]! < 0x80 ? 1 : 2); // this one is over 127 bytes
+    const shown = configParser.parsePacketBuffer(body).data as { name: string; params: { dialog: nbt.NBT } };
+    expect(shown.name).toBe('show_dialog');
+    expect(nbt.simplify(shown.params.dialog)).toEqual({
+      type: 'minecraft:notice',
+      title: 'Starting survival — ready in about 40 s',
+      body: { type: 'minecraft:plain_message', contents: expect.stringMatching(/moved in as soon as the server is ready/) },
+    });
   });
 });
 
