@@ -35,6 +35,10 @@ export function playerAddress(server: AddressedServer, facts: AddressFacts = {})
   if (lobby.mode === 'proxy') {
     const name = lobby.hostnames[0];
     if (facts.sharedLobby && name !== undefined) return { host: name, port: facts.sharedLobby.port };
+    // The shared lobby's default without names: any name reaches it there, and its own port has no
+    // lobby unless ownPort says so (hostname-routes.ts), so game.port would be a dead address.
+    const sharedHost = lobby.publicHost ?? (server.driver === 'local' ? server.local.publicHost : undefined);
+    if (facts.sharedLobby && lobby.default && lobby.ownPort !== true && sharedHost) return { host: sharedHost, port: facts.sharedLobby.port };
     if (lobby.publicHost) return { host: lobby.publicHost, port: game.port };
   }
   if (server.driver === 'local') return { host: server.local.publicHost, port: game.port };
