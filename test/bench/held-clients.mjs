@@ -46,8 +46,12 @@ function readFrame(buf) {
   return { id, body: buf.subarray(j + 1, start + length), end: start + length };
 }
 
-/** A disconnect's reason as sent (a JSON text in login; NBT in configuration, shown as printable bytes). */
-const reasonOf = (body) => body.toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 120);
+/** A disconnect's reason as printable text: in login a protocol string (VarInt length, JSON), in configuration NBT. */
+const reasonOf = (body, string = false) => {
+  let start = 0;
+  while (string && start < 5 && (body[start] ?? 0) & 0x80) start++;
+  return body.subarray(string ? start + 1 : 0).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 120);
+};
 
 const portField = Buffer.alloc(2);
 portField.writeUInt16BE(port);
@@ -97,7 +101,7 @@ function client(i) {
             c.state = 'configuration';
             socket.write(packet(LOGIN.acknowledged));
             settle();
-          } else if (frame.id === LOGIN.disconnect) return end(`kicked at login: ${reasonOf(frame.body)}`);
+          } else if (frame.id === LOGIN.disconnect) return end(`kicked at login: ${reasonOf(frame.body, true)}`);
           else if (frame.id === LOGIN.encryptionRequest) return end('asked for encryption (lobby.authenticate is on)');
           else if (frame.id === LOGIN.compression) return end('asked for compression');
           else return end(`login packet 0x${frame.id.toString(16)}`);
