@@ -12,7 +12,8 @@ const ADD_LISTEN = 'add `lobby: { listen: 0.0.0.0:25565 }` at the top of ood.yam
 /**
  * What the schema refuses about one server's place on the shared lobby, given the names claimed and the
  * default chosen by the servers before it (`claims` is filled in here): a name claimed twice, a second
- * default, names or a default with no shared lobby to answer them, or with the server's lobby off.
+ * default, names or a default with no shared lobby to answer them, or with the server's lobby off, and
+ * a lobby kept off its own port with no name to reach it by.
  */
 export function hostnameIssues(
   config: { lobby: { listen?: unknown } },
@@ -38,6 +39,9 @@ export function hostnameIssues(
   }
   if (uses && lobby.mode === 'off') {
     issues.push({ path: at(uses), message: `lobby.${uses} needs lobby.mode wake or proxy: with the lobby off, nothing answers ${server.id}'s names on the shared lobby` });
+  }
+  if (lobby.ownPort === false && lobby.mode !== 'off' && !uses) {
+    issues.push({ path: at('ownPort'), message: `lobby.ownPort false leaves ${server.id}'s lobby nowhere to answer: give it lobby.hostnames (or lobby.default) to reach it through the shared lobby, or set lobby.mode off` });
   }
   return issues;
 }

@@ -53,6 +53,13 @@ describe('the shared lobby in the config', () => {
     );
   });
 
+  it('refuses a lobby kept off its own port that no name reaches', () => {
+    expect(() => parse({ lobby: { listen: '0.0.0.0:25565' }, servers: [server('survival', 25570, { ownPort: false })] })).toThrow(
+      /servers\[0\]\.lobby\.ownPort: lobby\.ownPort false leaves survival's lobby nowhere to answer/,
+    );
+    expect(() => parse({ lobby: { listen: '0.0.0.0:25565' }, servers: [server('survival', 25570, { ownPort: false, default: true })] })).not.toThrow();
+  });
+
   it('refuses a shared lobby port another listener of this machine takes', () => {
     expect(() => parse({ lobby: { listen: '0.0.0.0:25570' }, servers: [server('survival', 25570, { hostnames: ['survival.example.com'] })] })).toThrow(
       /lobby\.listen: port 25570 is already used by servers\[0\]\.game\.port/,
