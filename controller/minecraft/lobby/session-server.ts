@@ -39,14 +39,45 @@ export async function hasJoined(baseUrl: string, name: string, serverHash: strin
   try {
     const response = await fetch(url, { signal, headers: { accept: 'application/json' }, redirect: 'error' });
     status = response.status;
-    body = await response.text();
+    body = await boundedText(response, MAX_ANSWER_BYTES);
   } catch (err) {
+    if (err instanceof SessionServerError) throw err;
     if (timeout.aborted) throw new SessionServerError(`The session server did not answer within ${options.timeoutMs} ms`, 'timeout', { cause: err });
     throw new SessionServerError(`The session server could not be reached: ${err instanceof Error ? err.message : String(err)}`, 'network', { cause: err });
   }
   if (status === 204 || (status === 200 && body.trim() === '')) return null;
   if (status !== 200) throw new SessionServerError(`The session server answered HTTP ${status}`, 'answer');
   return provenAccount(body);
+}
+
+/**
+ * The most of an answer read: a profile with its skin and cape properties is a few kilobytes, and up
+ * to maxInFlight checks run at once, so an endless body (a portal, a broken mirror) must not be buffered.
+ */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** The body as text, or SessionServerError('answer') as soon as it is longer than `max` bytes (the rest is not read). */
+async function boundedText(response: Response, max: number): Promise<string> {
+  const tooLong = () => new SessionServerError(`The session server's answer is longer than ${max} bytes`, 'answer');
+  if (Number(response.headers.get('content-length') ?? 0) > max) {
+    await response.body?.cancel();
+    throw tooLong();
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > max) {
+      await reader.cancel();
+      throw tooLong();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 const UUID_HEX = /^[0-9a-f]{32}$/i;
