@@ -237,6 +237,22 @@ describe('waiting room: let go', () => {
   });
 });
 
+describe('waiting room: fairness', () => {
+  it('drops a held client of the address holding the most for a newcomer when the lobby is full, abandoning its hold', async () => {
+    const { lobby, port, holds } = await startLobby({ maxConnections: 3 });
+    const players = ['Many1', 'Many2', 'Many3'].map((name) => join(port, '1.21.4', name));
+    await waitUntil('three held', () => lobby.stats().held === 3, 10_000);
+    // A newcomer from another address (127.0.0.2 is loopback too).
+    const newcomer = connect({ host: HOST, port, localAddress: '127.0.0.2' });
+    newcomer.on('error', () => {});
+    opened.push({ close: async () => void newcomer.destroy() });
+    await within(Promise.race(players.map((p) => p.ended)), 'one held client dropped');
+    await waitUntil('its hold abandoned', () => holds.filter((h) => h.abandoned === 1).length === 1, 2_000);
+    expect(lobby.stats()).toMatchObject({ dropped: 1, held: 2, refused: 0 });
+    expect(newcomer.destroyed).toBe(false);
+  });
+});
+
 describe('waiting room: clients the table does not know are kicked with the text', () => {
   it('kicks a 1.12.2 client with the hold text and abandons the hold', async () => {
     const { port, attempts, holds } = await startLobby();

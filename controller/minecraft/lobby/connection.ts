@@ -9,8 +9,9 @@ import { disconnectJson, statusJson } from './status-json.js';
 import { routingName } from './server-address.js';
 import { firstUseOfProvenJoin, OnlineLogin, OnlineLoginError, profileKeyOf } from './online-login.js';
 import type { SessionServer } from './session-server.js';
-import type { HeldLogin, HoldOutcome, LobbyHandlers, LobbyLog, LobbyResolver, LobbyStats, LobbyStatus, ProvenAccount } from './types.js';
-import { configurationDisconnect, keepAlive, loginAccount, loginSuccess, readConfiguration, transfer, waitingNotice } from './waiting-packets.js';
+import type { HeldLogin, LobbyHandlers, LobbyLog, LobbyResolver, LobbyStats, LobbyStatus, ProvenAccount } from './types.js';
+import { HeldClient } from './held-client.js';
+import { loginAccount, type LoginAccount } from './waiting-packets.js';
 import { waitingProtocol, type WaitingProtocol } from './waiting-protocol.js';
 
 export interface ConnectionLimits {
@@ -42,36 +43,16 @@ export interface ConnectionContext {
 
 /**
  * legacy-probe: the first byte may start a pre-1.7 ping. handshake → status → ping, or handshake →
- * login → answering (the login handler runs). A hold (the waiting room) goes on: login-ack (Login
- * Success sent, waiting for Login Acknowledged) → held (the configuration state, with keep-alives).
- * done: the answer (a kick, a Transfer) is sent or the socket is gone.
+ * login → answering (the login handler runs). A hold (the waiting room) goes on to held: from Login
+ * Success on, a HeldClient speaks for it. done: the answer (a kick, a Transfer) is sent or the socket
+ * is gone.
  */
-type Phase = 'legacy-probe' | 'handshake' | 'status' | 'ping' | 'login' | 'encryption' | 'answering' | 'login-ack' | 'held' | 'done';
-
-/** A connection in the waiting room: what it speaks, who holds it, and its keep-alive. */
-interface Hold {
-  readonly row: WaitingProtocol;
-  readonly login: HeldLogin;
-  /** The holder's outcome, once it settled; it waits here while the client has not acknowledged the login. */
-  outcome: HoldOutcome | undefined;
-  /** The holder was told the end (an outcome, or abandon()): abandon() is never called again. */
-  settled: boolean;
-  /** Counted in stats.held until the hold ends. */
-  counted: boolean;
-  /** The keep-alive sent and not yet answered, and how many intervals it has been waiting. */
-  pending: { id: bigint; ticks: number } | undefined;
-  /** The text the client's dialog shows (1.21.6+), to send a new one only when it changed. */
-  shown: string | undefined;
-}
-
-/** Keep-alive intervals a held client may leave one unanswered. */
-const KEEP_ALIVE_TICKS = 3;
+type Phase = 'legacy-probe' | 'handshake' | 'status' | 'ping' | 'login' | 'encryption' | 'answering' | 'held' | 'done';
 
 /** After the answer, keep reading (and dropping) a little so closing does not reset the client. */
 const LINGER_MS = 2_000;
 const INVALID_NAME = 'That player name is not valid.';
 const LOGIN_FAILED = 'The server could not handle this login right now; try again in a moment.';
-const HELD_TOO_LONG = 'The server took too long to start; join again in a moment.';
 const EMPTY = Buffer.alloc(0);
 /** Vanilla's rule (StringUtil.isValidPlayerName): printable ASCII without spaces. */
 const VALID_NAME = /^[\x21-\x7e]{1,16}$/;
@@ -91,7 +72,8 @@ export class LobbyConnection {
   /** The server this connection is for: the listener's own until the handshake names one. */
   private handlers: LobbyHandlers;
   private answered = false;
-  private hold: Hold | undefined;
+  /** The waiting room's side of this connection, once a hold began. */
+  private hold: HeldClient | undefined;
   /** An online login (the handlers' `authenticate`): the Encryption Request sent, its answer awaited. */
   private online: { login: OnlineLogin; name: string } | undefined;
   /** AES/CFB8 once the shared secret is known: every packet written after it, and every byte read. */
@@ -119,7 +101,7 @@ export class LobbyConnection {
 
   /** In the waiting room: the listener's release() and close() leave it open (closeAll() ends it). */
   get holding(): boolean {
-    return this.phase === 'login-ack' || this.phase === 'held';
+    return this.phase === 'held';
   }
 
   constructor(
@@ -216,20 +198,8 @@ export class LobbyConnection {
       case 'encryption':
         if (id !== 0x01) throw new LobbyProtocolError(`Expected an Encryption Response (0x01), got packet 0x${id.toString(16)}`);
         return this.answerEncryption(packet);
-      case 'login-ack': {
-        const row = this.hold!.row;
-        if (id !== row.login.acknowledged) throw new LobbyProtocolError(`Expected Login Acknowledged (0x${row.login.acknowledged.toString(16)}), got packet 0x${id.toString(16)}`);
-        packet.end('login acknowledged');
-        return this.enterConfiguration();
-      }
-      case 'held': {
-        const hold = this.hold!;
-        const read = readConfiguration(hold.row, id, packet);
-        if (read === 'dropped') return;
-        if (hold.pending?.id !== read.keepAlive) throw new LobbyProtocolError(`Keep-alive answered with id ${read.keepAlive}, expected ${hold.pending?.id ?? 'none'}`);
-        hold.pending = undefined;
-        return;
-      }
+      case 'held':
+        return this.hold!.onPacket(id, packet);
       default:
         throw new LobbyProtocolError(`No packet is expected in the ${this.phase} phase`);
     }
@@ -370,122 +340,40 @@ export class LobbyConnection {
   }
 
   /**
-   * The waiting room: Login Success now, then the configuration state once the client acknowledges it.
-   * The handshake and life deadlines end here; the client must acknowledge within the handshake's
-   * time, and is held at most maxHoldMs in all.
+   * The waiting room: from Login Success on, the HeldClient speaks for this connection through its one
+   * write(), finish() and fail(). The handshake and life deadlines end here: the client must
+   * acknowledge within the handshake's time, and is held at most maxHoldMs in all.
    */
   private startHold(row: WaitingProtocol, login: HeldLogin, name: string, proven: ProvenAccount | undefined): void {
-    const hold: Hold = { row, login, outcome: undefined, settled: false, counted: false, pending: undefined, shown: undefined };
-    this.hold = hold; // from here on, closing the socket abandons it
-    const account = loginAccount(name, proven);
-    this.phase = 'login-ack';
-    hold.counted = true;
-    this.ctx.stats.held++;
+    let account: LoginAccount;
+    try {
+      account = loginAccount(name, proven);
+    } catch (err) {
+      login.abandon();
+      throw err;
+    }
+    this.phase = 'held';
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.lifeTimer);
-    const { handshakeTimeoutMs, maxHoldMs } = this.ctx.limits;
-    this.write(loginSuccess(row, account));
-    this.timers.push(
-      setTimeout(() => {
-        if (this.phase === 'login-ack') this.fail(new LobbyProtocolError(`Client did not acknowledge its login within ${handshakeTimeoutMs} ms`));
-      }, handshakeTimeoutMs),
-      setTimeout(() => this.onHoldDeadline(), maxHoldMs),
-    );
-    login.outcome.then(
-      (outcome) => this.onOutcome(outcome),
-      (err: unknown) => {
-        this.ctx.log.warn({ address: this.address, err: messageOf(err) }, 'A held login\'s outcome failed; sent a generic answer');
-        this.onOutcome({ kick: LOGIN_FAILED });
+    const { address, ctx } = this;
+    const { handshakeTimeoutMs, keepAliveMs, maxHoldMs } = ctx.limits;
+    this.hold = new HeldClient(
+      {
+        address,
+        log: ctx.log,
+        stats: ctx.stats,
+        ackTimeoutMs: handshakeTimeoutMs,
+        keepAliveMs,
+        maxHoldMs,
+        write: (packet) => this.write(packet),
+        finish: (packet) => this.finish(packet),
+        fail: (err) => this.fail(err),
       },
+      row,
+      login,
+      account,
     );
-    this.ctx.log.debug({ address: this.address, name: account.name, protocol: this.protocol }, 'Held a login in the waiting room');
-  }
-
-  private enterConfiguration(): void {
-    const hold = this.hold!;
-    this.phase = 'held';
-    this.timers.push(setInterval(() => this.onKeepAliveTick(), this.ctx.limits.keepAliveMs));
-    if (hold.outcome) return this.deliver(hold.outcome);
-    this.showWaitingText();
-  }
-
-  /** Where the client has dialogs (1.21.6+), shows the holder's text, again whenever it changed. */
-  private showWaitingText(): void {
-    const hold = this.hold!;
-    let text: string;
-    try {
-      text = hold.login.text();
-    } catch (err) {
-      this.ctx.log.warn({ address: this.address, err: messageOf(err) }, 'A held login\'s text() failed; the waiting client sees the last one');
-      return;
-    }
-    if (text === hold.shown) return;
-    const notice = waitingNotice(hold.row, text);
-    if (!notice) return;
-    hold.shown = text;
-    this.write(notice);
-  }
-
-  /** Sends a keep-alive when the last one was answered; closes when one waited KEEP_ALIVE_TICKS intervals. */
-  private onKeepAliveTick(): void {
-    const hold = this.hold;
-    if (this.phase !== 'held' || !hold) return;
-    if (hold.pending) {
-      if (++hold.pending.ticks >= KEEP_ALIVE_TICKS) this.fail(new LobbyProtocolError(`Held client did not answer a keep-alive within ${KEEP_ALIVE_TICKS} × ${this.ctx.limits.keepAliveMs} ms`));
-      return;
-    }
-    this.showWaitingText();
-    // Vanilla's ids are milliseconds; any id works as long as the answer echoes it.
-    hold.pending = { id: BigInt(Date.now()), ticks: 0 };
-    this.write(keepAlive(hold.row, hold.pending.id));
-  }
-
-  private onOutcome(outcome: HoldOutcome): void {
-    const hold = this.hold;
-    if (!hold || hold.settled) return; // the hold already ended (maxHoldMs) or the socket is gone
-    hold.settled = true;
-    hold.outcome = outcome;
-    if (this.phase === 'held') this.deliver(outcome);
-    // In login-ack it waits for Login Acknowledged: Transfer is a configuration packet.
-  }
-
-  /** Transfer, or Disconnect with the reason; then hangs up as finish() does. */
-  private deliver(outcome: HoldOutcome): void {
-    const hold = this.hold!;
-    this.leaveHold();
-    if ('transfer' in outcome) {
-      this.ctx.stats.transferred++;
-      this.ctx.log.debug({ address: this.address, to: outcome.transfer }, 'Transferred a held client');
-      return this.finish(transfer(hold.row, outcome.transfer.host, outcome.transfer.port));
-    }
-    this.finish(configurationDisconnect(hold.row, outcome.kick));
-  }
-
-  private onHoldDeadline(): void {
-    const hold = this.hold;
-    if (!hold || !this.holding) return;
-    this.ctx.log.info({ address: this.address, maxHoldMs: this.ctx.limits.maxHoldMs }, 'Let a held client go after the lobby\'s longest hold');
-    this.abandonHold();
-    if (this.phase === 'held') this.deliver({ kick: HELD_TOO_LONG });
-    else this.fail(new LobbyProtocolError(`Client was held ${this.ctx.limits.maxHoldMs} ms without acknowledging its login`));
-  }
-
-  /** The holder forgets this client: called once, and never after an outcome. */
-  private abandonHold(): void {
-    const hold = this.hold;
-    if (!hold || hold.settled) return;
-    hold.settled = true;
-    try {
-      hold.login.abandon();
-    } catch (err) {
-      this.ctx.log.warn({ address: this.address, err: messageOf(err) }, 'A held login\'s abandon() failed');
-    }
-  }
-
-  private leaveHold(): void {
-    if (!this.hold?.counted) return;
-    this.hold.counted = false;
-    this.ctx.stats.held--;
+    ctx.log.debug({ address, name: account.name, protocol: this.protocol }, 'Held a login in the waiting room');
   }
 
   private answerLegacy(kind: 'beta' | 'v1'): void {
@@ -559,8 +447,7 @@ export class LobbyConnection {
   private onClose(): void {
     this.phase = 'done';
     this.gone?.abort();
-    this.abandonHold();
-    this.leaveHold();
+    this.hold?.close();
     for (const timer of this.timers) clearTimeout(timer);
     clearTimeout(this.legacyTimer);
     this.frames.clear();
