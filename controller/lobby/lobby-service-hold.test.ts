@@ -28,14 +28,14 @@ describe("the lobby's hold decision", () => {
   beforeEach(() => {
     store = Store.open(':memory:');
     store.servers.ensure(['world'], NOW);
-    const config = parseConfig({ servers: [{ id: 'world', local: { publicHost: '127.0.0.1' }, lobby: { mode: 'wake', wakers: ['Alex_1'] } }] }, '/base');
+    const config = parseConfig({ servers: [{ id: 'world', local: { publicHost: 'mc.example.com' }, lobby: { mode: 'wake', wakers: ['Alex_1'] } }] }, '/base');
     view = viewOf('archived', 'down');
     woken.length = 0;
     service = new LobbyService({
       server: config.servers[0]!,
       view: () => view,
       gameEndpoint: () => null,
-      playerAddress: () => ({ host: '127.0.0.1', port: 25565 }),
+      playerAddress: () => ({ host: 'mc.example.com', port: 25565 }),
       wake: (who) => {
         woken.push(who);
         view = viewOf('archived', 'up');
@@ -70,7 +70,7 @@ describe("the lobby's hold decision", () => {
     expect(service.waiting).toBe(1);
     view = viewOf('running', 'up', 'answering');
     service.sync();
-    expect(await hold.outcome).toEqual({ transfer: { host: '127.0.0.1', port: 25565 } });
+    expect(await hold.outcome).toEqual({ transfer: { host: 'mc.example.com', port: 25565 } });
     expect(service.waiting).toBe(0);
   });
 

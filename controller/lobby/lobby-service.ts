@@ -8,6 +8,7 @@ import { LobbyListener, type LobbyHandlers, type LobbyStatus } from '../minecraf
 import type { ServerView } from '../reconcile/loop.js';
 import type { Phase } from '../reconcile/types.js';
 import { addressKey } from '../net/address-key.js';
+import { isLoopbackHost } from '../net/loopback-host.js';
 import { may } from '../store/people.js';
 import type { PeopleRepo } from '../store/people.js';
 import { BudgetError } from '../cost/cost-meter.js';
@@ -263,6 +264,11 @@ export class LobbyService {
    * text (join again later) for any other, or when the room is full.
    */
   private holdOr(attempt: LoginAttempt, text: string): LoginAnswer {
+    // A players' address only this machine reaches (local.publicHost left at localhost) would send a
+    // player from elsewhere to their own machine after the whole start; the text has them join again
+    // where they did, which works, as it did before the waiting room.
+    const target = this.d.playerAddress();
+    if (target && isLoopbackHost(target.host) && !isLoopbackHost(attempt.address)) return text;
     const hold = attempt.holdable ? this.room.hold(attempt.name) : undefined;
     return hold ? { hold } : text;
   }
