@@ -14,7 +14,7 @@ import { waitUntil } from './helpers/wait.js';
  */
 
 const HOST = '127.0.0.1';
-const KEEP_ALIVE_MS = 150;
+const KEEP_ALIVE_MS = 250;
 const HANDSHAKE_MS = 400;
 const opened: { close(): Promise<void> }[] = [];
 
