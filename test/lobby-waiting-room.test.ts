@@ -153,6 +153,22 @@ describe('waiting room: what a held client is shown', () => {
 });
 
 describe('waiting room: let go', () => {
+  it('keeps a held client that sends a large plugin message in the configuration state (a modded client’s channel list)', async () => {
+    const game = await arrivals();
+    opened.push(game);
+    const { lobby, port, holds } = await startLobby();
+    const player = join(port, '1.21.4', 'Modded');
+    await waitUntil('held', () => lobby.stats().held === 1 && player.keepAlives >= 1, 5_000);
+    // Fabric and Forge announce their channels in minecraft:register; a big mod pack's list is several KB.
+    const channels = Array.from({ length: 400 }, (_, i) => `somemod${i}:channel`).join('\0');
+    player.client.write('custom_payload', { channel: 'minecraft:register', data: Buffer.from(channels) });
+    const before = player.keepAlives;
+    await waitUntil('two more keep-alives', () => player.keepAlives >= before + 2, 5_000);
+    expect(lobby.stats()).toMatchObject({ held: 1, closedOnError: 0 });
+    holds[0]!.settle({ transfer: { host: HOST, port: game.port } });
+    expect(await within(player.transfer, 'the transfer')).toEqual({ host: HOST, port: game.port });
+  });
+
   it('kicks a held client with the reason when the outcome is a kick', async () => {
     const { lobby, port, holds } = await startLobby();
     const player = join(port, '1.21.4', 'Unlucky');

@@ -47,6 +47,9 @@ export interface ConnectionContext {
  * Success on, a HeldClient speaks for it. done: the answer (a kick, a Transfer) is sent or the socket
  * is gone.
  */
+/** The largest packet a held client may send: vanilla's serverbound plugin message (32767) and its header. */
+const HELD_PACKET_BYTES = 32_767 + 64;
+
 type Phase = 'legacy-probe' | 'handshake' | 'status' | 'ping' | 'login' | 'encryption' | 'answering' | 'held' | 'done';
 
 /** After the answer, keep reading (and dropping) a little so closing does not reset the client. */
@@ -353,6 +356,10 @@ export class LobbyConnection {
       throw err;
     }
     this.phase = 'held';
+    // A held client is logged in: in the configuration state it sends what it sends a game, and a
+    // modded one's channel list (minecraft:register) is often over the login's 2 KB. Vanilla allows a
+    // serverbound plugin message 32 KiB; one frame that size per held client is the bound.
+    this.frames.raiseLimit(HELD_PACKET_BYTES);
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.lifeTimer);
     const { address, ctx } = this;

@@ -10,8 +10,13 @@ const EMPTY = Buffer.alloc(0);
 export class FrameDecoder {
   private pending: Buffer = EMPTY;
 
-  constructor(private readonly maxFrameBytes: number) {
+  constructor(private maxFrameBytes: number) {
     if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 1) throw new RangeError(`maxFrameBytes must be a positive integer, got ${maxFrameBytes}`);
+  }
+
+  /** Lets later frames be up to `maxFrameBytes` long (never lowers the limit). */
+  raiseLimit(maxFrameBytes: number): void {
+    this.maxFrameBytes = Math.max(this.maxFrameBytes, maxFrameBytes);
   }
 
   /** Bytes held for an unfinished frame (at most maxFrameBytes + 5). */
