@@ -165,6 +165,26 @@ describe('session checks', () => {
   }, 30_000);
 });
 
+describe('the encryption state', () => {
+  it('a client that never answers the Encryption Request is closed at the connection\'s deadline and asks nothing', async () => {
+    const session = await startSessionServer([]);
+    opened.push(session);
+    const { port, lobby } = await startLobby({ authenticate: true, login: () => 'never' }, { sessionServer: session.url, handshakeTimeoutMs: 300, connectionTimeoutMs: 1_000 });
+    const started = Date.now();
+    const closedAt = await new Promise<number>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }, () => socket.write(Buffer.concat([handshake(769, 2, port), frame(0x00, ...str('Bot'), ...Array<number>(16).fill(0))])));
+      sockets.push(socket);
+      socket.resume(); // read (and drop) the Encryption Request, so the lobby's close is seen
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => resolve(Date.now()));
+    });
+    expect(closedAt - started).toBeGreaterThanOrEqual(900);
+    expect(closedAt - started).toBeLessThan(3_000);
+    expect(session.calls).toHaveLength(0);
+    await waitUntil('the lobby to let go of it', () => lobby.connections === 0, 2_000, 20);
+  }, 15_000);
+});
+
 function readVarint(buf: Buffer, at: number): [number, number] {
   let value = 0;
   for (let i = 0; i < 5; i++) {
