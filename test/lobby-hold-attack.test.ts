@@ -133,35 +133,28 @@ describe('session checks', () => {
     opened.push(session);
     session.mode = 'hang';
     const { port, lobby } = await startLobby({ authenticate: true, login: () => 'never' }, { sessionServer: session.url, sessionTimeoutMs: 4_000, maxSessionChecks: 32 });
-    const online = (localAddress: string, name: string) => {
-      const socket = connect({ host: '127.0.0.1', port, localAddress }, () => socket.write(Buffer.concat([handshake(340, 2, port), frame(0x00, ...str(name))])));
-      sockets.push(socket);
-      const read = packetReader();
-      socket.on('error', () => socket.destroy());
-      socket.on('data', (chunk) => {
-        for (const { id, data } of read(chunk)) {
-          if (id !== 0x01) continue;
-          let at = 1; // past the server id, empty
-          const [keyLength, keyAt] = readVarint(data, at);
-          const der = data.subarray(keyAt, keyAt + keyLength);
-          at = keyAt + keyLength;
-          const [tokenLength, tokenAt] = readVarint(data, at);
-          const pub = createPublicKey({ key: der, format: 'der', type: 'spki' });
-          const enc = (b: Buffer) => publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, b);
-          const secret = enc(randomBytes(16));
-          const token = enc(data.subarray(tokenAt, tokenAt + tokenLength));
-          socket.write(frame(0x01, ...varint(secret.length), ...secret, ...varint(token.length), ...token));
-        }
-      });
-    };
-    for (let i = 0; i < 40; i++) online('127.0.0.2', `Bot${i}`);
+    for (let i = 0; i < 40; i++) onlineJoin(port, '127.0.0.2', `Bot${i}`);
     await waitUntil('the attacker\'s checks to be asked', () => session.calls.length >= 8, 5_000, 20);
     await new Promise((r) => setTimeout(r, 300));
     const attackerCalls = session.calls.length;
     expect(attackerCalls).toBe(8);
-    online('127.0.0.3', 'Steve');
+    onlineJoin(port, '127.0.0.3', 'Steve');
     await waitUntil('the other address to be asked about', () => session.calls.some((c) => c.username === 'Steve'), 3_000, 20);
     expect(lobby.stats().logins).toBe(0);
+  }, 30_000);
+});
+
+describe('session checks from a few addresses', () => {
+  it('four addresses filling every one of the 32 slots with hanging checks do not turn a fifth away: its join displaces the newest check of the address asking the most', async () => {
+    const session = await startSessionServer([]);
+    opened.push(session);
+    session.mode = 'hang';
+    const { port } = await startLobby({ authenticate: true, login: () => 'never' }, { sessionServer: session.url, sessionTimeoutMs: 4_000, maxSessionChecks: 32 });
+    for (const address of ['127.0.0.2', '127.0.0.4', '127.0.0.5', '127.0.0.6']) for (let i = 0; i < 8; i++) onlineJoin(port, address, `Bot${i}`);
+    await waitUntil('32 checks to be asked', () => session.calls.length >= 32, 5_000, 20);
+    onlineJoin(port, '127.0.0.3', 'Steve');
+    await waitUntil('the fifth address to be asked about', () => session.calls.some((c) => c.username === 'Steve'), 3_000, 20);
+    expect(session.calls).toHaveLength(33);
   }, 30_000);
 });
 
@@ -184,6 +177,29 @@ describe('the encryption state', () => {
     await waitUntil('the lobby to let go of it', () => lobby.connections === 0, 2_000, 20);
   }, 15_000);
 });
+
+/** An online login from `localAddress`: a secret and the token encrypted with the lobby's key, so the lobby asks the session server. */
+function onlineJoin(port: number, localAddress: string, name: string): void {
+    const socket = connect({ host: '127.0.0.1', port, localAddress }, () => socket.write(Buffer.concat([handshake(340, 2, port), frame(0x00, ...str(name))])));
+    sockets.push(socket);
+    const read = packetReader();
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk) => {
+      for (const { id, data } of read(chunk)) {
+        if (id !== 0x01) continue;
+        let at = 1; // past the server id, empty
+        const [keyLength, keyAt] = readVarint(data, at);
+        const der = data.subarray(keyAt, keyAt + keyLength);
+        at = keyAt + keyLength;
+        const [tokenLength, tokenAt] = readVarint(data, at);
+        const pub = createPublicKey({ key: der, format: 'der', type: 'spki' });
+        const enc = (b: Buffer) => publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, b);
+        const secret = enc(randomBytes(16));
+        const token = enc(data.subarray(tokenAt, tokenAt + tokenLength));
+        socket.write(frame(0x01, ...varint(secret.length), ...secret, ...varint(token.length), ...token));
+      }
+    });
+  }
 
 function readVarint(buf: Buffer, at: number): [number, number] {
   let value = 0;

@@ -1,6 +1,7 @@
 import type { Cipher, Decipher, KeyObject } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { messageOf } from '../../errors.js';
+import { addressKey } from '../../net/address-key.js';
 import { FrameDecoder } from './frames.js';
 import { LEGACY_WAIT_MS, legacyAnswer, probeLegacy } from './legacy.js';
 import { encodePacket, encodeString, LobbyProtocolError } from '../varint.js';
@@ -284,7 +285,7 @@ export class LobbyConnection {
       this.ctx.log.debug({ address: this.address, name, err: err.message }, 'Refused an online login whose encryption did not check out');
       return this.kickAtLogin(`Could not verify your account: ${lowerFirst(err.message)}.`);
     }
-    this.ctx.sessions.hasJoined(name, serverHash, (this.gone = new AbortController()).signal).then(
+    this.ctx.sessions.hasJoined(name, serverHash, (this.gone = new AbortController()).signal, addressKey(this.address)).then(
       (proven) => {
         if (this.socket.destroyed) return; // gone while asked: nobody to let in, nothing to wake
         if (proven && !firstUseOfProvenJoin(serverHash)) {

@@ -107,13 +107,24 @@ export function provenAccount(body: string): ProvenAccount {
   return { id: answer.id.toLowerCase(), name: answer.name, properties: checked };
 }
 
+/** One question in flight: whose (the address key) and how to take it back for a newcomer. */
+interface Check {
+  readonly key: string;
+  readonly evicted: AbortController;
+}
+
 /**
  * One listener's session checks: its base URL and time-out, and at most `maxInFlight` questions at
- * once, so a crowd of joins (or one address's eight) cannot pile up requests; past that a join is
- * told to try again. One call per join.
+ * once, so a crowd of joins cannot pile up requests. When full, a join from an address asking fewer
+ * takes the place of the newest question of the address asking the most, if that address asks at
+ * least two more (the connection caps' fairness, connection-table.ts): a few addresses (four IPv4
+ * ones, or four IPv6 /64s of one home) filling every slot with checks the session server is slow to
+ * answer would otherwise turn every other player away. That player is told to try again; so is a
+ * join that finds no one to displace. One call per join.
  */
 export class SessionServer {
   private inFlight = 0;
+  private readonly byKey = new Map<string, Set<Check>>();
 
   constructor(
     readonly baseUrl: string,
@@ -121,13 +132,49 @@ export class SessionServer {
     readonly maxInFlight: number,
   ) {}
 
-  async hasJoined(name: string, serverHash: string, signal?: AbortSignal): Promise<ProvenAccount | null> {
-    if (this.inFlight >= this.maxInFlight) throw new SessionServerError(`${this.maxInFlight} joins are being verified already`, 'busy');
-    this.inFlight++;
+  /** `key`: the asking client's address key (net/address-key.ts), what fairness counts by. */
+  async hasJoined(name: string, serverHash: string, signal?: AbortSignal, key = ''): Promise<ProvenAccount | null> {
+    if (this.inFlight >= this.maxInFlight && !this.makeRoomFor(key)) throw this.busy();
+    const check: Check = { key, evicted: new AbortController() };
+    this.add(check);
     try {
-      return await hasJoined(this.baseUrl, name, serverHash, { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) });
+      return await hasJoined(this.baseUrl, name, serverHash, { timeoutMs: this.timeoutMs, signal: signal ? AbortSignal.any([signal, check.evicted.signal]) : check.evicted.signal });
+    } catch (err) {
+      if (check.evicted.signal.aborted) throw this.busy();
+      throw err;
     } finally {
-      this.inFlight--;
+      this.remove(check);
     }
+  }
+
+  private busy(): SessionServerError {
+    return new SessionServerError(`${this.maxInFlight} joins are being verified already`, 'busy');
+  }
+
+  private add(check: Check): void {
+    let set = this.byKey.get(check.key);
+    if (!set) this.byKey.set(check.key, (set = new Set()));
+    set.add(check);
+    this.inFlight++;
+  }
+
+  /** Idempotent: an evicted check is removed at once, and again when its question ends. */
+  private remove(check: Check): void {
+    const set = this.byKey.get(check.key);
+    if (!set?.delete(check)) return;
+    if (set.size === 0) this.byKey.delete(check.key);
+    this.inFlight--;
+  }
+
+  /** Takes back the newest question of the address asking the most, when it asks at least two more than `key`. */
+  private makeRoomFor(key: string): boolean {
+    const own = this.byKey.get(key)?.size ?? 0;
+    let top: Set<Check> | undefined;
+    for (const [other, set] of this.byKey) if (other !== key && set.size >= own + 2 && set.size > (top?.size ?? 0)) top = set;
+    const victim = top ? [...top].at(-1) : undefined;
+    if (!victim) return false;
+    this.remove(victim);
+    victim.evicted.abort();
+    return true;
   }
 }
