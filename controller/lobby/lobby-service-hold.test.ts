@@ -74,6 +74,16 @@ describe("the lobby's hold decision", () => {
     expect(service.waiting).toBe(0);
   });
 
+  it('moves a 1.20.5+ join at once to a running server whose game answers (the shared lobby in wake mode), whatever its name', async () => {
+    view = viewOf('running', 'up', 'answering');
+    const hold = held(await join('Stranger', true));
+    expect(await hold.outcome).toEqual({ transfer: { host: 'mc.example.com', port: 25565 } });
+    expect(woken).toHaveLength(0);
+    expect(service.waiting).toBe(0);
+    // An older client is told where to connect, as before.
+    expect(await join('Stranger', false)).toMatch(/^world is up: connect to /);
+  });
+
   it('tells a client that cannot be held to join again, as before', async () => {
     expect(await join('Alex_1', false)).toBe('Starting world, ready in a minute or two — join again then');
     expect(woken).toHaveLength(1);
@@ -87,14 +97,12 @@ describe("the lobby's hold decision", () => {
     expect(woken).toHaveLength(0);
   });
 
-  it('never holds a name that may not wake it, a failed server, one going to sleep, or one already up', async () => {
+  it('never holds a name that may not wake it, a failed server, or one going to sleep', async () => {
     expect(await join('Stranger', true)).toBe('Stranger may not wake world. Ask its admin to link your Minecraft name to your OoD account');
     view = viewOf('failed', 'up');
     expect(await join('Alex_1', true, '203.0.113.7')).toMatch(/needs attention/);
     view = viewOf('stopping', 'down');
     expect(await join('Alex_1', true, '203.0.113.8')).toBe('world is going to sleep; try again in a minute');
-    view = viewOf('running', 'up', 'answering');
-    expect(await join('Alex_1', true, '203.0.113.9')).toMatch(/^world is up: connect to /);
     expect(woken).toHaveLength(0);
     expect(service.waiting).toBe(0);
   });

@@ -229,7 +229,9 @@ export class LobbyService {
     const now = this.d.clock();
     const view = this.d.view();
     const estimate = this.d.estimates.of(id, view.state.phaseSince);
-    if (view.state.phase === 'running') return `${id} is up: connect to ${view.state.address ?? 'its address'}`;
+    // Reached through the shared lobby while it runs (wake mode: its own port is the game's now): a
+    // client that can be transferred is sent there at once, or as soon as the game answers.
+    if (view.state.phase === 'running') return this.holdOr(attempt, `${id} is up: connect to ${view.state.address ?? 'its address'}`);
     // Per address key (an IPv6 client holds a whole /64) and per name in any spelling.
     if (!this.byAddress.take(addressKey(address), now) || !this.byName.take(name.toLowerCase(), now)) {
       return `Too many tries; wait a minute before joining ${id} again`;
