@@ -11,7 +11,8 @@ import { Controller, type ConfigReload, type Request } from '../controller.js';
 import { readConfigFile } from '../config/load.js';
 import { controllerInfoPath } from './controller-info.js';
 import { localAdminLink } from '../web/auth/local-admin.js';
-import { isLoopback, validateForServe } from '../config/serve-checks.js';
+import { validateForServe } from '../config/serve-checks.js';
+import { isLoopbackHost } from '../net/loopback-host.js';
 import { resolveSessionKeys } from '../web/session-keys.js';
 import type { Web } from '../web/web.js';
 import { ConfigError, messageOf } from '../errors.js';
@@ -65,7 +66,7 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
     await controller.close();
     throw err;
   }
-  if (!isLoopback(config.listen.host)) {
+  if (!isLoopbackHost(config.listen.host)) {
     log.warn({ host: config.listen.host, providers: providers.map((p) => p.name) }, `OoD listens on ${config.listen.host}, beyond this machine: anyone who can reach it sees the login page`);
   }
   if (config.web.publicUrl?.startsWith('https:') && !config.web.trustProxy) {
@@ -168,7 +169,7 @@ export function greeting(url: string, loaded: LoadedConfig, env: OodEnv, loginLi
   const { config } = loaded;
   const lines = [
     `OoD listening on ${url}`,
-    ...(isLoopback(config.listen.host) ? [] : [`  NOTE: listening on ${config.listen.host}, beyond this machine: anyone who reaches it sees the login page`]),
+    ...(isLoopbackHost(config.listen.host) ? [] : [`  NOTE: listening on ${config.listen.host}, beyond this machine: anyone who reaches it sees the login page`]),
     loginLink ? `  log in: ${loginLink}\n          (works once, for 10 minutes; \`./ood login-link\` makes another)` : `  log in: ${config.web.publicUrl ?? url}/login`,
     `  config: ${loaded.source ?? 'embedded default (no ood.yaml): one local server "world", data in ' + config.dataDir}`,
     env.adminToken

@@ -2,11 +2,10 @@ import { ConfigError } from '../errors.js';
 import { loginProviders, type LoginProvider } from '../web/auth/providers.js';
 import type { OodEnv } from './env.js';
 import type { Config } from './schema.js';
+import { isLoopbackHost } from '../net/loopback-host.js';
 
 /** What of the environment `ood serve` needs beside the file: secrets the file asks for. */
 export type ServeEnv = Pick<OodEnv, 'web' | 'notifications' | 'digitalocean'>;
-
-export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 /**
  * Everything `ood serve` refuses to start with that the config and its secrets decide, in one place:
@@ -24,7 +23,7 @@ export function validateForServe(config: Config, env: ServeEnv): { providers: Lo
     problems.push(err.message);
   }
   const configured = Object.values(config.web.providers).flat().filter(Boolean).length;
-  if (configured === 0 && !isLoopback(config.listen.host)) {
+  if (configured === 0 && !isLoopbackHost(config.listen.host)) {
     problems.push(
       `Listening on ${config.listen.host} would put OoD's pages beyond this machine with no way to log in but a one-time link: configure a login provider (web.providers in ood.yaml), or listen on 127.0.0.1`,
     );
