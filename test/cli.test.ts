@@ -24,9 +24,17 @@ describe('the ood CLI as a new user meets it', () => {
 
   it('a port in use says which, and how to choose another; --port and OOD_PORT choose one', async () => {
     home = await makeOodHome();
-    const taken = createServer();
-    blocker = taken;
+    // A port the OS gives now may be one makeOodHome was given and let go (the game's): then the config
+    // check, not the bind, would answer (seen once). Take another until it is none of the home's.
+    let taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    while ([home.gamePort, home.rconPort].includes((taken.address() as { port: number }).port)) {
+      const next = createServer();
+      await new Promise<void>((resolve) => next.listen(0, '127.0.0.1', resolve));
+      taken.close();
+      taken = next;
+    }
+    blocker = taken;
     const port = (taken.address() as { port: number }).port;
 
     const busy = await ood(['serve', '--config', home.configPath, '--port', String(port)]);
