@@ -20,7 +20,7 @@ import { archivesToPrune, chooseArchive, readChosenArchive, readStandingChoice, 
 import { archiveName, type ArchiveFacts, extractArchive, listArchives, nextArchiveTs, readArchive, removePartials, writeArchive } from './archive.js';
 import { checkGamePorts, type GamePort } from './port-check.js';
 import { HANDOVER_ENV, HANDOVER_FILE, waitForHandover } from './port-handover.js';
-import { findHostProcesses, observeHostProcesses, signalAll, spawnHostProcess } from './processes.js';
+import { findHostProcesses, killAndWait, observeHostProcesses, signalAll, spawnHostProcess } from './processes.js';
 import { formatAddress, playerAddress, type AddressFacts, type PlayerAddress } from '../../servers/player-address.js';
 
 /** Written into the working directory; control files never go into archives. */
@@ -257,7 +257,9 @@ export class LocalDriver implements Driver {
   }
 
   async kill(): Promise<string> {
-    const sent = signalAll(await findHostProcesses(this.hostDir), 'SIGKILL');
+    // Waits for the end, not only the signal: the next step may boot a game on the same port.
+    const { sent, left } = await killAndWait(await findHostProcesses(this.hostDir));
+    if (left.length > 0) return `Sent SIGKILL to pid ${sent.join(', ')}; pid ${left.join(', ')} had not ended 10 s later`;
     return sent.length ? `Sent SIGKILL to pid ${sent.join(', ')}` : 'No game process was left';
   }
 

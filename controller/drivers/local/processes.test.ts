@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findHostProcesses, HostProcesses, MARKER, observeHostProcesses, signalAll, spawnHostProcess } from './processes.js';
+import { findHostProcesses, HostProcesses, killAndWait, MARKER, observeHostProcesses, signalAll, spawnHostProcess } from './processes.js';
 
 const IDLE = [process.execPath, '-e', 'setInterval(() => {}, 1000)'];
 
@@ -32,6 +33,24 @@ describe('finding a host’s game processes in /proc (real processes)', () => {
   afterEach(async () => {
     await Promise.all(children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null).map(end));
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('killAndWait returns once a stopped process holding a port has ended, so the port can be bound again', async () => {
+    // A stopped game (a hung one) with memory to free: woken by SIGKILL only to die, which takes a moment.
+    const holder = spawn(process.execPath, ['-e', `const b = Buffer.alloc(300e6, 1); require('net').createServer().listen(0, '127.0.0.1', function () { process.stdout.write(String(this.address().port) + ' ' + b[0]); })`], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    children.push(holder);
+    const port = Number((await new Promise<string>((resolve) => holder.stdout!.once('data', (d: Buffer) => resolve(d.toString())))).split(' ')[0]);
+    process.kill(holder.pid!, 'SIGSTOP');
+    const { sent, left } = await killAndWait([holder.pid!]);
+    expect(sent).toEqual([holder.pid]);
+    expect(left).toEqual([]);
+    // What a boot's port check does next: bind it, SO_REUSEADDR as Node always sets.
+    const bound = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const server = createServer();
+      server.once('error', resolve);
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(undefined)));
+    });
+    expect(bound?.code).toBeUndefined();
   });
 
   it('finds a process by its marker, first or later in its environment, and not once it is gone', async () => {

@@ -227,3 +227,41 @@ export function signalAll(pids: readonly number[], signal: NodeJS.Signals): numb
   }
   return sent;
 }
+
+/**
+ * Whether `pid` has ended: gone from /proc, or a zombie with no thread left. A zombie leader alone is
+ * not enough: its other threads are still exiting, and the files they share (the game's listening
+ * socket among them) close only when the last one has gone (seen: "Z", 7 threads, the port still held).
+ */
+async function ended(pid: number): Promise<boolean> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(`/proc/${pid}/status`, 'r');
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    const status = buffer.toString('latin1', 0, bytesRead);
+    return /^State:\s*Z/m.test(status) && /^Threads:\s*1$/m.test(status);
+  } catch {
+    return true;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * SIGKILL to each pid (and its group), then waits, up to `withinMs`, until each has ended. kill(2)
+ * returns before the process is torn down: a big game (or a stopped one, woken to die) still holds
+ * its port for a moment, unseen in /proc as it goes, and a boot started then found the port "in use
+ * by a process OoD cannot see" and failed for good (game-faults, seen twice). Returns the pids sent
+ * and those still not ended.
+ */
+export async function killAndWait(pids: readonly number[], withinMs = 10_000): Promise<{ sent: number[]; left: number[] }> {
+  const sent = signalAll(pids, 'SIGKILL');
+  const deadline = Date.now() + withinMs;
+  let left = sent;
+  for (;;) {
+    const states = await Promise.all(left.map(ended));
+    left = left.filter((_, i) => !states[i]);
+    if (left.length === 0 || Date.now() > deadline) return { sent, left };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
