@@ -51,11 +51,13 @@ export async function makeOodHome(options: { server?: Record<string, unknown>; r
     servers: [
       {
         id: 'world',
-        game: { port: gamePort, rconPort },
         local: { command: options.command ?? bundledGameCommand(), template: './template', publicHost: '127.0.0.1' },
         idle: { emptyAfter: '1h', neverJoined: '1h', warnings: ['1s'] },
         deadlines: { booting: '60s', stopping: '20s', poweringOff: '10s' },
         ...options.server,
+        // A test that sets other game keys keeps the ports the OS gave: replaced whole, `game` fell back
+        // to 25565 and 25575, which another test or program may hold (game-faults failed so, once).
+        game: { port: gamePort, rconPort, ...(options.server?.game as Record<string, unknown> | undefined) },
       },
     ],
     ...options.config,
