@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import type { HeldLogin, HoldOutcome } from '../../controller/minecraft/lobby/types.js';
+import { frame, str, varint } from './raw-minecraft.js';
 
 /** A hold whose outcome the test settles, counting abandon() calls. */
 export interface ControlledHold {
@@ -26,17 +27,8 @@ export function controlledHold(text = 'Starting survival — ready in about 40 s
 
 // --- Framing by hand, written independently of the lobby's code ----------------------------------
 
-export function varint(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  for (;;) {
-    if (v < 0x80) return [...out, v];
-    out.push((v & 0x7f) | 0x80);
-    v >>>= 7;
-  }
-}
-export const str = (s: string) => [...varint(Buffer.byteLength(s)), ...Buffer.from(s)];
-export const frame = (id: number, ...data: number[]) => Buffer.from([...varint(varint(id).length + data.length), ...varint(id), ...data]);
+// The varint, string and frame encoders are raw-minecraft.ts's (one hand-written copy for the tests).
+export { frame, str, varint };
 export const handshake = (protocol: number, next: number, port: number, host = 'mc.example.org') => frame(0x00, ...varint(protocol), ...str(host), port >> 8, port & 0xff, ...varint(next));
 
 function readVarint(buf: Buffer, at: number): { value: number; next: number } | undefined {

@@ -14,7 +14,7 @@ export function varint(n: number): number[] {
     v >>>= 7;
   }
 }
-const str = (s: string) => [...varint(Buffer.byteLength(s)), ...Buffer.from(s)];
+export const str = (s: string) => [...varint(Buffer.byteLength(s)), ...Buffer.from(s)];
 export const frame = (id: number, ...data: number[]) => Buffer.from([...varint(varint(id).length + data.length), ...varint(id), ...data]);
 export const handshake = (serverAddress: string, next: number, protocol = 769, port = 25565) => frame(0x00, ...varint(protocol), ...str(serverAddress), port >> 8, port & 0xff, ...varint(next));
 export const loginStart = (name: string) => frame(0x00, ...str(name), ...Array<number>(16).fill(0));
