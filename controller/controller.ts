@@ -19,6 +19,9 @@ import { CostMeter } from './cost/cost-meter.js';
 import { Notifier } from './notify/notifier.js';
 import { allOf } from './reconcile/runner-events.js';
 import { acquireLock } from './lock.js';
+import { checkCommand } from './console/command-check.js';
+import { ConsoleBusyError, ConsoleNotRunningError } from './console/console-errors.js';
+import { LogHub } from './logs/log-hub.js';
 import { removeOwnPulumiLocks } from './drivers/digitalocean/own-pulumi-locks.js';
 import type { Logger } from './log.js';
 import { ServerRunner, type ServerView } from './reconcile/loop.js';
@@ -27,6 +30,9 @@ import { Store } from './store/store.js';
 import { findVersion, type WorldVersion } from './worlds/versions.js';
 import { chooseWorld, forgetSnapshotListing, listWorlds } from './worlds/world-actions.js';
 import { UnknownWorldVersionError, WorldChoiceRunningError, WorldRestoreRefusedError } from './worlds/world-errors.js';
+
+/** Console commands one server may have waiting for the game at once; a third is refused (429). */
+const CONSOLE_IN_FLIGHT = 2;
 
 /** What a config reload did: keys applied to the running controller, and keys that wait for a restart. */
 export interface ConfigReload {
@@ -46,7 +52,9 @@ export interface Request {
  * Web and CLI requests only change what is wanted and poke the runner; they never act themselves.
  */
 export class Controller {
-  private readonly servers = new Map<string, { runner: ServerRunner; driver: Driver; lobby: LobbyService | undefined }>();
+  private readonly servers = new Map<string, { runner: ServerRunner; driver: Driver; lobby: LobbyService | undefined; logs: LogHub }>();
+  /** Console commands waiting for the game's answer, per server. */
+  private readonly consoleInFlight = new Map<string, number>();
   private readonly orphanWatch: OrphanWatch | undefined;
   /** The shared lobby (top-level lobby.listen): every server reached by name on one port. */
   private readonly hub: LobbyHub | undefined;
@@ -107,8 +115,9 @@ export class Controller {
     this.meter = new CostMeter({ store, config, drivers: new Map(made.map((m) => [m.server.id, m.driver])), ...(fetchPrices ? { fetchPrices } : {}), log: log.child({ component: 'cost' }), clock });
     for (const { server, driver, lobby } of made) {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
-      const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed(), events: allOf(this.meter.events, this.notifier.events) });
-      this.servers.set(server.id, { driver, runner, lobby });
+      const logs = new LogHub({ server: server.id, follow: (o) => driver.followLog(o), log: log.child({ component: 'logs', server: server.id }), clock });
+      const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed(), events: allOf(this.meter.events, this.notifier.events, logs.events) });
+      this.servers.set(server.id, { driver, runner, lobby, logs });
     }
     this.orphanWatch = drivers.orphanWatch(new Map([...this.servers].map(([id, s]) => [id, s.driver])), log.child({ component: 'orphans' }));
   }
@@ -206,7 +215,7 @@ export class Controller {
    * Every start (API, page, lobby, CLI through the API) comes here: the budget is decided from what the
    * same write transaction reads, so starts pressed together are counted against each other.
    */
-  want(id: string, desired: Desired, who: Request, options: { overrideBudget?: boolean } = {}): ServerView {
+  want(id: string, desired: Desired, who: Request, options: { overrideBudget?: boolean; /** Runs inside the same write transaction, after the change (a Discord message to edit as it moves). */ inTransaction?: () => void } = {}): ServerView {
     const runner = this.server(id).runner;
     const now = this.clock();
     if (desired === 'up') void this.meter.refreshPrices();
@@ -224,6 +233,7 @@ export class Controller {
         this.store.servers.setDesired(id, desired, who.actor, now);
         this.store.audit.add({ at: now, actor: who.actor, source: who.source, action: desired === 'up' ? 'start' : 'stop', server: id, detail: who.detail ?? null });
         if (starting) this.notifier.starting(id, this.displayName(who.actor), this.estimates.of(id, current.phaseSince).start, now);
+        options.inTransaction?.();
       })
       // IMMEDIATE: the write lock is taken before the budget's reads, so no other writer slips between.
       .immediate();
@@ -334,6 +344,32 @@ export class Controller {
   }
 
   /** The shared lobby (undefined without lobby.listen). */
+  /**
+   * Sends one command to a running game's console (issue 21) and returns its answer. The audit row is
+   * written before the command goes out, so a command that hangs or kills the game is still on record.
+   * At most CONSOLE_IN_FLIGHT commands per server wait for the game at once.
+   */
+  async consoleCommand(id: string, text: string, who: Request): Promise<string> {
+    const { driver } = this.server(id);
+    const command = checkCommand(text);
+    const phase = this.view(id).state.phase;
+    if (phase !== 'running') throw new ConsoleNotRunningError(id, phase);
+    const inFlight = this.consoleInFlight.get(id) ?? 0;
+    if (inFlight >= CONSOLE_IN_FLIGHT) throw new ConsoleBusyError(id, inFlight);
+    this.store.audit.add({ at: this.clock(), actor: who.actor, source: who.source, action: 'console', server: id, detail: command });
+    this.consoleInFlight.set(id, inFlight + 1);
+    try {
+      return await driver.consoleCommand(command);
+    } finally {
+      this.consoleInFlight.set(id, (this.consoleInFlight.get(id) ?? 1) - 1);
+    }
+  }
+
+  /** A server's console lines: the game's log and OoD's own, shared by every viewer. */
+  logs(id: string): LogHub {
+    return this.server(id).logs;
+  }
+
   sharedLobby(): LobbyHub | undefined {
     return this.hub;
   }
@@ -349,6 +385,7 @@ export class Controller {
     // After the lobbies: their waiting rooms tell held players why first, wherever they are held.
     await this.hub?.close();
     await Promise.all([...this.servers.values()].map(({ runner }) => runner.stop()));
+    await Promise.all([...this.servers.values()].map(({ logs }) => logs.close()));
     await Promise.all([...this.servers.values()].map(({ driver }) => driver.close()));
     // After the runners (their last events may enqueue), before the store closes under it.
     await this.notifier.close();

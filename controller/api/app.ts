@@ -23,6 +23,7 @@ import { SnapshotAdoptError } from '../drivers/digitalocean/droplet-stop.js';
 import { worldsRoutes } from './worlds-routes.js';
 import { addDownloadRoutes } from './download-routes.js';
 import { addUploadRoutes } from './upload-routes.js';
+import { discordRoutes } from '../discord/routes.js';
 
 const requestBody = z
   .strictObject({
@@ -39,7 +40,7 @@ function sameToken(given: string, expected: string): boolean {
 }
 
 /** Paths whose errors are JSON whatever the client accepts: the API's, and the health check's. */
-const JSON_PATHS = /^\/(api\/|healthz$)/;
+const JSON_PATHS = /^\/(api\/|discord\/|healthz$)/;
 
 /**
  * The HTTP app: the bearer-token (or session) API and the web pages, on one port. Handlers change
@@ -110,6 +111,10 @@ export function createApp(
         : errorBody(status, message);
     ctx.body = layout(page, status === 403 ? 'Not allowed' : 'Error', body).text;
   };
+
+  // Before the web's sessions and headers: Discord's requests carry a signature, never a cookie.
+  const discord = discordRoutes(controller, { log: options.log.child({ component: 'discord' }) });
+  app.use(discord.routes()).use(discord.allowedMethods());
 
   const web = createWeb(app, controller, { ...options.web, log: options.log });
   for (const middleware of web.middleware) app.use(middleware);

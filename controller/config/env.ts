@@ -33,7 +33,14 @@ export interface OodEnv {
   web: { sessionKeys: string[] | undefined; oauthSecrets: Record<string, string> };
   /** Webhook URLs (they carry tokens): OOD_DISCORD_WEBHOOK_URL, OOD_WEBHOOK_URL. */
   notifications: { discordUrl: string | undefined; webhookUrl: string | undefined };
+  /**
+   * Discord's HTTP API for interactions (issue 21): OOD_DISCORD_BOT_TOKEN (`ood discord register` only) and
+   * OOD_DISCORD_API_URL (default https://discord.com/api/v10; tests point it at a local receiver).
+   */
+  discord: { botToken: string | undefined; apiUrl: string };
 }
+
+export const DISCORD_API = 'https://discord.com/api/v10';
 
 export const DIGITALOCEAN_API = 'https://api.digitalocean.com';
 
@@ -80,6 +87,7 @@ export function readEnv(env: NodeJS.ProcessEnv): OodEnv {
       ),
     },
     notifications: { discordUrl: env.OOD_DISCORD_WEBHOOK_URL || undefined, webhookUrl: env.OOD_WEBHOOK_URL || undefined },
+    discord: { botToken: env.OOD_DISCORD_BOT_TOKEN || undefined, apiUrl: (env.OOD_DISCORD_API_URL || DISCORD_API).replace(/\/+$/, '') },
     pulumiEnv: Object.fromEntries(
       Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && (/^PULUMI_/.test(e[0]) || e[0] === 'PATH' || e[0] === 'HOME')),
     ),

@@ -323,6 +323,24 @@ export const configSchema = z
         sessionServer: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://sessionserver.mojang.com' }).transform((u) => u.replace(/\/+$/, '')).default('https://sessionserver.mojang.com'),
       })
       .prefault({}),
+    /**
+     * Discord slash commands and buttons (issue 21), answered over HTTP at `<publicUrl>/discord/interactions`.
+     * The bot token (for `ood discord register`) comes from the environment: OOD_DISCORD_BOT_TOKEN. Unset:
+     * the endpoint answers 404.
+     */
+    discord: z
+      .strictObject({
+        /** The Discord application's id (its General Information page). */
+        applicationId: z.string().regex(/^\d{1,20}$/, "expected the application's id, a number like 1234567890123456789"),
+        /** The application's public key (hex), which signs every interaction Discord sends. */
+        publicKey: z
+          .string()
+          .regex(/^[0-9a-fA-F]{64}$/, "expected the application's public key: 64 hex digits from its General Information page")
+          .transform((k) => k.toLowerCase()),
+        /** `ood discord register` without --guild/--global registers in this guild (a server's commands appear at once there). */
+        guildId: z.string().regex(/^\d{1,20}$/, "expected a guild's id, a number like 1234567890123456789").optional(),
+      })
+      .optional(),
     /** World versions people bring in (issue 19). */
     worlds: z
       .strictObject({

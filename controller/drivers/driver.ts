@@ -1,4 +1,5 @@
 import type { HistoryEntry } from '../../infra/stack.js';
+import type { FollowOptions, LogChunk } from '../logs/types.js';
 import type { Observation } from '../reconcile/types.js';
 import type { PlayerAddress } from '../servers/player-address.js';
 
@@ -67,6 +68,16 @@ export interface Driver {
    * when there was nothing to do.
    */
   resumeSaving(observation: Observation): Promise<string | null>;
+  /**
+   * Sends one console command over RCON and returns the game's answer (issue 21's console). Its own RCON
+   * connection, never the loop's: a slow command neither stalls nor closes the loop's player probe.
+   */
+  consoleCommand(command: string): Promise<string>;
+  /**
+   * Follows the game's log: its last `tail` lines, then what is written, until `signal` aborts. Local: the
+   * game's log file; DigitalOcean: supervisord's log of the game, over the SSH connection already held.
+   */
+  followLog(options: FollowOptions): AsyncIterable<LogChunk>;
   /** The server's Pulumi stack history, for drivers that keep their hosts in a stack (null otherwise). */
   stackHistory(): Promise<StackUpdate[] | null>;
   close(): Promise<void>;

@@ -152,4 +152,22 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (server, snapshot_id)
   );
   `,
+  // Issue 21: the console permission, and the Discord messages OoD edits as a start or stop moves.
+  // A row's token is the interaction's (valid 15 min); it is blanked once the row is done or expired.
+  `
+  ALTER TABLE people ADD COLUMN can_console INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE discord_messages (
+    interaction_id TEXT PRIMARY KEY,
+    server         TEXT NOT NULL,
+    application_id TEXT NOT NULL,
+    token          TEXT NOT NULL,
+    identity       TEXT NOT NULL,
+    message_id     TEXT,
+    created_at     INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL,
+    last_card      TEXT,
+    done_at        INTEGER
+  );
+  CREATE INDEX discord_messages_open ON discord_messages (server) WHERE done_at IS NULL;
+  `,
 ];

@@ -1,8 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
-export type Permission = 'start' | 'stop' | 'admin';
-export const PERMISSIONS: readonly Permission[] = ['start', 'stop', 'admin'];
+/** `console`: the game's live log and its command line on the server page (issue 21). */
+export type Permission = 'start' | 'stop' | 'console' | 'admin';
+export const PERMISSIONS: readonly Permission[] = ['start', 'stop', 'console', 'admin'];
 
 export interface Person {
   /** `<provider>:<id>`, like `github:583231`; `local:admin` for the one-time link's admin. */
@@ -23,6 +24,7 @@ interface PersonRow {
   avatar: string | null;
   can_start: number;
   can_stop: number;
+  can_console: number;
   is_admin: number;
   minecraft_name: string | null;
   added_at: number;
@@ -34,7 +36,7 @@ const fromRow = (r: PersonRow): Person => ({
   identity: r.identity,
   name: r.name,
   avatar: r.avatar,
-  permissions: PERMISSIONS.filter((p) => (p === 'start' ? r.can_start : p === 'stop' ? r.can_stop : r.is_admin) === 1),
+  permissions: PERMISSIONS.filter((p) => ({ start: r.can_start, stop: r.can_stop, console: r.can_console, admin: r.is_admin })[p] === 1),
   minecraftName: r.minecraft_name,
   addedAt: r.added_at,
   addedBy: r.added_by,
@@ -100,14 +102,14 @@ export class PeopleRepo {
 
   /** Adds a person, or gives an existing one exactly these permissions; never takes admin from the last admin. */
   put(identity: string, permissions: readonly Permission[], by: string, now: number): Person {
-    const flags = { start: +permissions.includes('start'), stop: +permissions.includes('stop'), admin: +permissions.includes('admin') };
+    const flags = { start: +permissions.includes('start'), stop: +permissions.includes('stop'), console: +permissions.includes('console'), admin: +permissions.includes('admin') };
     this.db.transaction(() => {
       if (!flags.admin) this.keepAnAdminBesides(identity);
       this.wrote();
       this.db
         .prepare(
-          `INSERT INTO people (identity, can_start, can_stop, is_admin, added_at, added_by) VALUES (@identity, @start, @stop, @admin, @now, @by)
-           ON CONFLICT (identity) DO UPDATE SET can_start = @start, can_stop = @stop, is_admin = @admin`,
+          `INSERT INTO people (identity, can_start, can_stop, can_console, is_admin, added_at, added_by) VALUES (@identity, @start, @stop, @console, @admin, @now, @by)
+           ON CONFLICT (identity) DO UPDATE SET can_start = @start, can_stop = @stop, can_console = @console, is_admin = @admin`,
         )
         .run({ identity, ...flags, now, by });
     })();

@@ -29,6 +29,8 @@ import type { OwnSnapshotRepo } from '../../store/own-snapshots.js';
 import { installationId } from '../../installation-id.js';
 import { chosenStartImage, pruneGuard, releaseRestoreHold, spendStartImage, startImagePath } from './start-image.js';
 import { SshHost, type SshTarget } from './ssh-host.js';
+import { followRemoteLog } from './remote-log.js';
+import type { FollowOptions, LogChunk } from '../../logs/types.js';
 import { copyPruneSince, markCopySaved, pushChosenCopy, requireChosenCopy, spendSavedCopy } from './world-push.js';
 import { formatAddress, playerAddress, type PlayerAddress } from '../../servers/player-address.js';
 
@@ -65,6 +67,8 @@ export class DigitalOceanDriver implements Driver {
   private readonly ssh = new SshHost();
   private readonly game: RemoteGame;
   private readonly rcon = new RconSession();
+  /** The console's own RCON connection (issue 21): a person's command never shares the loop's probe. */
+  private readonly consoleRcon = new RconSession(5_000);
   private readonly saving: RconSession;
   private readonly record: SnapshotRecordFile;
   private readonly stopper: DropletStop;
@@ -341,13 +345,21 @@ export class DigitalOceanDriver implements Driver {
     return (await this.openStack()).dropletId();
   }
 
+  async consoleCommand(command: string): Promise<string> {
+    return this.consoleRcon.send(await this.rconTarget(), command);
+  }
+
+  followLog(options: FollowOptions): AsyncIterable<LogChunk> {
+    return followRemoteLog(this.ssh, () => this.sshTarget(), options);
+  }
+
   async close(): Promise<void> {
     await this.closeConnections();
   }
 
   private async closeConnections(): Promise<void> {
     this.rconPassword = undefined;
-    await Promise.all([this.rcon.close(), this.saving.close(), this.ssh.close()]);
+    await Promise.all([this.rcon.close(), this.saving.close(), this.consoleRcon.close(), this.ssh.close()]);
   }
 
   /**

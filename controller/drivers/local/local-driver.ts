@@ -9,6 +9,8 @@ import type { Logger } from '../../log.js';
 import { updateProperties, parseProperties } from '../../minecraft/properties.js';
 import { namesFromSample } from '../../minecraft/player-list.js';
 import { RconSession, type RconTarget } from '../../minecraft/rcon.js';
+import { followFile } from '../../logs/local-follow.js';
+import type { FollowOptions, LogChunk } from '../../logs/types.js';
 import { statusPing } from '../../minecraft/status-ping.js';
 import { gameCommand, takesPortFromLobby } from '../../game/command.js';
 import { HOST_PROPERTIES } from '../../game/host-properties.js';
@@ -56,6 +58,8 @@ export class LocalDriver implements Driver {
   readonly archiveDir: string;
   readonly corruptDir: string;
   private readonly rcon = new RconSession();
+  /** The console's own RCON connection (issue 21): a person's command never shares the loop's probe. */
+  private readonly consoleRcon = new RconSession(5_000);
   private readonly saving: RconSession;
   private rconCache: { stamp: string; target: RconTarget } | undefined;
   private readonly dataDir: string;
@@ -455,8 +459,17 @@ export class LocalDriver implements Driver {
     return target;
   }
 
+  async consoleCommand(command: string): Promise<string> {
+    return this.consoleRcon.send(await this.rconTarget(), command);
+  }
+
+  followLog(options: FollowOptions): AsyncIterable<LogChunk> {
+    return followFile(join(this.hostDir, LOG_FILE), options);
+  }
+
   async close(): Promise<void> {
     await this.saving.close();
     await this.rcon.close();
+    await this.consoleRcon.close();
   }
 }

@@ -11,7 +11,7 @@ export const NO_PROVIDER_WARNING =
   'No login provider is set up (web.providers in ood.yaml), so nobody can log in through an invite link: its page has no login button. ' +
   'Make a one-time login link for the person instead (below), or add a provider first.';
 
-const PERMISSION_WORDS = { start: 'start', stop: 'stop', admin: 'admin (everything, and this page)' } as const;
+const PERMISSION_WORDS = { start: 'start', stop: 'stop', console: "console (the game's log and commands)", admin: 'admin (everything, and this page)' } as const;
 
 function permissionBoxes(prefix: string, checked: readonly string[]): Html {
   return html`<fieldset class="permissions"><legend>May</legend>${PERMISSIONS.map(
