@@ -30,6 +30,8 @@ describe('chat from the bundled game', () => {
   let exited: Promise<unknown>;
   let port: number;
   let rconPort: number;
+  /** What the game printed (stdout and stderr): its console log. */
+  let output = '';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ood-chat-'));
@@ -40,7 +42,6 @@ describe('chat from the bundled game', () => {
     const [command, ...args] = bundledGameCommand();
     child = spawn(command!, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     exited = new Promise((resolve) => child.once('exit', resolve));
-    let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     await waitUntil('the game to start', () => output.includes('Done ('), 30_000).catch((err: Error) => {
@@ -81,5 +82,13 @@ describe('chat from the bundled game', () => {
     expect(heard.join('\n')).not.toMatch(/&e/);
     // Yellow, as vanilla shows joins: the code became the component's colour, not text.
     expect(components.find((c) => c.includes('Alex joined'))).toMatch(/"color":"yellow"/);
+
+    // Its console prints what vanilla prints, for OoD's console (issue 21).
+    const stamp = String.raw`\[\d\d:\d\d:\d\d\] \[Server thread/INFO\]: `;
+    await waitUntil('the game to print Watcher leaving', () => output.includes('Watcher left the game'), 10_000);
+    expect(output).toMatch(new RegExp(`^${stamp}Alex joined the game$`, 'm'));
+    expect(output).toMatch(new RegExp(`^${stamp}<Alex> fish &c chips$`, 'm'));
+    expect(output).toMatch(new RegExp(`^${stamp}Alex left the game$`, 'm'));
+    expect(output).toMatch(new RegExp(`^${stamp}\\[Server\\] Fish &chips & more$`, 'm'));
   });
 });

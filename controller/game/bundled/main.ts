@@ -26,6 +26,7 @@ interface Player {
   username: string;
   save(): Promise<void>;
   on(event: 'chat', cb: (event: ChatEvent) => void): void;
+  on(event: 'spawned' | 'disconnected', cb: () => void): void;
 }
 interface ChunkPos {
   chunkX: number;
@@ -174,8 +175,22 @@ serv._createChatComponent = (message) => {
   }
   return Object.assign({ ...component }, { toNetworkFormat: () => JSON.stringify(component) });
 };
+/**
+ * The console lines vanilla prints for what people do (OoD's console shows the game's log, issue 21):
+ * `[HH:MM:SS] [Server thread/INFO]: Alex joined the game`. flying-squid prints none with logging off.
+ */
+function logLine(text: string): void {
+  const now = new Date();
+  const time = [now.getHours(), now.getMinutes(), now.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  console.log(`[${time}] [Server thread/INFO]: ${text}`);
+}
+serv.on('newPlayer', (player) => {
+  player.on('spawned', () => logLine(`${player.username} joined the game`));
+  player.on('disconnected', () => logLine(`${player.username} left the game`));
+});
 serv.on('newPlayer', (player) =>
   player.on('chat', (event) => {
+    logLine(`<${player.username}> ${event.data?.message ?? event.text ?? ''}`);
     if (event.data) event.data = { ...event.data, message: event.data.message.replaceAll('&', '&&') };
     if (event.text !== undefined) event.text = event.text.replaceAll('&', '&&');
   }),
@@ -237,6 +252,7 @@ async function runCommand(command: string): Promise<string> {
     case 'say':
       // Text from outside (OoD's warnings) is plain text: no colour codes read in it.
       serv.broadcast(plainComponent(`[Server] ${rest.join(' ')}`));
+      logLine(`[Server] ${rest.join(' ')}`);
       return '';
     case 'stop':
       setImmediate(() => void stop());
