@@ -12,6 +12,8 @@ import { checkCsrf } from './csrf.js';
 import type { LiveEvents } from './live-events.js';
 import { historyBody, type StackView } from './pages/history.js';
 import { restoreConfirmBody, worldVersionsSection } from './pages/world-versions.js';
+import { consoleSection } from './pages/console.js';
+import { backlogOf } from './console-routes.js';
 import { html } from './html.js';
 import { UnknownWorldVersionError, WorldRestoreRefusedError } from '../worlds/world-errors.js';
 import { layout } from './pages/layout.js';
@@ -80,7 +82,9 @@ export function pageRoutes(d: PageDeps): Router {
     const worlds = await d.controller.worlds(id).catch((err: unknown) => ({ error: messageOf(err) }));
     const versions = worldVersionsSection(id, worlds, { admin: !!page.person && may(page.person, 'admin'), archived: d.controller.view(id).state.phase === 'archived' });
     ctx.type = 'html';
-    ctx.body = layout(page, `History of ${id}`, html`${historyBody(id, timelineJson(store, id, d.clock()), store.audit.forServer(id), stack)}${versions}`).text;
+    // The console (issue 21) only for people with `console`: nobody else gets its lines or its form.
+    const consolePart = page.person && may(page.person, 'console') ? consoleSection(page, id, { backlog: backlogOf(d.controller, id) }) : '';
+    ctx.body = layout(page, `History of ${id}`, html`${historyBody(id, timelineJson(store, id, d.clock()), store.audit.forServer(id), stack)}${consolePart}${versions}`).text;
   });
 
   // A restore (admins): a confirmation page naming the newer versions left behind, then its form (CSRF).

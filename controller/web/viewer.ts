@@ -36,7 +36,7 @@ export function requirePerson(ctx: Koa.Context, store: Store, permission?: Permi
     throw identity ? new NotListedError(identity) : new NotLoggedInError();
   }
   if (permission && !may(person, permission)) {
-    throw new HttpError(403, `You may not ${permission === 'admin' ? 'manage people' : `${permission} servers`}; ask an admin to give you "${permission}".`);
+    throw new HttpError(403, `You may not ${permission === 'admin' ? 'manage people' : permission === 'console' ? "use servers' consoles" : `${permission} servers`}; ask an admin to give you "${permission}".`);
   }
   return person;
 }

@@ -8,6 +8,8 @@ import { adminRoutes } from './admin-routes.js';
 import { loginRoutes } from './auth/login-routes.js';
 import type { LoginProvider } from './auth/providers.js';
 import { ServerCards } from './cards.js';
+import { consoleRoutes } from './console-routes.js';
+import { ConsoleStreams } from './console-stream.js';
 import { LiveEvents } from './live-events.js';
 import { pageRoutes } from './page-routes.js';
 import { securityHeaders } from './security-headers.js';
@@ -30,6 +32,8 @@ export interface Web {
   /** Middleware every request passes through first: security headers and the session. */
   middleware: Koa.Middleware[];
   events: LiveEvents;
+  /** The console's line streams (the server page's and `GET /api/servers/:id/logs`): one set of caps for both. */
+  consoles: ConsoleStreams;
   close(): void;
 }
 
@@ -44,6 +48,7 @@ export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web 
   const log = o.log.child({ component: 'web' });
   const cards = new ServerCards(controller, config);
   const events = new LiveEvents(controller, cards, clock, log);
+  const consoles = new ConsoleStreams({ log: log.child({ component: 'console' }) });
   const statics = new Router();
   staticRoutes(statics);
   // Expired session rows and audit rows past their retention go a bounded batch a minute (at most
@@ -54,6 +59,9 @@ export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web 
       if (gone > 0) log.debug({ gone }, 'Deleted expired sessions');
       const pruned = pruneAudit(store.db, clock());
       if (pruned > 0) log.debug({ pruned }, 'Deleted audit rows past their retention');
+      // Discord messages done or past their 15 min token: the token blanked, a day later the row deleted.
+      const closed = controller.discordFollowups?.prune(clock()) ?? 0;
+      if (closed > 0) log.debug({ closed }, 'Closed or deleted Discord messages no longer edited');
     } catch (err) {
       log.warn({ err: messageOf(err) }, 'Could not delete expired sessions or old audit rows; trying again in a minute');
     }
@@ -64,13 +72,17 @@ export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web 
     routers: [
       statics,
       loginRoutes({ store, web: config.web, providers: o.providers, origin: o.origin, log, clock }),
+      // Before the page routes: their POST /servers/:id/:action would take `console` for an action.
+      consoleRoutes({ controller, streams: consoles, clock }),
       pageRoutes({ controller, cards, events, clock }),
       adminRoutes({ store, origin: o.origin, clock, providers: o.providers.map((p) => p.label) }),
     ],
     events,
+    consoles,
     close: () => {
       clearInterval(sweep);
       events.close();
+      consoles.close();
     },
   };
 }

@@ -192,7 +192,11 @@ export function loginRoutes(d: LoginDeps): Router {
 
 const permissionWords = (payload: string) => {
   const list = payload.split(',').filter(Boolean);
-  return list.includes('admin') ? 'do everything, and manage people' : list.length ? `${list.join(' and ')} servers` : 'see the servers';
+  if (list.includes('admin')) return 'do everything, and manage people';
+  // "console servers" says nothing: the console is named for what it gives.
+  const actions = list.filter((p) => p !== 'console');
+  const servers = actions.length ? `${actions.join(' and ')} servers` : 'see the servers';
+  return list.includes('console') ? `${servers}, and use their consoles (the game's log and commands)` : servers;
 };
 
 /** Parses an invite's stored permissions. */
