@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
-import type { RunnerEvents } from '../reconcile/runner-events.js';
+import type { PhaseMove, RunnerEvents } from '../reconcile/runner-events.js';
+import { LineCutter } from './line-cutter.js';
 import type { FollowOptions, LogChunk } from './types.js';
 
 /** One line of a server's console: the game's own, or OoD's (a phase change, a note about the log file). */
@@ -17,13 +18,32 @@ export interface LogSubscription {
   close(): void;
 }
 
+/** The hub's waits; tests shorten them. */
+export interface LogHubTiming {
+  /** New lines go out to listeners together, this long after the first of them. */
+  batchMs: number;
+  /** The follower stops this long after the last listener left (a page reload keeps it). */
+  idleStopMs: number;
+  /** A follower that failed is started again after this, doubling up to `retryMaxMs`. */
+  retryFirstMs: number;
+  retryMaxMs: number;
+}
+
+export const LOG_HUB_TIMING: LogHubTiming = { batchMs: 100, idleStopMs: 30_000, retryFirstMs: 1_000, retryMaxMs: 30_000 };
+
 export interface LogHubOptions {
   server: string;
   /** The driver's follower (Driver.followLog). */
   follow: (options: FollowOptions) => AsyncIterable<LogChunk>;
   log: Logger;
   clock: () => number;
+  timing?: Partial<LogHubTiming>;
 }
+
+/** Lines kept per server: what a console shows on open. */
+export const RING_LINES = 500;
+/** Lines of the ring a restarted follower's tail is matched against, to leave out what was shown. */
+const MATCH_LINES = 5;
 
 /**
  * One per server: the last 500 lines of its console, and the one follower of the game's log that every
@@ -31,16 +51,176 @@ export interface LogHubOptions {
  */
 export class LogHub {
   /** Phase changes become OoD lines (called inside the loop's transaction: memory only). */
-  readonly events: RunnerEvents = {};
+  readonly events: RunnerEvents = { moved: (move) => this.moved(move) };
 
-  constructor(private readonly options: LogHubOptions) {}
+  private readonly timing: LogHubTiming;
+  private ring: LogLine[] = [];
+  private readonly listeners = new Set<(lines: readonly LogLine[]) => void>();
+  private pending: LogLine[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
+  private follower: { abort: AbortController; done: Promise<void> } | undefined;
+  private stopTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs: number;
+  /** A failure streak shows its first error only. */
+  private failureShown = false;
+  /** Lines of a restarted follower's tail, held until they can be matched against the ring. */
+  private resync: LogLine[] | undefined;
+  private archived = false;
+  private closed = false;
+
+  constructor(private readonly options: LogHubOptions) {
+    this.timing = { ...LOG_HUB_TIMING, ...options.timing };
+    this.retryMs = this.timing.retryFirstMs;
+  }
 
   /** `listener` gets batches of new lines (about every 100 ms while lines come). */
   subscribe(listener: (lines: readonly LogLine[]) => void): LogSubscription {
-    void listener;
-    void this.options;
-    return { backlog: [], close: () => {} };
+    const backlog = [...this.ring];
+    this.listeners.add(listener);
+    clearTimeout(this.stopTimer);
+    this.stopTimer = undefined;
+    this.startFollower();
+    return {
+      backlog,
+      close: () => {
+        if (!this.listeners.delete(listener) || this.listeners.size > 0 || this.closed) return;
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.stopTimer = setTimeout(() => this.stopFollower(), this.timing.idleStopMs);
+      },
+    };
   }
 
-  async close(): Promise<void> {}
+  /** Whether the game's log is being followed now (for tests and the bench). */
+  get following(): boolean {
+    return this.follower !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    for (const timer of [this.batchTimer, this.stopTimer, this.retryTimer]) clearTimeout(timer);
+    const follower = this.follower;
+    this.stopFollower();
+    await follower?.done;
+  }
+
+  /** Inside the loop's transaction: memory and timers only, and nothing that can throw. */
+  private moved(move: PhaseMove): void {
+    this.add({ at: move.at, kind: 'ood', text: `phase ${move.from} → ${move.to}: ${move.reason}` });
+    this.archived = move.to === 'archived';
+    // Off the transaction: aborting runs the follower's own listeners.
+    if (this.archived) setImmediate(() => this.stopFollower());
+    else if (this.listeners.size > 0 && !this.follower && !this.retryTimer) setImmediate(() => this.startFollower());
+  }
+
+  private startFollower(): void {
+    if (this.follower || this.closed || this.archived || this.retryTimer) return;
+    const abort = new AbortController();
+    // A follower after the first re-reads the log's tail: the lines the ring already has are left out.
+    if (this.ring.some((line) => line.kind === 'game')) this.resync = [];
+    const done = this.runFollower(abort.signal).then(
+      () => this.followerEnded(abort, new Error('the log follow ended')),
+      (err: unknown) => this.followerEnded(abort, err),
+    );
+    this.follower = { abort, done };
+  }
+
+  private async runFollower(signal: AbortSignal): Promise<void> {
+    const cutter = new LineCutter();
+    const flushPartial = () => {
+      const partial = cutter.flush();
+      if (partial !== null) this.add({ at: this.options.clock(), kind: 'game', text: partial });
+    };
+    try {
+      for await (const chunk of this.options.follow({ tail: RING_LINES, signal })) {
+        if (signal.aborted) return;
+        this.failureShown = false;
+        this.retryMs = this.timing.retryFirstMs;
+        if (chunk.kind === 'note') {
+          flushPartial();
+          this.add({ at: this.options.clock(), kind: 'ood', text: chunk.text });
+          continue;
+        }
+        for (const text of cutter.push(chunk.bytes)) this.add({ at: this.options.clock(), kind: 'game', text });
+      }
+    } finally {
+      if (!signal.aborted) flushPartial();
+    }
+  }
+
+  private followerEnded(abort: AbortController, err: unknown): void {
+    if (this.follower?.abort === abort) this.follower = undefined;
+    if (abort.signal.aborted || this.closed) return;
+    const message = err instanceof Error ? err.message : String(err);
+    if (!this.failureShown) {
+      this.failureShown = true;
+      this.options.log.warn({ err: message }, 'Could not follow the game log; trying again');
+      this.add({ at: this.options.clock(), kind: 'ood', text: `could not follow the game's log (${message}); trying again` });
+    }
+    if (this.listeners.size === 0 || this.archived) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.startFollower();
+    }, this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, this.timing.retryMaxMs);
+  }
+
+  private stopFollower(): void {
+    clearTimeout(this.stopTimer);
+    clearTimeout(this.retryTimer);
+    this.stopTimer = undefined;
+    this.retryTimer = undefined;
+    const follower = this.follower;
+    this.follower = undefined;
+    follower?.abort.abort();
+    if (this.resync) this.endResync();
+  }
+
+  private add(line: LogLine): void {
+    if (this.resync && line.kind === 'game') this.resync.push(line);
+    else this.keep(line);
+    this.batchTimer ??= setTimeout(() => this.sendBatch(), this.timing.batchMs);
+  }
+
+  private keep(line: LogLine): void {
+    this.ring.push(line);
+    if (this.ring.length > RING_LINES) this.ring.splice(0, this.ring.length - RING_LINES);
+    this.pending.push(line);
+  }
+
+  /**
+   * A restarted follower's tail, matched against the ring: what follows the ring's last game lines is
+   * new. Without a match (another host, or more was written than the tail holds) all of it is new.
+   */
+  private endResync(): void {
+    const held = this.resync ?? [];
+    this.resync = undefined;
+    const shown = this.ring.filter((line) => line.kind === 'game').slice(-MATCH_LINES).map((line) => line.text);
+    let from = 0;
+    for (let end = held.length; shown.length > 0 && end >= shown.length; end--) {
+      if (shown.every((text, i) => held[end - shown.length + i]!.text === text)) {
+        from = end;
+        break;
+      }
+    }
+    for (const line of held.slice(from)) this.keep(line);
+  }
+
+  private sendBatch(): void {
+    this.batchTimer = undefined;
+    // The tail of a restarted follower comes at once: by the first batch it is all here.
+    if (this.resync) this.endResync();
+    const lines = this.pending;
+    this.pending = [];
+    if (lines.length === 0) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(lines);
+      } catch (err) {
+        this.options.log.warn({ err: (err as Error).message }, 'A console listener failed');
+      }
+    }
+  }
 }
