@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Failpoints } from './config/env.js';
-import { DIGITALOCEAN_API } from './config/env.js';
+import { DIGITALOCEAN_API, DISCORD_API } from './config/env.js';
 import { applyLive, planReload } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { DriverFactory, type DriverEnv } from './drivers/create.js';
@@ -22,6 +22,8 @@ import { acquireLock } from './lock.js';
 import { checkCommand } from './console/command-check.js';
 import { ConsoleBusyError, ConsoleNotRunningError } from './console/console-errors.js';
 import { LogHub } from './logs/log-hub.js';
+import { cardFor } from './discord/card-facts.js';
+import { DiscordFollowups, EDIT_TARGET_PREFIX } from './discord/followups.js';
 import { removeOwnPulumiLocks } from './drivers/digitalocean/own-pulumi-locks.js';
 import type { Logger } from './log.js';
 import { ServerRunner, type ServerView } from './reconcile/loop.js';
@@ -67,6 +69,11 @@ export class Controller {
   readonly meter: CostMeter;
   /** Who hears what happens (Discord, a JSON webhook), through an outbox in the store. */
   readonly notifier: Notifier;
+  /**
+   * The Discord messages edited as a start or stop moves (with `discord` in the config): the
+   * interactions endpoint calls `discordFollowups.track(...)` inside `want`'s `inTransaction`.
+   */
+  readonly discordFollowups: DiscordFollowups | undefined;
   private changeQueued = false;
   private readonly log: Logger;
 
@@ -79,6 +86,7 @@ export class Controller {
     private readonly clock: () => number,
     failpoints: Failpoints,
     notifyUrls: { discordUrl?: string; webhookUrl?: string },
+    discordApiUrl: string,
   ) {
     this.log = log;
     store.servers.ensure(config.servers.map((s) => s.id), clock());
@@ -111,12 +119,33 @@ export class Controller {
     });
     this.hub = openLobbyHub(config, new Map(made.flatMap(({ server, lobby }) => (lobby ? [[server.id, lobby.handlers] as const] : []))), log.child({ component: 'lobby', lobby: 'shared' }));
     const fetchPrices = drivers.priceSource();
-    this.notifier = new Notifier({ db: store.db, config: config.notifications, urls: notifyUrls, log, clock });
+    const followups = (this.discordFollowups = config.discord
+      ? new DiscordFollowups({
+          db: store.db,
+          apiUrl: discordApiUrl,
+          render: ({ server, identity, move }) => {
+            const { embeds = [], components = [] } = cardFor(this, server, identity, move);
+            return { embeds, components };
+          },
+          wantedUp: (server) => store.servers.get(server)?.desired === 'up',
+          wake: () => this.notifier.wake(),
+          log,
+        })
+      : undefined);
+    this.notifier = new Notifier({
+      db: store.db,
+      config: config.notifications,
+      urls: notifyUrls,
+      // Without `discord` in the config, edits left from a run with it are given up ("no URL is set").
+      routes: (row, now) => (followups && row.target.startsWith(EDIT_TARGET_PREFIX) ? followups.resolve(row, now) : undefined),
+      log,
+      clock,
+    });
     this.meter = new CostMeter({ store, config, drivers: new Map(made.map((m) => [m.server.id, m.driver])), ...(fetchPrices ? { fetchPrices } : {}), log: log.child({ component: 'cost' }), clock });
     for (const { server, driver, lobby } of made) {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
       const logs = new LogHub({ server: server.id, follow: (o) => driver.followLog(o), log: log.child({ component: 'logs', server: server.id }), clock });
-      const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed(), events: allOf(this.meter.events, this.notifier.events, logs.events) });
+      const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed(), events: allOf(this.meter.events, this.notifier.events, ...(followups ? [followups.events] : []), logs.events) });
       this.servers.set(server.id, { driver, runner, lobby, logs });
     }
     this.orphanWatch = drivers.orphanWatch(new Map([...this.servers].map(([id, s]) => [id, s.driver])), log.child({ component: 'orphans' }));
@@ -124,7 +153,7 @@ export class Controller {
 
   static open(
     config: Config,
-    options: { log: Logger; childEnv: NodeJS.ProcessEnv; env?: Omit<DriverEnv, 'childEnv'>; clock?: () => number; failpoints?: Failpoints; notifications?: { discordUrl?: string | undefined; webhookUrl?: string | undefined } },
+    options: { log: Logger; childEnv: NodeJS.ProcessEnv; env?: Omit<DriverEnv, 'childEnv'>; clock?: () => number; failpoints?: Failpoints; notifications?: { discordUrl?: string | undefined; webhookUrl?: string | undefined }; discord?: { apiUrl: string } },
   ): Controller {
     mkdirSync(config.dataDir, { recursive: true });
     const release = acquireLock(join(config.dataDir, 'controller.lock'));
@@ -135,7 +164,7 @@ export class Controller {
       removeOwnPulumiLocks(config.dataDir, env.pulumiEnv, (path) => options.log.warn({ path }, `Removed a Pulumi lock left by an update that no longer runs: ${path}`));
       const urls = options.notifications ?? {};
       const notifyUrls = { ...(urls.discordUrl ? { discordUrl: urls.discordUrl } : {}), ...(urls.webhookUrl ? { webhookUrl: urls.webhookUrl } : {}) };
-      return new Controller(config, store, release, options.log, env, options.clock ?? Date.now, options.failpoints ?? new Map(), notifyUrls);
+      return new Controller(config, store, release, options.log, env, options.clock ?? Date.now, options.failpoints ?? new Map(), notifyUrls, options.discord?.apiUrl ?? DISCORD_API);
     } catch (err) {
       release();
       throw err;
@@ -150,6 +179,8 @@ export class Controller {
   }
 
   start(): void {
+    // Before the worker gives up what a kill left half-sent: a message's cut-off newest edit goes again (followups.ts, resync).
+    this.discordFollowups?.resync(this.clock());
     this.notifier.start();
     for (const { runner } of this.servers.values()) runner.start();
     void this.meter.refreshPrices();

@@ -37,7 +37,7 @@ export async function serve(loaded: LoadedConfig, env: OodEnv, log: Logger): Pro
   const { providers } = validateForServe(config, env);
   await checkCloudTools(config, log);
   // The lock first: a second controller starting at the same moment must not rewrite the token file.
-  const controller = Controller.open(config, { log, childEnv: env.childEnv, env, failpoints: env.failpoints, notifications: env.notifications });
+  const controller = Controller.open(config, { log, childEnv: env.childEnv, env, failpoints: env.failpoints, notifications: env.notifications, discord: env.discord });
   let http: Server | undefined;
   let web: Web;
   let url: string;

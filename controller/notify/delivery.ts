@@ -1,12 +1,20 @@
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Target } from './messages.js';
-import { STOPPED_DURING_DELIVERY, type OutboxRepo, type OutboxRow } from './outbox.js';
+import { STOPPED_DURING_DELIVERY, type OutboxRepo, type OutboxRow, type OutboxTarget } from './outbox.js';
+
+/** Where one row goes and how, or why it goes nowhere (given up at once, never tried). */
+export type Route = { method: 'POST' | 'PATCH'; url: string } | { giveUp: string };
 
 export interface DeliveryOptions {
   outbox: OutboxRepo;
   /** Each enabled target's URL. They carry tokens: never logged, never stored, never in an error. */
   urls: Partial<Record<Target, string>>;
+  /**
+   * Where a row whose target has no entry in `urls` goes (a Discord message's edits: a PATCH whose URL
+   * holds the interaction's token, kept as secret as `urls`); undefined when it goes nowhere.
+   */
+  resolve?: (row: OutboxRow, now: number) => Route | undefined;
   /** One attempt's time limit. */
   timeoutMs: number;
   /** Attempts before a message is given up. */
@@ -122,27 +130,13 @@ export class DeliveryWorker {
 
   /** One attempt; never rejects. */
   private async send(row: OutboxRow): Promise<void> {
-    const url = this.o.urls[row.target];
     let outcome: Outcome;
-    if (!url) {
-      outcome = { kind: 'give up', error: `no URL is set for ${row.target}` };
-    } else {
-      try {
-        const res = await this.fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
-          body: row.payload,
-          // A redirect would turn the POST into a GET somewhere else: the URL needs fixing instead.
-          redirect: 'manual',
-          signal: AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stopping.signal]),
-        });
-        outcome = classify(res.status, res.headers.get('retry-after'), this.clock());
-        await this.discardBody(res, row.target);
-      } catch (err) {
-        if (this.stopping.signal.aborted) outcome = { kind: 'give up', error: STOPPED_DURING_DELIVERY };
-        else if ((err as Error).name === 'TimeoutError') outcome = { kind: 'retry', error: `no answer within ${Math.round(this.o.timeoutMs / 100) / 10} s` };
-        else outcome = { kind: 'retry', error: failureText(err, url) };
-      }
+    try {
+      const route = this.route(row);
+      outcome = 'giveUp' in route ? { kind: 'give up', error: route.giveUp } : await this.request(row, route);
+    } catch (err) {
+      // Where it goes could not be read (a busy disk): tried again later, like a network error.
+      outcome = { kind: 'retry', error: `could not find where it goes: ${messageOf(err)}` };
     }
     try {
       this.record(row, outcome);
@@ -150,6 +144,34 @@ export class DeliveryWorker {
       // The row stays `sending`; the next start-up gives it up rather than send it twice.
       this.o.log.error({ target: row.target, event: row.eventKey, err: messageOf(err) }, 'Could not record what became of a notification');
     }
+  }
+
+  /** The HTTP request; never rejects. Errors never carry the URL (it holds the token). */
+  private async request(row: OutboxRow, { method, url }: { method: 'POST' | 'PATCH'; url: string }): Promise<Outcome> {
+    try {
+      const res = await this.fetch(url, {
+        method,
+        headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+        body: row.payload,
+        // A redirect would turn the POST into a GET somewhere else: the URL needs fixing instead.
+        redirect: 'manual',
+        signal: AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stopping.signal]),
+      });
+      const outcome = classify(res.status, res.headers.get('retry-after'), this.clock());
+      await this.discardBody(res, row.target);
+      return outcome;
+    } catch (err) {
+      if (this.stopping.signal.aborted) return { kind: 'give up', error: STOPPED_DURING_DELIVERY };
+      if ((err as Error).name === 'TimeoutError') return { kind: 'retry', error: `no answer within ${Math.round(this.o.timeoutMs / 100) / 10} s` };
+      return { kind: 'retry', error: failureText(err, url) };
+    }
+  }
+
+  /** A configured target's URL by POST, else what `resolve` says. */
+  private route(row: OutboxRow): Route {
+    const url = this.o.urls[row.target as Target];
+    if (url) return { method: 'POST', url };
+    return this.o.resolve?.(row, this.clock()) ?? { giveUp: `no URL is set for ${row.target}` };
   }
 
   private record(row: OutboxRow, outcome: Outcome): void {
@@ -173,7 +195,7 @@ export class DeliveryWorker {
   }
 
   /** Frees the connection; a body that fails to drain changes nothing about the answer already read. */
-  private async discardBody(res: Response, target: Target): Promise<void> {
+  private async discardBody(res: Response, target: OutboxTarget): Promise<void> {
     try {
       await res.body?.cancel();
     } catch (err) {

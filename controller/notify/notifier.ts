@@ -14,6 +14,8 @@ export interface NotifierOptions {
   config: Config['notifications'];
   /** From the environment (OOD_DISCORD_WEBHOOK_URL, OOD_WEBHOOK_URL); secrets. */
   urls: { discordUrl?: string | undefined; webhookUrl?: string | undefined };
+  /** Where rows of other senders go (a Discord message's edits, controller/discord/followups.ts): they share this outbox and its worker. */
+  routes?: DeliveryOptions['resolve'];
   log: Logger;
   clock?: () => number;
   /** Tests only: shorter backoff, a smaller grace at close. */
@@ -47,6 +49,7 @@ export class Notifier {
     this.worker = new DeliveryWorker({
       outbox: this.outbox,
       urls,
+      ...(o.routes ? { resolve: o.routes } : {}),
       timeoutMs: o.config.timeout,
       maxAttempts: o.config.maxAttempts,
       log: this.log,
@@ -78,6 +81,11 @@ export class Notifier {
 
   start(): void {
     this.worker.start();
+  }
+
+  /** Another sender wrote to the outbox (inside its transaction): the worker looks after the commit. */
+  wake(): void {
+    this.worker.wake();
   }
 
   /** Stops sending; a send under way gets a few seconds to finish. Call before the database closes. */

@@ -1,11 +1,14 @@
 import type { Db } from '../store/db.js';
 import type { Target } from './messages.js';
 
+/** Where a row goes: a configured notification target, or the edits of one Discord message (controller/discord/followups.ts). */
+export type OutboxTarget = Target | `discord-edit:${string}`;
+
 /** One notification to one target, and what became of it. */
 export interface OutboxRow {
   id: number;
   eventKey: string;
-  target: Target;
+  target: OutboxTarget;
   payload: string;
   createdAt: number;
   /** Sends begun, counted when a row is claimed. */
@@ -20,7 +23,7 @@ export interface OutboxRow {
 interface Row {
   id: number;
   event_key: string;
-  target: Target;
+  target: OutboxTarget;
   payload: string;
   created_at: number;
   attempts: number;
@@ -65,11 +68,14 @@ const CLAIMABLE = `
 export class OutboxRepo {
   constructor(private readonly db: Db) {}
 
-  /** Adds a message; false when the same key already went to this target (a repeat is a no-op). */
-  enqueue(eventKey: string, target: Target, payload: string, now: number): boolean {
+  /**
+   * Adds a message, due at `notBefore` (default now); false when the same key already went to this
+   * target (a repeat is a no-op).
+   */
+  enqueue(eventKey: string, target: OutboxTarget, payload: string, now: number, notBefore = now): boolean {
     const result = this.db
       .prepare('INSERT INTO outbox (event_key, target, payload, created_at, next_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_key, target) DO NOTHING')
-      .run(eventKey, target, payload, now, now);
+      .run(eventKey, target, payload, now, Math.max(now, notBefore));
     return result.changes === 1;
   }
 
@@ -119,7 +125,7 @@ export class OutboxRepo {
     return this.db.prepare('DELETE FROM outbox WHERE created_at < ? AND (delivered_at IS NOT NULL OR given_up_at IS NOT NULL)').run(before).changes;
   }
 
-  get(eventKey: string, target: Target): OutboxRow | undefined {
+  get(eventKey: string, target: OutboxTarget): OutboxRow | undefined {
     const row = this.db.prepare('SELECT * FROM outbox WHERE event_key = ? AND target = ?').get(eventKey, target) as Row | undefined;
     return row && fromRow(row);
   }
