@@ -113,7 +113,7 @@ export function createApp(
   };
 
   // Before the web's sessions and headers: Discord's requests carry a signature, never a cookie.
-  const discord = discordRoutes(controller, { log: options.log.child({ component: 'discord' }) });
+  const discord = discordRoutes(controller, { log: options.log.child({ component: 'discord' }), origin: options.web.origin });
   app.use(discord.routes()).use(discord.allowedMethods());
 
   const web = createWeb(app, controller, { ...options.web, log: options.log });
