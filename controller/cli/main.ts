@@ -15,6 +15,7 @@ import { diskWords } from '../cost/disk-use.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { describeGame } from '../game/command.js';
 import { ApiClient } from './api-client.js';
+import { addDiscordCommands } from './discord-command.js';
 import { controllerInfoPath } from './controller-info.js';
 import { downloadWorld } from './download-file.js';
 import { uploadWorld } from './upload-file.js';
@@ -401,6 +402,8 @@ configCmd
     }
     for (const line of describeHostnames(config)) process.stdout.write(`  ${line}\n`);
   });
+
+addDiscordCommands(program, { config: () => loaded().config, env });
 
 /** The API lists the journal oldest first (estimates read it so); people read it newest first, as on the history page. */
 const newestFirst = <T>(rows: readonly T[]): T[] => [...rows].reverse();
