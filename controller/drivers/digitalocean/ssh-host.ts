@@ -137,6 +137,46 @@ export class SshHost {
     });
   }
 
+  /**
+   * Runs a long-lived `command` (a follow of the game's log) with its stdin kept open, and hands its
+   * stdout and stderr over as streams. `close()` ends stdin, which such a command takes as its cue to
+   * stop (`cat >/dev/null; kill …`), and closes the channel if it has not ended 2 s later; a dropped
+   * connection ends the command's stdin as well, so a reconnect never leaves a second one running.
+   * `done` settles when the channel has closed, with the exit code when there was one.
+   */
+  async execFollow(target: SshTarget, command: string): Promise<{ stdout: Readable; stderr: Readable; close(): void; done: Promise<{ code: number | null }> }> {
+    const client = await this.connect(target);
+    const name = command.split(' ').slice(0, 2).join(' ');
+    return new Promise((resolve, reject) => {
+      client.exec(command, (err, channel: ClientChannel) => {
+        if (err) {
+          this.drop(client);
+          reject(new SshError(`Could not run "${name}" on ${target.host}: ${err.message}`, true, { cause: err }));
+          return;
+        }
+        let code: number | null = null;
+        let closed = false;
+        channel.on('exit', (exitCode: number | null) => (code = exitCode));
+        // A channel error ends it; the follower sees the end and says so.
+        channel.on('error', () => channel.close());
+        const done = new Promise<{ code: number | null }>((settle) =>
+          channel.on('close', () => {
+            closed = true;
+            settle({ code });
+          }),
+        );
+        const close = () => {
+          if (closed) return;
+          channel.end();
+          setTimeout(() => {
+            if (!closed) channel.close();
+          }, 2_000).unref();
+        };
+        resolve({ stdout: channel, stderr: channel.stderr, close, done });
+      });
+    });
+  }
+
   /** Connects (or checks the kept connection), retrying until `withinMs`: a new droplet boots for a while. */
   async waitReady(target: SshTarget, withinMs: number, everyMs = 1_000): Promise<void> {
     const until = Date.now() + withinMs;
