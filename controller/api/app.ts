@@ -24,6 +24,7 @@ import { worldsRoutes } from './worlds-routes.js';
 import { addDownloadRoutes } from './download-routes.js';
 import { addUploadRoutes } from './upload-routes.js';
 import { discordRoutes } from '../discord/routes.js';
+import { consoleRoutes } from './console-routes.js';
 
 const requestBody = z
   .strictObject({
@@ -38,6 +39,12 @@ function sameToken(given: string, expected: string): boolean {
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/**
+ * API reads a session may make only with the `console` permission: a server's log, and anything under
+ * its console. Without `$` and case-blind, as the router matches (`/logs/`, `/LOGS` reach the same route).
+ */
+const CONSOLE_READS = /^\/api\/servers\/[^/]+\/(logs|console)(\/|$)/i;
 
 /** Paths whose errors are JSON whatever the client accepts: the API's, and the health check's. */
 const JSON_PATHS = /^\/(api\/|discord\/|healthz$)/;
@@ -134,8 +141,11 @@ export function createApp(
       if (!person) throw new HttpError(401, 'missing Authorization: Bearer <OOD_ADMIN_TOKEN> (or a web session)');
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
         checkCsrf(ctx);
-        const action = /\/(start|stop|keepalive)$/.exec(ctx.path)?.[1];
-        requirePerson(ctx, store, action === 'stop' ? 'stop' : action ? 'start' : 'admin');
+        const action = /\/(start|stop|keepalive|console)$/.exec(ctx.path)?.[1];
+        requirePerson(ctx, store, action === 'stop' ? 'stop' : action === 'console' ? 'console' : action ? 'start' : 'admin');
+      } else if (CONSOLE_READS.test(ctx.path)) {
+        // The game's log may show what players typed and what admins ran: reading it is the console's.
+        requirePerson(ctx, store, 'console');
       }
       ctx.state.actor = person.identity;
       return next();
@@ -261,6 +271,7 @@ export function createApp(
   });
   addDownloadRoutes(api, controller, isAdmin);
   addUploadRoutes(api, controller, { isAdmin, who });
+  consoleRoutes(api, controller, { streams: web.consoles });
 
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods());

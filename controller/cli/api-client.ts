@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import type { CostJson } from '../api/cost-json.js';
 import type { ServerJson } from '../api/server-json.js';
 import type { SessionJson } from '../api/session-json.js';
+import type { LogLineJson } from '../api/console-routes.js';
 import { OodError } from '../errors.js';
 import type { StackUpdate } from '../drivers/driver.js';
 
@@ -81,6 +82,11 @@ export class ApiClient {
     (await this.call<{ restored: VersionJson }>('POST', `/api/servers/${encodeURIComponent(id)}/worlds/${encodeURIComponent(version)}/restore`)).restored;
   archives = async (id: string) =>
     (await this.call<{ archives: { name: string; createdAt: string; bytes: number }[] }>('GET', `/api/servers/${encodeURIComponent(id)}/archives`)).archives;
+  /** One console command (`ood console`); the game's answer, which may be empty (`say`). */
+  consoleCommand = async (id: string, command: string) =>
+    (await this.call<{ answer: string }>('POST', `/api/servers/${encodeURIComponent(id)}/console`, { command })).answer;
+  /** The log's last lines (`ood logs` without -f); `ood logs -f` streams through log-stream.ts. */
+  logs = async (id: string) => (await this.call<{ lines: LogLineJson[] }>('GET', `/api/servers/${encodeURIComponent(id)}/logs`)).lines;
 }
 
 /**
