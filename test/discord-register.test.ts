@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { discordKeys, startDiscordReceiver, type DiscordReceiver, type ReceivedRequest } from './helpers/discord.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { ood } from './helpers/ood-cli.js';
+import { readmeCommands, REPO_ROOT } from './helpers/readme.js';
 
 // `ood discord register` against a local stand-in for Discord's API: the documented bulk-overwrite body
 // on the scope's path with the bot token and Discord's User-Agent, what changed in words, a 429 waited
@@ -164,5 +167,16 @@ describe('ood discord register', () => {
     expect(noBlock.code).toBe(2);
     expect(noBlock.stderr).toContain('The config has no discord block');
     expect(receiver.requests.length).toBe(before);
+  });
+
+  it("README's register commands, run as written", async () => {
+    const commands = readmeCommands('ood discord register');
+    expect(commands).toEqual(['./ood discord register --guild 1234567890123456789', './ood discord register --global']);
+    const env = { ...process.env, OOD_CONFIG: home.configPath, OOD_DISCORD_BOT_TOKEN: TOKEN, OOD_DISCORD_API_URL: receiver.apiUrl };
+    const out: string[] = [];
+    for (const command of commands) out.push((await promisify(execFile)('bash', ['-c', command], { cwd: REPO_ROOT, env, timeout: 60_000 })).stdout);
+    expect(out[0]).toBe('Registered the commands in guild 1234567890123456789 (shown there at once):\n  added: ood\n');
+    expect(out[1]).toBe('Registered the commands globally (clients may take a while to show changes):\n  added: ood\n');
+    expect([...receiver.commands.keys()].sort()).toEqual(['global', 'guild:1234567890123456789']);
   });
 });
