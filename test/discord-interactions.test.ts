@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { apiFor } from './helpers/api.js';
-import { autocompleteBody, commandBody, componentBody, discordKeys, pingBody, signedPost, signInteraction, type DiscordKeys } from './helpers/discord.js';
+import { autocompleteBody, commandBody, componentBody, discordKeys, pingBody, signedPost, signInteraction, startDiscordReceiver, type DiscordKeys, type DiscordReceiver } from './helpers/discord.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { waitUntil } from './helpers/wait.js';
@@ -22,6 +22,7 @@ describe('Discord interactions endpoint', () => {
   let serving: Serving;
   let keys: DiscordKeys;
   let url: string;
+  let receiver: DiscordReceiver;
   const post = async (body: unknown) => {
     const res = await signedPost(url, body, keys);
     expect(res.status, res.text).toBe(200);
@@ -33,7 +34,8 @@ describe('Discord interactions endpoint', () => {
   beforeAll(async () => {
     keys = discordKeys();
     home = await makeOodHome({ config: { discord: { applicationId: APP, publicKey: keys.publicKeyHex.toUpperCase() }, web: { publicUrl: 'https://ood.example.com' } } });
-    serving = await serveInProcess(home.configPath);
+    receiver = await startDiscordReceiver();
+    serving = await serveInProcess(home.configPath, { OOD_DISCORD_API_URL: receiver.apiUrl });
     url = `${serving.url}/discord/interactions`;
     const people = serving.controller.store.people;
     people.put(`discord:${LISTED.userId}`, ['start', 'stop'], 'test', Date.now());
@@ -41,6 +43,7 @@ describe('Discord interactions endpoint', () => {
   });
   afterAll(async () => {
     await serving?.close();
+    await receiver?.close();
     await home?.cleanup();
   });
 
@@ -123,7 +126,8 @@ describe('Discord interactions endpoint', () => {
   });
 
   it("starts the server from a listed person's /ood start, and audits it as from Discord", async () => {
-    const answer = await post(commandBody(ctx, STARTER, 'start'));
+    const start = commandBody({ ...ctx, token: 'start-token' }, STARTER, 'start');
+    const answer = await post(start);
     expect(answer.type).toBe(4);
     expect(answer.data!.embeds![0]!.title).toBe('world: Starting: waking up');
     // Bo may start but not stop: no Stop on Bo's card.
@@ -139,6 +143,10 @@ describe('Discord interactions endpoint', () => {
     expect(status.data!.embeds![0]!.fields.find((f) => f.name === 'Address')?.value).toBe(`\`${running.address}\``);
     expect(buttons(status)).toEqual(['ood:stop:world', 'ood:keepalive:world']);
     expect(auditRows()).toEqual([{ actor: `discord:${STARTER.userId}`, source: 'discord', action: 'start', server: 'world', detail: '/ood start' }]);
+    // The start's own message is edited as the phase moves, up to running with the address.
+    const edits = await receiver.waitFor('the running edit', (r) => r.method === 'PATCH' && JSON.stringify(r.body).includes('world: Up'));
+    expect(edits[0]!.path).toBe(`/webhooks/${APP}/start-token/messages/@original`);
+    expect(JSON.stringify(edits[0]!.body)).toContain(running.address!);
   });
 
   it('a Keep alive press works for a person with "start"', async () => {
@@ -160,13 +168,16 @@ describe('Discord interactions endpoint', () => {
     expect((await post(componentBody(ctx, STRANGER, 'ood:stop:world', '300000000000000002'))).data!.flags).toBe(64);
     // Given back, the press updates the card in place (type 7) and the server stops.
     serving.controller.store.people.put(`discord:${LISTED.userId}`, ['start', 'stop'], 'test', Date.now());
-    const pressed = await post(componentBody(ctx, LISTED, 'ood:stop:world', '300000000000000002'));
+    const pressed = await post(componentBody({ ...ctx, token: 'press-token' }, LISTED, 'ood:stop:world', '300000000000000002'));
     expect(pressed.type).toBe(7);
     expect(pressed.data!.flags).toBeUndefined();
     expect(pressed.data!.embeds![0]!.title).toMatch(/^world: Stopping/);
     expect(serving.controller.view('world').state.desired).toBe('down');
     expect(auditRows().at(-1)).toEqual({ actor: `discord:${LISTED.userId}`, source: 'discord', action: 'stop', server: 'world', detail: 'the stop button' });
     await waitUntil('the server to be archived', () => serving.controller.view('world').state.phase === 'archived', 60_000);
+    // The pressed card is edited as the stop moves, through the press's own token, until it is asleep.
+    const edits = await receiver.waitFor('the archived edit', (r) => r.method === 'PATCH' && r.path.includes('/press-token/') && JSON.stringify(r.body).includes('world: Asleep'));
+    expect(edits[0]!.path).toBe(`/webhooks/${APP}/press-token/messages/@original`);
   });
 
   it('answers a button from an older card (unknown id) with an ephemeral note', async () => {

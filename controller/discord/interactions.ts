@@ -9,6 +9,7 @@ import { ephemeral, notAllowed, notListed, parseCustomId, statusCards, type Butt
 import { chooseServer, parseCommand, serverChoices } from './commands.js';
 import type { AutocompleteInteraction, CommandInteraction, ComponentInteraction, Interaction } from './interaction-schema.js';
 import { identityOf } from './interaction-schema.js';
+import type { TrackRequest } from './followups.js';
 
 /** Discord's callback types (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-interaction-callback-type). */
 export type InteractionResponse =
@@ -20,26 +21,15 @@ export type InteractionResponse =
   /** APPLICATION_COMMAND_AUTOCOMPLETE_RESULT. */
   | { type: 8; data: { choices: { name: string; value: string }[] } };
 
-/**
- * A message to keep editing as its server moves (controller/discord/followups.ts, `DiscordFollowups.track`).
- * Called inside `want`'s transaction, so the first move cannot slip between the change and the row.
- */
-export interface TrackRequest {
-  interactionId: string;
-  applicationId: string;
-  token: string;
-  server: string;
-  identity: string;
-  messageId: string | null;
-  originalInteractionId?: string | null;
-  now: number;
-}
-
 export interface InteractionDeps {
   controller: Controller;
   /** Where people open OoD (publicUrl, else the listen address): the not-listed answer sends them to its /login. */
   origin: string;
-  /** Starts the follow-up edits of a start's or stop's message; absent, the message is answered once and not edited. */
+  /**
+   * Starts the follow-up edits of a start's or stop's message (DiscordFollowups.track), called inside
+   * `want`'s transaction so the first move cannot slip between the change and the row; absent, the
+   * message is answered once and not edited.
+   */
   track: ((r: TrackRequest) => void) | undefined;
   clock: () => number;
   log: Logger;

@@ -8,7 +8,7 @@ import { rateLimit } from '../web/rate-limit.js';
 import { ephemeral } from './card.js';
 import { UnknownCommandError } from './commands.js';
 import { interactionSchema, identityOf, type Interaction } from './interaction-schema.js';
-import { InteractionHandler, type TrackRequest } from './interactions.js';
+import { InteractionHandler } from './interactions.js';
 import { DiscordVerifier } from './verify.js';
 
 export interface DiscordRouteOptions {
@@ -38,7 +38,8 @@ export function discordRoutes(controller: Controller, options: DiscordRouteOptio
   if (!discord) return router;
   const clock = options.clock ?? Date.now;
   const verifier = new DiscordVerifier(discord.publicKey, clock);
-  const handler = new InteractionHandler({ controller, origin: options.origin, track: trackerOf(controller), clock, log: options.log });
+  const followups = controller.discordFollowups;
+  const handler = new InteractionHandler({ controller, origin: options.origin, track: followups ? (r) => followups.track(r) : undefined, clock, log: options.log });
   const identity = (ctx: Koa.Context) => String(ctx.state.discordIdentity);
   // Commands and presses as the web's Start and Stop buttons (20 a minute); autocomplete asks at every pause in typing.
   const actionLimit = rateLimit({ name: 'discord-actions', max: 20, durationMs: 60_000, key: identity, message: 'Too many OoD commands in a minute; wait a moment and try again.' });
@@ -110,10 +111,4 @@ async function readBody(req: Koa.Context['req'], max: number): Promise<Buffer> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
-}
-
-/** The controller's Discord follow-ups (controller/discord/followups.ts, wired in controller.ts), when it has them. */
-function trackerOf(controller: Controller): ((r: TrackRequest) => void) | undefined {
-  const followups = (controller as unknown as { discordFollowups?: { track(r: TrackRequest): void } }).discordFollowups;
-  return followups ? (r) => followups.track(r) : undefined;
 }
