@@ -180,6 +180,16 @@ describe('Discord interactions endpoint', () => {
     expect(edits[0]!.path).toBe(`/webhooks/${APP}/press-token/messages/@original`);
   });
 
+  it('limits commands per person after verification (20 a minute), answering the 21st in words, not an error', async () => {
+    const busy = { userId: '200000000000000009', username: 'busy' };
+    serving.controller.store.people.put(`discord:${busy.userId}`, ['start'], 'test', Date.now());
+    for (let i = 0; i < 20; i++) expect((await post(commandBody(ctx, busy, 'status'))).data!.flags, `request ${i}`).toBeUndefined();
+    const limited = await post(commandBody(ctx, busy, 'status'));
+    expect(limited.data).toMatchObject({ flags: 64, content: 'Too many OoD commands in a minute; wait a moment and try again.' });
+    // Someone else is not held up by it.
+    expect((await post(commandBody(ctx, LISTED, 'status'))).data!.flags).toBeUndefined();
+  });
+
   it('answers a button from an older card (unknown id) with an ephemeral note', async () => {
     const answer = await post(componentBody(ctx, LISTED, 'ood:delete:world', '300000000000000003'));
     expect(answer.data).toMatchObject({ flags: 64 });
