@@ -25,6 +25,8 @@ import { costBench } from './cost.js';
 import { lobbyBench } from './lobby.js';
 import { downloadBench } from './download.js';
 import { copyBench } from './copy.js';
+import { discordBench } from './discord.js';
+import { consoleBench } from './console.js';
 
 const RUNS = 5;
 const DEFAULT_TICKS = { fastTick: '200ms', slowTick: '5s', playerProbe: '1s', backoff: '1s', maxBackoff: '1m' };
@@ -253,7 +255,9 @@ const cost = async () => costBench(row);
 const lobby = () => lobbyBench(row);
 const download = () => downloadBench(row, BUNDLE);
 const copy = () => copyBench(row, BUNDLE);
-for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, download, idleController, manyServers, runningServer, cliStatus, web, lobby, cost, digitalOcean, copy })) {
+const discord = () => discordBench(row);
+const consoleStreams = () => consoleBench(row);
+for (const [name, fn] of Object.entries({ startPath, idleLag, archiveSpeed, download, idleController, manyServers, runningServer, cliStatus, web, lobby, cost, digitalOcean, copy, discord, consoleStreams })) {
   if (only && only !== name) continue;
   process.stderr.write(`${name}…\n`);
   await fn();
