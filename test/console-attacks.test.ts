@@ -13,7 +13,7 @@ import { apiFor } from './helpers/api.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { waitUntil } from './helpers/wait.js';
-import { loginAs, type WebClient } from './helpers/web-client.js';
+import { loginAs, WebClient } from './helpers/web-client.js';
 
 /** One open console stream, read as the page's EventSource reads it. */
 interface ConsoleStream {
@@ -121,6 +121,20 @@ describe('the web console under attack', () => {
     const noToken = await admin.post('/servers/world/console', { command: 'list' }, { csrf: false, headers: json });
     expect(noToken.status).toBe(403);
     expect(errorOf(noToken)).toContain('CSRF token does not match');
+  });
+
+  it('carries console in invites and login links: the invite says so, and the person let in gets the console', async () => {
+    const made = await admin.post('/admin/invites', { ttl: '1h', permissions: ['start', 'console'] }, { headers: json });
+    expect(made.status).toBe(201);
+    const link = (JSON.parse(made.text) as { link: string }).link;
+    const invite = await new WebClient(serving.url).get(link.slice(serving.url.length).replace(/&amp;/g, '&'));
+    expect(invite.text).toContain("start servers, and use their consoles (the game&#39;s log and commands)");
+
+    const once = await admin.post('/admin/login-links', { name: 'Op', ttl: '1h', permissions: ['console'] }, { headers: json });
+    expect(once.status).toBe(201);
+    expect(serving.controller.store.people.get('local:Op')!.permissions).toEqual(['console']);
+    const op = await loginAs(serving, 'local:Op');
+    expect((await op.get('/servers/world')).text).toContain('<h2 id="console-title">Console</h2>');
   });
 
   it('refuses the 31st command of a minute from one person with 429, while another person may still send', async () => {

@@ -33,14 +33,13 @@ describe('ConsoleStreams', () => {
   let hub: TestHub;
   /** Whether each identity may still read. */
   const allowed = new Map<string, boolean>();
-  const follow = new Map<string, boolean>();
 
   async function start(options: ConstructorParameters<typeof ConsoleStreams>[0] = { log: silentLogger }): Promise<string> {
     streams = new ConsoleStreams(options);
     const app = new Koa();
     app.use((ctx) => {
       const identity = String(ctx.query.who ?? 'alice');
-      const viewer: ConsoleViewer = { identity, address: String(ctx.query.from ?? '127.0.0.1'), stillAllowed: () => allowed.get(identity) ?? true, follow: follow.get(identity) ?? true };
+      const viewer: ConsoleViewer = { identity, address: String(ctx.query.from ?? '127.0.0.1'), stillAllowed: () => allowed.get(identity) ?? true };
       streams.attach(ctx, hub, viewer);
     });
     server = app.listen(0, '127.0.0.1');
@@ -77,7 +76,6 @@ describe('ConsoleStreams', () => {
   afterEach(async () => {
     streams?.close();
     allowed.clear();
-    follow.clear();
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
   });
@@ -171,20 +169,4 @@ describe('ConsoleStreams', () => {
     expect(rest).toMatch(/event: gap\ndata: \{"behind":\d+\}\n\n$/);
     expect(rest).not.toContain('after');
   }, 20_000);
-
-  it('without follow sends the backlog and ends; with none yet, the follower\'s first lines and ends when it is quiet', async () => {
-    hub = new TestHub([line('one'), line('two')]);
-    const url = await start();
-    follow.set('cli', false);
-    const reader = await open(`${url}/?who=cli`);
-    await reader.ended;
-    expect(lineTexts(reader.text())).toEqual(['one', 'two']);
-
-    hub.backlog = [];
-    const fresh = await open(`${url}/?who=cli`);
-    setTimeout(() => hub.push([line('tail 1'), line('tail 2')]), 100);
-    await fresh.ended;
-    expect(lineTexts(fresh.text())).toEqual(['tail 1', 'tail 2']);
-    expect(hub.listeners.size).toBe(0);
-  });
 });

@@ -24,9 +24,6 @@ const MAX_BACKLOG_BYTES = 512 << 10;
 const BACKLOG_EVENT_LINES = 100;
 /** A client let go with `gap` that still has not read its buffer by then is cut off. */
 const GONE_AFTER_MS = 30_000;
-/** Without follow, when the backlog was empty (the hub's follower just started): how long to wait for its first lines, and for quiet after them. */
-const FIRST_LINES_MS = 2_000;
-const QUIET_MS = 300;
 
 /** Who reads a console stream, as the route that opened it knows them. */
 export interface ConsoleViewer {
@@ -36,8 +33,6 @@ export interface ConsoleViewer {
   address: string;
   /** Asked before every batch and heartbeat: false ends the stream (a session gone, `console` taken away). */
   stillAllowed: () => boolean;
-  /** false: the backlog, then the end (`ood logs` without -f). Default true. */
-  follow?: boolean;
 }
 
 interface Client {
@@ -45,8 +40,6 @@ interface Client {
   stream: PassThrough;
   res: ServerResponse;
   subscription: LogSubscription | undefined;
-  /** Without follow: ends the wait for the follower's first lines. */
-  quiet?: NodeJS.Timeout;
 }
 
 /**
@@ -97,32 +90,18 @@ export class ConsoleStreams {
     ctx.set('X-Accel-Buffering', 'no');
     ctx.body = stream;
     stream.write('retry: 2000\n\n');
-    const follow = viewer.follow !== false;
-    client.subscription = hub.subscribe((lines) => (follow ? this.send(client, lines) : this.collect(client, lines)));
+    client.subscription = hub.subscribe((lines) => this.send(client, lines));
     const backlog = newestWithin(client.subscription.backlog, MAX_BACKLOG_BYTES);
     for (let i = 0; i < backlog.length; i += BACKLOG_EVENT_LINES) stream.write(lineEvent(JSON.stringify(backlog.slice(i, i + BACKLOG_EVENT_LINES))));
     ctx.res.flushHeaders();
-    if (!follow) {
-      // A hub whose follower this request started has no lines yet: its first batch is the log's tail.
-      if (backlog.length > 0) this.drop(client);
-      else client.quiet = setTimeout(() => this.drop(client), FIRST_LINES_MS);
-    }
   }
 
-  /** A batch for a following client: gap when it fell behind, the end when it may no longer read. */
+  /** A batch: gap when the client fell behind, the end when it may no longer read. */
   private send(client: Client, lines: readonly LogLine[]): void {
     if (!this.clients.has(client) || lines.length === 0) return;
     if (this.behind(client)) return;
     if (!this.allowed(client)) return;
     client.stream.write(this.serialise(lines));
-  }
-
-  /** A batch for `ood logs` without -f: written, and the end once the hub has been quiet a moment. */
-  private collect(client: Client, lines: readonly LogLine[]): void {
-    if (!this.clients.has(client) || lines.length === 0) return;
-    client.stream.write(this.serialise(lines));
-    clearTimeout(client.quiet);
-    client.quiet = setTimeout(() => this.drop(client), QUIET_MS);
   }
 
   private serialise(lines: readonly LogLine[]): string {
@@ -165,7 +144,6 @@ export class ConsoleStreams {
 
   private beat(): void {
     for (const client of this.clients) {
-      if (client.viewer.follow === false) continue;
       if (!this.behind(client) && this.allowed(client)) client.stream.write(':\n\n');
     }
   }
@@ -173,7 +151,6 @@ export class ConsoleStreams {
   /** Ends the client's stream (ended, not cut: what was written still reaches it) and frees its place. */
   private drop(client: Client): void {
     if (!this.clients.delete(client)) return;
-    clearTimeout(client.quiet);
     client.subscription?.close();
     this.caps.remove(client.viewer.identity, client.viewer.address);
     client.stream.end();
