@@ -133,6 +133,8 @@ export class InteractionHandler {
         c.want(server, action === 'start' ? 'up' : 'down', who, tracker ? { inTransaction: () => tracker(track) } : {});
       }
     } catch (err) {
+      // Discord has no "start anyway": an admin does that from the page or with `ood start --override-budget`.
+      if (err instanceof BudgetError) return ephemeral(`${err.message} (From the web page, or with \`ood start --override-budget\`.)`);
       if (REFUSALS.some((E) => err instanceof E)) return ephemeral((err as Error).message);
       throw err;
     }
