@@ -22,6 +22,8 @@ import { uploadWorld } from './upload-file.js';
 import { humanBytes } from './human-bytes.js';
 import { cliTime } from './time-format.js';
 import { waitFor } from './wait.js';
+import { formatLine, followLogs } from './log-stream.js';
+import { runConsole } from './console-prompt.js';
 
 const env: OodEnv = readEnv(process.env);
 const program = new Command('ood').description('Ore on Demand: a Minecraft server that runs only while people play').showHelpAfterError();
@@ -130,6 +132,34 @@ program
   .action(async (id: string) => {
     const server = await client().keepAlive(id);
     process.stdout.write(`${id}: kept alive until at least ${at(server.idle.stopsAt)}\n`);
+  });
+
+program
+  .command('logs <server>')
+  .description("print the game's last log lines and OoD's own ([ood]: phase changes); with -f keep printing new ones until Ctrl-C")
+  .option('-f, --follow', 'keep printing lines as they come')
+  .action(async (id: string, opts: { follow?: boolean }) => {
+    const write = (text: string) => void process.stdout.write(text);
+    if (!opts.follow) {
+      const lines = await client().logs(id);
+      if (lines.length === 0) write(`${id} has no log lines yet: its game has not written any since OoD last started it\n`);
+      for (const line of lines) write(`${formatLine(line)}\n`);
+      return;
+    }
+    const { url, token } = apiTarget();
+    const stop = new AbortController();
+    // Ctrl-C is how a follow ends: the stream closes and the command exits 0.
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    await followLogs({ baseUrl: url, token, server: id, write, signal: stop.signal });
+  });
+
+program
+  .command('console <server>')
+  .description("send commands to a running game's console and print its answers: a prompt with history at a terminal, else one command per line from stdin (exit 1 if any failed)")
+  .action(async (id: string) => {
+    const api = client();
+    process.exitCode = await runConsole({ server: id, send: (command) => api.consoleCommand(id, command), input: process.stdin, output: process.stdout, errors: process.stderr, interactive: process.stdin.isTTY === true });
   });
 
 program
