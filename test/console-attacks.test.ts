@@ -184,6 +184,18 @@ describe('the web console under attack', () => {
     expect(console.lines().some((l) => l.kind === 'ood' && /truncated/.test(l.text))).toBe(true);
     expect(console.ended()).toBe(false);
 
+    // A form posted without JavaScript gets the console page with the answer under the command line.
+    const page = await admin.post('/servers/world/console', { command: 'list' });
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/&gt; list\nThere are 0 of a max of \d+ players online/);
+
+    // The page's own rendering of the last lines escapes what the game printed, like the stream's JSON.
+    appendFileSync(gameLog(), '<script>alert(1)</script>\n');
+    await waitUntil('the markup line', () => console.lines().some((l) => l.text === '<script>alert(1)</script>'), 10_000);
+    const server = await admin.get('/servers/world');
+    expect(server.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(server.text).not.toContain('<script>alert(1)');
+
     // The say is heard in the game's own log, through the same stream.
     expect((await send(admin, 'say still here')).status).toBe(200);
     await waitUntil('the say in the log', () => console.lines().some((l) => l.text.includes('[Server] still here')), 10_000);
