@@ -10,6 +10,8 @@ class FakeLog {
   /** Lines written so far: each run starts with the last `tail` of them, like `tail -F`. */
   readonly written: string[] = [];
   failNext: Error[] = [];
+  /** How long a run takes before its first chunk (an SSH exec takes a while). */
+  startMs = 0;
 
   follow = (options: FollowOptions): AsyncIterable<LogChunk> => {
     const failure = this.failNext.shift();
@@ -30,7 +32,9 @@ class FakeLog {
     };
     this.runs.push(run);
     options.signal.addEventListener('abort', () => wake?.());
+    const startMs = this.startMs;
     return (async function* () {
+      await new Promise((r) => setTimeout(r, startMs));
       for (;;) {
         if (options.signal.aborted) return;
         const next = queue.shift();
@@ -133,6 +137,24 @@ describe('LogHub', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(a.texts()).toEqual(['Done (1.0s)!', 'Alex joined the game', "could not follow the game's log (SSH dropped); trying again", 'Alex left the game']);
     expect(a.got.flat().find((l) => l.text.startsWith('could not'))!.kind).toBe('ood');
+  });
+
+  it('leaves out the lines already shown when a viewer comes back, even when an OoD line comes before the tail', async () => {
+    const fake = new FakeLog();
+    const h = hub(fake);
+    const a = watch(h);
+    fake.write('one', 'two');
+    await waitUntil('the lines', () => a.texts().length === 2, 2_000);
+    a.sub.close();
+    await waitUntil('the follower to stop', () => !h.following, 2_000);
+    fake.startMs = 150;
+    fake.written.push('three'); // written while nobody watched
+    const b = watch(h);
+    h.events.moved!({ server: 's', from: 'running', to: 'stopping', reason: 'empty', at: 5, address: null });
+    await waitUntil('the new line', () => b.texts().includes('three'), 2_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.texts()).toEqual(['phase running → stopping: empty', 'three']);
+    expect(watch(h).sub.backlog.map((l) => l.text)).toEqual(['one', 'two', 'phase running → stopping: empty', 'three']);
   });
 
   it('adds phase changes as OoD lines, stops at once when the server is archived, and follows again when it starts', async () => {

@@ -210,8 +210,9 @@ export class LogHub {
 
   private sendBatch(): void {
     this.batchTimer = undefined;
-    // The tail of a restarted follower comes at once: by the first batch it is all here.
-    if (this.resync) this.endResync();
+    // The tail of a restarted follower comes at once: by the first batch with its lines it is all here
+    // (a batch of OoD lines alone, a phase move, can come before it does).
+    if (this.resync && this.resync.length > 0) this.endResync();
     const lines = this.pending;
     this.pending = [];
     if (lines.length === 0) return;
