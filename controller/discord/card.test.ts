@@ -45,6 +45,9 @@ describe('statusCard', () => {
   it('says when a start will be ready from the usual start, in Discord timestamps', () => {
     const booting = statusCard(facts({ phase: 'booting', desired: 'up', since: NOW - 10_000 }), ALL, NOW);
     expect(field(booting, 'Ready')).toBe(`<t:${(NOW + 60_000) / 1000}:R> (a usual start takes about 70 s)`);
+    // Wanted up while still archived (days since the last stop): counted from now, not from the stop.
+    const waking = statusCard(facts({ phase: 'archived', desired: 'up', since: NOW - 3 * 86_400_000 }), ALL, NOW);
+    expect(field(waking, 'Ready')).toBe(`<t:${(NOW + 70_000) / 1000}:R> (a usual start takes about 70 s)`);
     const first = statusCard(facts({ phase: 'provisioning', desired: 'up', typicalStartMs: undefined }), ALL, NOW);
     expect(field(first, 'Ready')).toMatch(/no earlier run to estimate from/);
   });

@@ -102,7 +102,7 @@ export function statusCard(facts: CardFacts, allowed: { start: boolean; stop: bo
   // A code span cannot hold a backtick; an address has none, but it is never trusted to.
   if (facts.address) field('Address', `\`${facts.address.replace(/`/g, '')}\``);
   if (facts.phase === 'running' && facts.players) field('Players', playersText(facts.players));
-  const eta = etaText(facts);
+  const eta = etaText(facts, now);
   if (eta) field(eta.name, eta.value);
   if (facts.phase === 'running' && facts.stopsAt !== null) field('Stops', `${relative(facts.stopsAt)} if nobody is on`);
   field('This month', costText(facts.cost));
@@ -126,14 +126,17 @@ function playersText(p: NonNullable<CardFacts['players']>): string {
   return head + shown;
 }
 
-function etaText(f: CardFacts): { name: string; value: string } | undefined {
-  const starting = STARTING.has(f.phase) || (f.phase === 'archived' && f.desired === 'up');
+function etaText(f: CardFacts, now: number): { name: string; value: string } | undefined {
+  // Archived with a start wanted: the start has not begun (the phase is as old as the last stop), so it counts from now.
+  const waking = f.phase === 'archived' && f.desired === 'up';
+  const starting = STARTING.has(f.phase) || waking;
   const stopping = STOPPING.has(f.phase);
   if (!starting && !stopping) return undefined;
   const typical = starting ? f.typicalStartMs : f.typicalStopMs;
   const name = starting ? 'Ready' : 'Archived';
-  if (typical === undefined) return { name, value: `began ${relative(f.since)}; no earlier run to estimate from` };
-  return { name, value: `${relative(f.since + typical)} (a usual ${starting ? 'start' : 'stop'} takes ${about(typical)})` };
+  const from = waking ? now : f.since;
+  if (typical === undefined) return { name, value: waking ? 'no earlier run to estimate from' : `began ${relative(from)}; no earlier run to estimate from` };
+  return { name, value: `${relative(from + typical)} (a usual ${starting ? 'start' : 'stop'} takes ${about(typical)})` };
 }
 
 function costText(cost: CardFacts['cost']): string {
