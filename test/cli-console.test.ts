@@ -169,5 +169,24 @@ describe('the console and the log from the ood CLI', () => {
     expect(read.body.lines!.length).toBeGreaterThan(0);
     const row = serving.controller.store.audit.forServer('world').find((a) => a.actor === 'test:operator' && a.action === 'console');
     expect(row).toMatchObject({ detail: 'list', source: expect.stringMatching(/^(::ffff:)?127\.0\.0\.1$/) });
+
+    // The session's follow is rechecked before each batch: `console` taken away ends it, and the next line never arrives.
+    const res = await fetch(`${serving.url}/api/servers/world/logs?follow=1`, { headers: { cookie: operator.cookie, accept: 'text/event-stream' } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let received = '';
+    const pump = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        received += Buffer.from(value).toString();
+      }
+    })();
+    await waitUntil('the backlog over the session', () => received.includes('event: line'), 10_000);
+    serving.controller.store.people.put('test:operator', [], 'test', Date.now());
+    const after = `after console was taken away ${Date.now()}`;
+    appendFileSync(join(home.hostDir(), '.ood-game.log'), `${after}\n`);
+    await pump;
+    expect(received).not.toContain(after);
   });
 });
