@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseCommand } from './commands.js';
 import { COMMAND_DEFINITIONS, OOD_COMMAND, SUBCOMMANDS, type CommandOption } from './command-definitions.js';
+import type { CommandData } from './interaction-schema.js';
 
 // Discord refuses the whole bulk overwrite (400, Invalid Form Body) when one name or description breaks
 // its limits: https://discord.com/developers/docs/interactions/application-commands#application-command-object
@@ -44,5 +46,13 @@ describe('the /ood command definition', () => {
 
   it('is plain JSON, as the PUT body sends it', () => {
     expect(JSON.parse(JSON.stringify(COMMAND_DEFINITIONS))).toEqual(COMMAND_DEFINITIONS);
+  });
+
+  it('registers only what the endpoint understands: each subcommand, sent back as Discord sends it, parses', () => {
+    for (const sub of OOD_COMMAND.options) {
+      const options = (sub.options ?? []).map((o) => ({ type: o.type, name: o.name, value: 'world' }));
+      const data = { id: '1', name: OOD_COMMAND.name, type: 1, options: [{ type: sub.type, name: sub.name, options }] } as unknown as CommandData;
+      expect(parseCommand(data)).toMatchObject({ sub: sub.name, server: options.length ? 'world' : undefined });
+    }
   });
 });
