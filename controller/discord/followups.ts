@@ -55,6 +55,7 @@ const KEEP_CLOSED_MS = 24 * 60 * 60_000;
 
 export const TOKEN_EXPIRED = "the interaction's 15 min token expired";
 const NOT_TRACKED = 'the message is no longer tracked (a newer press took it over, or its row was pruned)';
+export const MESSAGE_GONE = 'Discord answered 404 for this message before (deleted, or its webhook gone); it is not tried again';
 
 interface MessageRow {
   interaction_id: string;
@@ -128,6 +129,9 @@ export class DiscordFollowups {
       | undefined;
     if (!m || m.token === '') return { giveUp: NOT_TRACKED };
     if (m.expires_at <= now) return { giveUp: TOKEN_EXPIRED };
+    // Discord: a webhook that answered 404 must not be tried again (each try counts toward its ban on invalid requests).
+    const gone = this.o.db.prepare("SELECT 1 FROM outbox WHERE target = ? AND given_up_at IS NOT NULL AND last_error IN ('answered HTTP 404', ?) LIMIT 1").get(row.target, MESSAGE_GONE);
+    if (gone) return { giveUp: MESSAGE_GONE };
     return { method: 'PATCH', url: `${this.o.apiUrl}/webhooks/${encodeURIComponent(m.application_id)}/${encodeURIComponent(m.token)}/messages/@original` };
   }
 

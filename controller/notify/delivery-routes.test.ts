@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDiscordReceiver, type DiscordReceiver } from '../../test/helpers/discord.js';
 import { waitUntil } from '../../test/helpers/wait.js';
-import { DiscordFollowups, EDIT_TARGET_PREFIX, TOKEN_EXPIRED, TRACK_FOR_MS } from '../discord/followups.js';
+import { DiscordFollowups, EDIT_TARGET_PREFIX, MESSAGE_GONE, TOKEN_EXPIRED, TRACK_FOR_MS } from '../discord/followups.js';
 import { createLogger } from '../log.js';
 import { openDb, type Db } from '../store/db.js';
 import { DeliveryWorker } from './delivery.js';
@@ -93,13 +93,17 @@ describe('DeliveryWorker routes a Discord message’s edits', () => {
     expect(rx.requests).toHaveLength(0);
   });
 
-  it('gives up at once on a 404 (Discord: a webhook that answered 404 must not be tried again)', async () => {
+  it('gives up at once on a 404, and the message’s later edits unsent (Discord: a webhook that answered 404 must not be tried again)', async () => {
     start();
     rx.answerNext(1, { status: 404, body: { message: 'Unknown Webhook', code: 10015 } });
     edit('s:booting:1', { embeds: [] });
     const row = await settled('s:booting:1');
     expect(row).toMatchObject({ attempts: 1, deliveredAt: null, lastError: 'answered HTTP 404' });
     await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(rx.requests).toHaveLength(1);
+    // The message's later edits are not sent either.
+    edit('s:running:1', { embeds: [] });
+    expect(await settled('s:running:1')).toMatchObject({ attempts: 1, deliveredAt: null, lastError: MESSAGE_GONE });
     expect(rx.requests).toHaveLength(1);
   });
 
