@@ -117,6 +117,10 @@ describe('Discord interactions endpoint', () => {
   it('names the servers when asked for one that is not there', async () => {
     const answer = await post(commandBody(ctx, LISTED, 'start', 'nether'));
     expect(answer.data).toMatchObject({ flags: 64, content: 'There is no server "nether" here; the servers are world.' });
+    // A subcommand from an older registration: said plainly, to the asker only.
+    const unknown = await post(commandBody(ctx, LISTED, 'delete'));
+    expect(unknown.data!.flags).toBe(64);
+    expect(unknown.data!.content).toMatch(/^OoD has no command \/ood delete; .*ood discord register/);
   });
 
   it('refuses /ood stop to a person without "stop"', async () => {
