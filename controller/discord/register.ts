@@ -116,7 +116,7 @@ async function request(o: RegisterOptions, method: 'GET' | 'PUT', path: string, 
       throw new DiscordRegisterError(scrub(`Could not reach Discord's API at ${o.apiUrl}: ${causeText(err)}`), undefined, true, { cause: err });
     }
     const text = await res.text();
-    if (res.ok) return text === '' ? undefined : parseJson(text, `${method} ${path}`);
+    if (res.ok) return text === '' ? undefined : parseJson(text, `${method} ${path}`, scrub);
     if (res.status === 429 && attempt === 1) {
       const waitMs = retryAfterMs(res, text);
       if (waitMs <= MAX_RATE_LIMIT_WAIT_MS) {
@@ -168,11 +168,12 @@ function retryAfterMs(res: Response, text: string): number {
   return Number.isFinite(header) && header >= 0 ? Math.ceil(header * 1000) : 1000;
 }
 
-function parseJson(text: string, what: string): unknown {
+function parseJson(text: string, what: string, scrub: (text: string) => string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new DiscordRegisterError(`Discord answered ${what} with a body that is not JSON: ${text.slice(0, 200)}`, 200, false, { cause: err });
+    // Scrubbed whole, then cut: a proxy's page may echo the request's Authorization header.
+    throw new DiscordRegisterError(`Discord answered ${what} with a body that is not JSON: ${scrub(text).slice(0, 200)}`, 200, false, { cause: err });
   }
 }
 

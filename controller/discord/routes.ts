@@ -23,6 +23,8 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 /** What Discord's endpoint check expects a refused signature to say, with a 401. */
 const BAD_SIGNATURE = 'invalid request signature';
+const SIGNATURE_SHAPE = /^[0-9a-f]{128}$/i;
+const TIMESTAMP_SHAPE = /^\d{1,12}$/;
 
 /**
  * `POST /discord/interactions`: Discord's slash commands, buttons and autocomplete over HTTP (issue 21).
@@ -48,6 +50,8 @@ export function discordRoutes(controller: Controller, options: DiscordRouteOptio
   router.post(
     '/discord/interactions',
     async (ctx, next) => {
+      // Unsigned or malformed headers: no body can make them valid, so none is read (or waited for).
+      if (!SIGNATURE_SHAPE.test(ctx.get('x-signature-ed25519')) || !TIMESTAMP_SHAPE.test(ctx.get('x-signature-timestamp'))) throw new HttpError(401, BAD_SIGNATURE);
       const raw = await readBody(ctx.req, MAX_BODY_BYTES);
       const verdict = verifier.check(ctx.get('x-signature-ed25519') || undefined, ctx.get('x-signature-timestamp') || undefined, raw);
       if (verdict === 'stale') {
