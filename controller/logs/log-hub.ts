@@ -42,6 +42,12 @@ export interface LogHubOptions {
 
 /** Lines kept per server: what a console shows on open. */
 export const RING_LINES = 500;
+/**
+ * Text one batch holds at most (each line counted with 40 bytes of JSON around it): every viewer's stream is
+ * sent a batch whole, so a log written at disk speed would otherwise queue megabytes per viewer every
+ * 100 ms. Past it, the batch's oldest lines are skipped and an OoD line says how many.
+ */
+export const MAX_BATCH_BYTES = 512 * 1024;
 /** Lines of the ring a restarted follower's tail is matched against, to leave out what was shown. */
 const MATCH_LINES = 5;
 
@@ -57,6 +63,9 @@ export class LogHub {
   private ring: LogLine[] = [];
   private readonly listeners = new Set<(lines: readonly LogLine[]) => void>();
   private pending: LogLine[] = [];
+  private pendingBytes = 0;
+  /** Lines left out of the pending batch since the last one went out. */
+  private skipped = 0;
   private batchTimer: NodeJS.Timeout | undefined;
   private follower: { abort: AbortController; done: Promise<void> } | undefined;
   private stopTimer: NodeJS.Timeout | undefined;
@@ -188,6 +197,13 @@ export class LogHub {
     this.ring.push(line);
     if (this.ring.length > RING_LINES) this.ring.splice(0, this.ring.length - RING_LINES);
     this.pending.push(line);
+    this.pendingBytes += batchBytes(line);
+    if (this.pendingBytes > MAX_BATCH_BYTES && this.pending.length > 1) {
+      // The oldest half at once, so a flood of tiny lines costs no shift per line.
+      const cut = this.pending.splice(0, Math.ceil(this.pending.length / 2));
+      this.skipped += cut.length;
+      this.pendingBytes = this.pending.reduce((n, l) => n + batchBytes(l), 0);
+    }
   }
 
   /**
@@ -215,6 +231,11 @@ export class LogHub {
     if (this.resync && this.resync.length > 0) this.endResync();
     const lines = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
+    if (this.skipped > 0) {
+      lines.unshift({ at: this.options.clock(), kind: 'ood', text: `${this.skipped} lines skipped here: the game wrote them faster than the console shows (its log file has them all)` });
+      this.skipped = 0;
+    }
     if (lines.length === 0) return;
     for (const listener of this.listeners) {
       try {
@@ -225,3 +246,5 @@ export class LogHub {
     }
   }
 }
+
+const batchBytes = (line: LogLine) => Buffer.byteLength(line.text) + 40;
