@@ -144,7 +144,7 @@ export class Controller {
     this.meter = new CostMeter({ store, config, drivers: new Map(made.map((m) => [m.server.id, m.driver])), ...(fetchPrices ? { fetchPrices } : {}), log: log.child({ component: 'cost' }), clock });
     for (const { server, driver, lobby } of made) {
       const serverLog = log.child({ component: 'reconcile', server: server.id });
-      const logs = new LogHub({ server: server.id, follow: (o) => driver.followLog(o), log: log.child({ component: 'logs', server: server.id }), clock });
+      const logs = new LogHub({ server: server.id, follow: (o) => driver.followLog(o), asleep: () => store.servers.get(server.id)?.phase === 'archived', log: log.child({ component: 'logs', server: server.id }), clock });
       const runner = new ServerRunner({ store, driver, server, reconcile: config.reconcile, log: serverLog, clock, failpoints, onTick: () => this.changed(), events: allOf(this.meter.events, this.notifier.events, ...(followups ? [followups.events] : []), logs.events) });
       this.servers.set(server.id, { driver, runner, lobby, logs });
     }

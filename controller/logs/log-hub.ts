@@ -37,6 +37,11 @@ export interface LogHubOptions {
   follow: (options: FollowOptions) => AsyncIterable<LogChunk>;
   log: Logger;
   clock: () => number;
+  /**
+   * Whether the server is archived now (the store's phase). A hub made at start-up has seen no phase
+   * move, so without this the first viewer of a sleeping server would start a follower of a log nobody writes.
+   */
+  asleep?: () => boolean;
   timing?: Partial<LogHubTiming>;
 }
 
@@ -125,7 +130,7 @@ export class LogHub {
   }
 
   private startFollower(): void {
-    if (this.follower || this.closed || this.archived || this.retryTimer) return;
+    if (this.follower || this.closed || this.archived || this.retryTimer || this.options.asleep?.() === true) return;
     const abort = new AbortController();
     // A follower after the first re-reads the log's tail: the lines the ring already has are left out.
     if (this.ring.some((line) => line.kind === 'game')) this.resync = [];

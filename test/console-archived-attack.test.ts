@@ -1,0 +1,51 @@
+// The console of a server that is asleep (issue 21), after the controller started again: the hub is
+// told "archived" only by a phase move, and a controller that starts with its servers archived makes
+// none. Its log must still not be followed: locally that is a file polled 4 times a second for a
+// world nobody runs, on DigitalOcean an SSH attempt at a droplet that does not exist, retried.
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Serving } from '../controller/cli/serve.js';
+import { LOCAL_ADMIN } from '../controller/web/auth/local-admin.js';
+import { serveInProcess } from './helpers/in-process.js';
+import { makeOodHome, type OodHome } from './helpers/ood-home.js';
+import { loginAs, type WebClient } from './helpers/web-client.js';
+
+describe('the console of an archived server after a controller start', () => {
+  let home: OodHome;
+  let serving: Serving;
+  let admin: WebClient;
+
+  beforeAll(async () => {
+    home = await makeOodHome();
+    serving = await serveInProcess(home.configPath);
+    admin = await loginAs(serving, LOCAL_ADMIN);
+  });
+  afterAll(async () => {
+    await serving?.close();
+    await home?.cleanup();
+  });
+
+  it('does not start following the log for a GET of the console page, the API read or an open stream', async () => {
+    expect(serving.controller.view('world').state.phase).toBe('archived');
+    const hub = serving.controller.logs('world');
+
+    const page = await admin.get('/servers/world/console');
+    expect(page.status).toBe(200);
+    expect(hub.following).toBe(false);
+
+    const read = await admin.get('/api/servers/world/logs', { accept: 'application/json' });
+    expect(read.status).toBe(200);
+    expect(hub.following).toBe(false);
+
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${admin.url}/servers/world/console/events`, { agent: false, headers: { accept: 'text/event-stream', cookie: admin.cookie } }, (res) => {
+        resolve(res.statusCode ?? 0);
+        setTimeout(() => req.destroy(), 300);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+    expect(hub.following).toBe(false);
+  });
+});
