@@ -1,4 +1,5 @@
 import { messageOf } from '../errors.js';
+import { DISCORD_USER_AGENT } from './user-agent.js';
 import type { Logger } from '../log.js';
 import type { Route } from '../notify/delivery.js';
 import { OutboxRepo, type OutboxRow } from '../notify/outbox.js';
@@ -132,7 +133,7 @@ export class DiscordFollowups {
     // Discord: a webhook that answered 404 must not be tried again (each try counts toward its ban on invalid requests).
     const gone = this.o.db.prepare("SELECT 1 FROM outbox WHERE target = ? AND given_up_at IS NOT NULL AND last_error IN ('answered HTTP 404', ?) LIMIT 1").get(row.target, MESSAGE_GONE);
     if (gone) return { giveUp: MESSAGE_GONE };
-    return { method: 'PATCH', url: `${this.o.apiUrl}/webhooks/${encodeURIComponent(m.application_id)}/${encodeURIComponent(m.token)}/messages/@original` };
+    return { method: 'PATCH', url: `${this.o.apiUrl}/webhooks/${encodeURIComponent(m.application_id)}/${encodeURIComponent(m.token)}/messages/@original`, userAgent: DISCORD_USER_AGENT };
   }
 
   /**

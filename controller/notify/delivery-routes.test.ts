@@ -81,6 +81,8 @@ describe('DeliveryWorker routes a Discord message’s edits', () => {
     expect(sorted[1]!.body).toEqual({ embeds: [{ title: 's: booting' }], components: [], allowed_mentions: { parse: [] } });
     expect(sorted[1]!.headers).toMatchObject({ 'content-type': 'application/json' });
     expect(sorted[1]!.headers.authorization).toBeUndefined();
+    // Discord asks its own form of User-Agent of interaction requests too; the channel webhook keeps OoD's.
+    expect(sorted[1]!.headers['user-agent']).toMatch(/^DiscordBot \(https:\/\/\S+, \d+\.\d+\.\d+\)$/);
   });
 
   it('gives up an edit whose interaction token expired, without sending it', async () => {

@@ -4,7 +4,7 @@ import type { Target } from './messages.js';
 import { STOPPED_DURING_DELIVERY, type OutboxRepo, type OutboxRow, type OutboxTarget } from './outbox.js';
 
 /** Where one row goes and how, or why it goes nowhere (given up at once, never tried). */
-export type Route = { method: 'POST' | 'PATCH'; url: string } | { giveUp: string };
+export type Route = { method: 'POST' | 'PATCH'; url: string; /** Discord's API asks for its own form (discord/user-agent.ts). */ userAgent?: string } | { giveUp: string };
 
 export interface DeliveryOptions {
   outbox: OutboxRepo;
@@ -147,11 +147,11 @@ export class DeliveryWorker {
   }
 
   /** The HTTP request; never rejects. Errors never carry the URL (it holds the token). */
-  private async request(row: OutboxRow, { method, url }: { method: 'POST' | 'PATCH'; url: string }): Promise<Outcome> {
+  private async request(row: OutboxRow, { method, url, userAgent }: { method: 'POST' | 'PATCH'; url: string; userAgent?: string }): Promise<Outcome> {
     try {
       const res = await this.fetch(url, {
         method,
-        headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+        headers: { 'content-type': 'application/json', 'user-agent': userAgent ?? USER_AGENT },
         body: row.payload,
         // A redirect would turn the POST into a GET somewhere else: the URL needs fixing instead.
         redirect: 'manual',
