@@ -8,6 +8,7 @@ import type { PhaseMove } from '../reconcile/runner-events.js';
 import type { Phase } from '../reconcile/types.js';
 import { openDb, type Db } from '../store/db.js';
 import { DiscordFollowups, FIRST_EDIT_AFTER_MS, TOKEN_EXPIRED, TRACK_FOR_MS, type TrackRequest } from './followups.js';
+import { DISCORD_USER_AGENT } from './user-agent.js';
 
 const T0 = 1_780_000_000_000;
 const API = 'http://127.0.0.1:9/api/v10';
@@ -107,7 +108,7 @@ describe('DiscordFollowups', () => {
   it('routes an edit to PATCH the interaction’s original message', () => {
     track({ token: 'a/b' });
     move('archived', 'provisioning', T0 + 10);
-    expect(followups.resolve(outbox.list()[0]!, T0 + 20)).toEqual({ method: 'PATCH', url: `${API}/webhooks/app/a%2Fb/messages/@original` });
+    expect(followups.resolve(outbox.list()[0]!, T0 + 20)).toEqual({ method: 'PATCH', url: `${API}/webhooks/app/a%2Fb/messages/@original`, userAgent: DISCORD_USER_AGENT });
   });
 
   it('a press on a message takes it over: the older rows stop, their waiting edits are given up', () => {
