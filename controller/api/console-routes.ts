@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Controller, Request } from '../controller.js';
 import { RconError } from '../errors.js';
 import type { LogHub, LogLine } from '../logs/log-hub.js';
-import { sessionViewer, type ConsoleStreams, type ConsoleViewer } from '../web/console-stream.js';
+import { newestWithin, sessionViewer, type ConsoleStreams, type ConsoleViewer } from '../web/console-stream.js';
 import { clientAddressKey, rateLimit } from '../web/rate-limit.js';
 import { HttpError } from './http-error.js';
 
@@ -64,7 +64,8 @@ export function consoleRoutes(api: Router, controller: Controller, o: { streams:
     if (ctx.query.follow !== undefined && ctx.query.follow !== '0') return followLogs(ctx, controller, o.streams);
     ctx.set('Cache-Control', 'no-store');
     const archived = controller.view(id).state.phase === 'archived';
-    ctx.body = { lines: (await recentLines(controller.logs(id), { archived })).map(logLineJson) };
+    // The newest 512 KiB, as the stream's backlog and the page: the ring's 500 lines of up to 8 KiB are 4 MiB.
+    ctx.body = { lines: newestWithin(await recentLines(controller.logs(id), { archived })).map(logLineJson) };
   });
 }
 
