@@ -157,6 +157,22 @@ describe('LogHub', () => {
     expect(watch(h).sub.backlog.map((l) => l.text)).toEqual(['one', 'two', 'phase running → stopping: empty', 'three']);
   });
 
+  it("reads the game's last words after a stop, then lets go, and a droplet going away then is no failure", async () => {
+    const fake = new FakeLog();
+    const h = hub(fake);
+    const a = watch(h);
+    await waitUntil('the follower', () => fake.live.length === 1, 2_000);
+    h.events.moved!({ server: 's', from: 'stopping', to: 'powering_off', reason: 'stop_game done', at: 1, address: null });
+    fake.write('Saved the world; exiting');
+    await waitUntil('the last words', () => a.texts().includes('Saved the world; exiting'), 2_000);
+    // The droplet powers off under the follow: it ends, and is not tried again.
+    fake.live[0]!.end(new Error('the connection dropped'));
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(h.following).toBe(false);
+    expect(fake.runs).toHaveLength(1);
+    expect(a.texts()).toEqual(['phase stopping → powering_off: stop_game done', 'Saved the world; exiting']);
+  });
+
   it('adds phase changes as OoD lines, stops at once when the server is archived, and follows again when it starts', async () => {
     const fake = new FakeLog();
     const h = hub(fake, { ...FAST, idleStopMs: 60_000 });

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { PhaseMove, RunnerEvents } from '../reconcile/runner-events.js';
+import type { Phase } from '../reconcile/types.js';
 import { LineCutter } from './line-cutter.js';
 import type { FollowOptions, LogChunk } from './types.js';
 
@@ -45,6 +46,14 @@ export interface LogHubOptions {
   timing?: Partial<LogHubTiming>;
 }
 
+/**
+ * Phases after the game has stopped for good: nothing more is written to its log, and a droplet being
+ * powered off, snapshotted and deleted is no host to follow (retrying SSH to it would only fail).
+ */
+const NO_GAME: ReadonlySet<Phase> = new Set<Phase>(['powering_off', 'snapshotting', 'destroying', 'archived']);
+/** After a stop, how long the follower keeps reading the game's last words before it lets go. */
+const LAST_WORDS_MS = 1_000;
+
 /** Lines kept per server: what a console shows on open. */
 export const RING_LINES = 500;
 /**
@@ -80,7 +89,8 @@ export class LogHub {
   private failureShown = false;
   /** Lines of a restarted follower's tail, held until they can be matched against the ring. */
   private resync: LogLine[] | undefined;
-  private archived = false;
+  /** The server is in a NO_GAME phase: nothing to follow. */
+  private gameGone = false;
   private closed = false;
 
   constructor(private readonly options: LogHubOptions) {
@@ -123,14 +133,14 @@ export class LogHub {
   /** Inside the loop's transaction: memory and timers only, and nothing that can throw. */
   private moved(move: PhaseMove): void {
     this.add({ at: move.at, kind: 'ood', text: `phase ${move.from} → ${move.to}: ${move.reason}` });
-    this.archived = move.to === 'archived';
+    this.gameGone = NO_GAME.has(move.to);
     // Off the transaction: aborting runs the follower's own listeners.
-    if (this.archived) setImmediate(() => this.stopFollower());
+    if (this.gameGone) setTimeout(() => this.gameGone && this.stopFollower(), move.to === 'archived' ? 0 : LAST_WORDS_MS);
     else if (this.listeners.size > 0 && !this.follower && !this.retryTimer) setImmediate(() => this.startFollower());
   }
 
   private startFollower(): void {
-    if (this.follower || this.closed || this.archived || this.retryTimer || this.options.asleep?.() === true) return;
+    if (this.follower || this.closed || this.gameGone || this.retryTimer || this.options.asleep?.() === true) return;
     const abort = new AbortController();
     // A follower after the first re-reads the log's tail: the lines the ring already has are left out.
     if (this.ring.some((line) => line.kind === 'game')) this.resync = [];
@@ -166,14 +176,15 @@ export class LogHub {
 
   private followerEnded(abort: AbortController, err: unknown): void {
     if (this.follower?.abort === abort) this.follower = undefined;
-    if (abort.signal.aborted || this.closed) return;
+    // The game has stopped: its host going away ends the follow, and that is no failure to show.
+    if (abort.signal.aborted || this.closed || this.gameGone) return;
     const message = err instanceof Error ? err.message : String(err);
     if (!this.failureShown) {
       this.failureShown = true;
       this.options.log.warn({ err: message }, 'Could not follow the game log; trying again');
       this.add({ at: this.options.clock(), kind: 'ood', text: `could not follow the game's log (${message}); trying again` });
     }
-    if (this.listeners.size === 0 || this.archived) return;
+    if (this.listeners.size === 0 || this.gameGone) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.startFollower();

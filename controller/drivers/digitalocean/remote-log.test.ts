@@ -48,6 +48,12 @@ describe('followCommand', () => {
     await waitUntil('tail to be gone', () => !alive(tailPid), 2_000);
   });
 
+  it("says tail's rotation and truncation in OoD's words, and nothing of the moment between", () => {
+    expect(tailNote("tail: '/var/log/supervisor/minecraft.log' has become inaccessible: No such file or directory")).toBeUndefined();
+    expect(tailNote("tail: '/var/log/supervisor/minecraft.log' has appeared;  following new file")).toBe('log rotated; reading the new file');
+    expect(tailNote('tail: /var/log/supervisor/minecraft.log: file truncated')).toBe('log truncated; reading it from the start');
+  });
+
   it('falls back to /var/log/supervisor/minecraft.log without a program file', () => {
     expect(followCommand(500, join(dir, 'missing.conf'))).toContain('log=/var/log/supervisor/minecraft.log');
     expect(followCommand(500)).toContain('tail -n 500 -F');

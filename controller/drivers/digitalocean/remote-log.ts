@@ -29,7 +29,8 @@ export function followCommand(tail: number, programConf = PROGRAM_CONF): string 
 /** What `tail -F` says on stderr, in OoD's words when it is a rotation or truncation. */
 export function tailNote(line: string): string | undefined {
   const text = line.replace(/^tail: /, '').trim();
-  if (!text) return undefined;
+  // Between the rename and the new file (supervisord reopens at once): the next message says it is back.
+  if (!text || /has become inaccessible/.test(text)) return undefined;
   if (/has been replaced|has appeared/.test(text)) return 'log rotated; reading the new file';
   if (/file truncated/.test(text)) return 'log truncated; reading it from the start';
   return text;
