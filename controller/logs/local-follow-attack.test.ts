@@ -49,3 +49,36 @@ describe('following a log that grows at 100 MB/s', () => {
     expect(worst).toBeLessThan(250);
   }, 60_000);
 });
+
+describe('a followed log deleted by an admin freeing disk space', () => {
+  it('lets go of the deleted file (its space comes back) and follows the next one that appears', async () => {
+    const { readdir, readlink, unlink } = await import('node:fs/promises');
+    dir = await mkdtemp(join(tmpdir(), 'ood-follow-attack-'));
+    const path = join(dir, 'game.log');
+    await writeFile(path, 'old line\n');
+    const abort = new AbortController();
+    const got: string[] = [];
+    const run = (async () => {
+      for await (const chunk of followFile(path, { tail: 10, signal: abort.signal })) got.push(chunk.kind === 'note' ? `note: ${chunk.text}` : chunk.bytes.toString());
+    })();
+    const heldOpen = async () => {
+      const fds = await readdir('/proc/self/fd');
+      const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+      return targets.filter((t) => t.startsWith(path));
+    };
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      expect(got.join('')).toContain('old line');
+      await unlink(path);
+      await new Promise((r) => setTimeout(r, 800));
+      // Deleted, but held open by the follower: the disk space is not freed while anyone watches.
+      expect(await heldOpen()).toEqual([]);
+      await writeFile(path, 'new line\n');
+      await new Promise((r) => setTimeout(r, 800));
+      expect(got.join('')).toContain('new line');
+    } finally {
+      abort.abort();
+      await run;
+    }
+  }, 20_000);
+});

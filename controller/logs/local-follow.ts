@@ -45,13 +45,15 @@ export async function* followFile(path: string, options: FollowOptions): AsyncIt
         yield { kind: 'data', bytes };
       }
       const atPath = await stat(path).catch(() => undefined);
-      if (atPath && atPath.ino !== ino) {
+      // Rotated (a new file at the path) or deleted (none): a deleted file held open keeps its disk space.
+      if (!atPath || atPath.ino !== ino) {
         // What the writer added to the old file before it let go, up to now.
         for await (const bytes of readRange(file, position!, (await file.stat()).size, signal)) yield { kind: 'data', bytes };
         await file.close();
         file = undefined;
         position = 0;
-        yield { kind: 'note', text: 'log rotated; reading the new file' };
+        waitingNoted = !atPath;
+        yield { kind: 'note', text: atPath ? 'log rotated; reading the new file' : 'log deleted; waiting for a new one' };
         continue;
       }
       if (!(await pause(signal))) return;
