@@ -119,6 +119,11 @@ export class DiscordFollowups {
     ).run(r.interactionId, r.server, r.applicationId, r.token, r.identity, r.messageId, r.now, r.now + TRACK_FOR_MS);
   }
 
+  /** Whether an interaction is tracked already: Discord sends each once, so a second is a replay (the verifier's memory does not outlive a restart). */
+  has(interactionId: string): boolean {
+    return this.o.db.prepare('SELECT 1 FROM discord_messages WHERE interaction_id = ?').get(interactionId) !== undefined;
+  }
+
   /**
    * Where one edit goes: the interaction's `@original` message, by PATCH, without Authorization (the
    * token in the path is the credential). An edit whose row expired or was replaced is given up.

@@ -61,6 +61,8 @@ export function discordRoutes(controller: Controller, options: DiscordRouteOptio
       }
       if (verdict !== 'ok') throw new HttpError(401, BAD_SIGNATURE);
       const interaction = parseInteraction(raw);
+      // A start or stop already acted on (its message tracked), played again after a restart emptied the verifier's memory.
+      if (followups?.has(interaction.id)) throw new HttpError(401, BAD_SIGNATURE);
       if (interaction.application_id !== discord.applicationId) throw new HttpError(400, `this interaction is for the application ${interaction.application_id}, and OoD is set up for ${discord.applicationId} (discord.applicationId)`);
       ctx.state.discordInteraction = interaction;
       if (interaction.type !== 1) ctx.state.discordIdentity = identityOf(interaction) ?? 'unknown';
