@@ -30,6 +30,18 @@ describe('the log of a running game filled with the longest lines', () => {
     await home?.cleanup();
   });
 
+  it("shows no secret in the console: not the RCON password OoD gave the game, nor its session keys", async () => {
+    const { readFileSync } = await import('node:fs');
+    const password = /^rcon\.password=(.+)$/m.exec(readFileSync(join(home.hostDir(), 'server.properties'), 'utf8'))?.[1];
+    expect(password?.length).toBeGreaterThan(8);
+    const read = await admin.get('/api/servers/world/logs', { accept: 'application/json' });
+    expect(read.status).toBe(200);
+    expect(read.text).toContain('Done (');
+    expect(read.text).not.toContain(password!);
+    const page = await admin.get('/servers/world/console');
+    expect(page.text).not.toContain(password!);
+  }, 30_000);
+
   it("answers GET /api/servers/:id/logs with at most the backlog's 512 KiB, not the ring's 500 lines of 8 KiB", async () => {
     // Keep the hub following while the lines are written, as a console viewer would.
     const watching = serving.controller.logs('world').subscribe(() => {});
