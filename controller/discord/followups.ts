@@ -51,6 +51,13 @@ export const TRACK_FOR_MS = 14.5 * 60_000;
  */
 export const FIRST_EDIT_AFTER_MS = 1_000;
 
+/**
+ * Messages of one server kept up to date at once; a newer one retires the oldest (it keeps its last card,
+ * and edits already queued for it still go). Every listed person may ask 20 times a minute and each move
+ * queues one edit per open message, ahead of the group's own notifications in the outbox.
+ */
+export const MAX_OPEN_PER_SERVER = 25;
+
 /** Rows done (or replaced, or expired) are kept this long for people reading the table, then deleted by the minute sweep. */
 const KEEP_CLOSED_MS = 24 * 60 * 60_000;
 
@@ -117,6 +124,10 @@ export class DiscordFollowups {
       `INSERT INTO discord_messages (interaction_id, server, application_id, token, identity, message_id, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (interaction_id) DO NOTHING`,
     ).run(r.interactionId, r.server, r.applicationId, r.token, r.identity, r.messageId, r.now, r.now + TRACK_FOR_MS);
+    db.prepare(
+      `UPDATE discord_messages SET done_at = ? WHERE server = ? AND done_at IS NULL AND interaction_id NOT IN (
+         SELECT interaction_id FROM discord_messages WHERE server = ? AND done_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT ?)`,
+    ).run(r.now, r.server, r.server, MAX_OPEN_PER_SERVER);
   }
 
   /** Whether an interaction is tracked already: Discord sends each once, so a second is a replay (the verifier's memory does not outlive a restart). */
