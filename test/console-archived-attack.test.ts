@@ -48,4 +48,15 @@ describe('the console of an archived server after a controller start', () => {
     expect(status).toBe(200);
     expect(hub.following).toBe(false);
   });
+
+  it('escapes a server id made of markup in the console routes\' 404, for anyone', async () => {
+    const markup = encodeURIComponent('<img src=x onerror=alert(1)>');
+    for (const path of [`/servers/${markup}/console`, `/servers/${markup}/console/events`]) {
+      const res = await fetch(`${serving.url}${path}`, { headers: { accept: 'text/html' } });
+      const text = await res.text();
+      expect(text, path).not.toContain('<img src=x');
+    }
+    const page = await admin.get(`/servers/${markup}/console`);
+    expect(page.text).not.toContain('<img src=x');
+  });
 });
