@@ -249,7 +249,8 @@ export class LogHub {
     this.pending = [];
     this.pendingBytes = 0;
     if (this.skipped > 0) {
-      lines.unshift({ at: this.options.clock(), kind: 'ood', text: `${this.skipped} lines skipped here: the game wrote them faster than the console shows (its log file has them all)` });
+      // Dated as the first line kept, so the batch stays in time order for readers that resume by time (ood logs -f).
+      lines.unshift({ at: lines[0]?.at ?? this.options.clock(), kind: 'ood', text: `${this.skipped} lines skipped here: the game wrote them faster than the console shows (its log file has them all)` });
       this.skipped = 0;
     }
     if (lines.length === 0) return;
