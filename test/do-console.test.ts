@@ -33,7 +33,10 @@ describe('the game log of a droplet, followed over SSH', () => {
     const seen: LogLine[] = [];
     const sub = serving.controller.logs('world').subscribe((lines) => seen.push(...lines));
     seen.push(...sub.backlog);
-    onTestFailed(() => console.log(`The console showed:\n${seen.map((l) => `${l.kind} ${l.text}`).join('\n')}`));
+    onTestFailed(async () => {
+      console.log(`The console showed:\n${seen.map((l) => `${l.kind} ${l.text}`).join('\n')}`);
+      console.log(`The journal:\n${JSON.stringify((await api.call('GET', '/api/servers/world/journal')).body).slice(0, 6000)}`);
+    });
     const texts = () => seen.map((l) => l.text);
     // The tail of the log: the game's start, written before anyone watched.
     await waitUntil("the game's start line", () => texts().some((t) => /^Done \(.*\)! Minecraft/.test(t)), 30_000);
@@ -63,6 +66,14 @@ describe('the game log of a droplet, followed over SSH', () => {
       await ssh.end();
     }
     expect(texts().filter((t) => t.endsWith('[Server] before the rotation'))).toHaveLength(1);
+
+    // A stop while the log channel is open on the same SSH connection: its execs still run, the game's
+    // last words arrive, and the follow ends when the server is archived.
+    expect((await api.stop()).status).toBe(202);
+    await waitUntil('archived', async () => (await api.server()).phase === 'archived', 180_000, 250);
+    expect(texts()).toContain('Stopping the server');
+    expect(seen.some((l) => l.kind === 'ood' && l.text.startsWith('phase running → stopping: '))).toBe(true);
+    await waitUntil('the follow to end', () => !serving.controller.logs('world').following, 5_000);
     sub.close();
   }, 400_000);
 });

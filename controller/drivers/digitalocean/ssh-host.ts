@@ -259,7 +259,12 @@ export class SshHost {
         if (mismatch) reject(new SshError(mismatch, false, { cause: err }));
         else reject(new SshError(`Could not connect over SSH to ${target.host}:${target.port}: ${err.message}`, true, { cause: err }));
       });
-      client.on('close', () => this.drop(client));
+      client.on('close', () => {
+        this.drop(client);
+        // Closed before it was ready without an 'error' (a host going down mid-handshake): settle, or
+        // close() waits for this attempt for ever. Once ready, this reject does nothing.
+        reject(new SshError(`The SSH connection to ${target.host}:${target.port} closed before it was ready`, true));
+      });
       client.connect({
         host: target.host,
         port: target.port,
