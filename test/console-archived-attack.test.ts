@@ -59,4 +59,13 @@ describe('the console of an archived server after a controller start', () => {
     const page = await admin.get(`/servers/${markup}/console`);
     expect(page.text).not.toContain('<img src=x');
   });
+
+  it('keeps the API log read to people with console however the path is spelt', async () => {
+    serving.controller.store.people.put('test:player', ['start'], 'test', Date.now());
+    const player = await loginAs(serving, 'test:player');
+    for (const path of ['/api/servers/world/logs', '/api/servers/world/LOGS', '/api/servers/world/logs/', '/api/servers/world/%6Cogs', '/api/servers/world/log%73', '/api//servers/world/logs', '/api/servers/world/logs?follow=1']) {
+      const res = await player.get(path, { accept: 'application/json' });
+      expect([path, res.status]).not.toEqual([path, 200]);
+    }
+  });
 });
