@@ -15,9 +15,7 @@ describe('followCommand against a log ending in one 64 MiB line', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'ood-remote-log-attack-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  // DEFECT (not fixed here: the command's tail semantics and remote-log.test.ts's expectation of
-  // `tail -n 500 -F` are the engineers'): remove `.fails` with the fix.
-  it.fails('sends at most ~4 MiB of the log before following, as the local follower reads', async () => {
+  it('sends at most ~4 MiB of the log before following, as the local follower reads', async () => {
     const log = join(dir, 'minecraft.log');
     const conf = join(dir, 'minecraft.conf');
     writeFileSync(conf, `[program:minecraft]\nstdout_logfile=${log}\n`);

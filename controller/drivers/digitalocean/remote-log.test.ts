@@ -56,6 +56,7 @@ describe('followCommand', () => {
 
   it('falls back to /var/log/supervisor/minecraft.log without a program file', () => {
     expect(followCommand(500, join(dir, 'missing.conf'))).toContain('log=/var/log/supervisor/minecraft.log');
-    expect(followCommand(500)).toContain('tail -n 500 -F');
+    expect(followCommand(500)).toContain('tail -n 500 --');
+    expect(followCommand(500)).toContain('-F --');
   });
 });

@@ -6,6 +6,8 @@ import type { SshHost, SshTarget } from './ssh-host.js';
 /** Where the image contract's supervisord program writes the game's output (README.md, "The game's log"). */
 export const PROGRAM_CONF = '/etc/supervisor/conf.d/minecraft.conf';
 export const DEFAULT_GAME_LOG = '/var/log/supervisor/minecraft.log';
+/** How far back from the log's end a follower starts at most (logs/local-follow.ts reads as far). */
+const MAX_TAIL_BYTES = 4 * 1024 * 1024;
 /** Chunks waiting for the reader before the channel is paused (SSH flow control holds the rest). */
 const HIGH_WATER = 64;
 
@@ -20,7 +22,14 @@ export function followCommand(tail: number, programConf = PROGRAM_CONF): string 
     `log=$(sed -n 's/^[[:space:]]*stdout_logfile[[:space:]]*=[[:space:]]*//p' ${programConf} 2>/dev/null | tail -n 1 | sed 's/%%/%/g; s/[[:space:]]*$//')`,
     // AUTO, NONE and %(…)s expansions name no file a plain path can find.
     `case "$log" in ''|AUTO|NONE|*'%('*) log=${DEFAULT_GAME_LOG};; esac`,
-    `tail -n ${lines} -F -- "$log" & t=$!`,
+    // Where to start: the last `lines` lines, but never more than MAX_TAIL_BYTES back, as the local
+    // follower reads. `tail -n` alone sends back to the Nth newline however far: a 64 MiB line with no
+    // newline went over SSH whole at every follower start. `tail -c +K` starts at byte K and follows.
+    'size=$(stat -c %s -- "$log" 2>/dev/null || echo 0)',
+    `back=$(tail -n ${lines} -- "$log" 2>/dev/null | wc -c)`,
+    `[ "$back" -gt ${MAX_TAIL_BYTES} ] && back=${MAX_TAIL_BYTES}`,
+    'from=$((size - back + 1)); [ "$from" -lt 1 ] && from=1',
+    'tail -c +"$from" -F -- "$log" & t=$!',
     'cat >/dev/null',
     'kill $t 2>/dev/null',
   ].join('; ');
