@@ -83,12 +83,9 @@ describe('the log of a running game filled with the longest lines', () => {
     await waitUntil('the console to answer again', async () => (await send('list')).status === 200, 15_000);
   }, 60_000);
 
-  // DEFECT (not fixed here; the engineers choose the fix): `stop` typed into the console ends the game
-  // behind the loop's back, the console answers "Stopping the server", and the loop, still wanting it up,
-  // starts it again ("the game exited unexpectedly"): players are kicked and the server is back. Either
-  // refuse it (pointing at Stop / `ood stop`, which save and archive) or take it as a Stop. `it.fails`
-  // until then: remove `.fails` with the fix.
-  it.fails('a stop typed into the console does not restart the server behind the person who typed it', async () => {
+  // Found by the attack: `stop` typed into the console ended the game behind the loop's back and the
+  // loop, still wanting it up, started it again. It is refused now, naming Stop and `ood stop`.
+  it('a stop typed into the console does not restart the server behind the person who typed it', async () => {
     const send = (command: string) => admin.post('/servers/world/console', { command }, { headers: { accept: 'application/json' } });
     await waitUntil('running', () => serving.controller.view('world').state.phase === 'running', 30_000);
     const answer = await send('stop');
@@ -99,5 +96,7 @@ describe('the log of a running game filled with the longest lines', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(phases.has('booting'), `answer ${answer.status} ${answer.text}; phases ${[...phases].join(', ')}`).toBe(false);
+    expect(answer.status).toBe(400);
+    expect(answer.text).toMatch(/ood stop <server>/);
   }, 60_000);
 });

@@ -4,17 +4,35 @@ import { ConsoleCommandError } from './console-errors.js';
 export const MAX_COMMAND_BYTES = 1446;
 
 /**
+ * Control characters (C0, DEL, C1) and Unicode's line and paragraph separators: a line break would
+ * smuggle a second command into some servers' logs and consoles.
+ */
+const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * Commands OoD does, which typed into the console would go behind its back. `stop` ends the game while
+ * the server is still wanted up: the loop takes that for a crash and starts it again, and nothing is
+ * archived. Stop (the page, /ood stop, `ood stop`) saves, snapshots and archives instead.
+ */
+const OODS_OWN: Record<string, string> = {
+  stop: "the console does not take stop: the game would end behind OoD's back and OoD, still wanting the server up, would start it again. Use Stop on the page, /ood stop in Discord or `ood stop <server>`, which save the world and archive it",
+};
+
+/**
  * The command as RCON will carry it: trimmed, one leading `/` dropped (people type it as in chat). An
- * empty command, a control character (a line break would smuggle a second command into some servers'
- * logs) or more than MAX_COMMAND_BYTES is refused with the reason.
+ * empty command, a line-breaking character, more than MAX_COMMAND_BYTES, or one of OoD's own commands
+ * is refused with the reason.
  */
 export function checkCommand(text: string): string {
   const command = text.trim().replace(/^\//, '');
   if (command === '') throw new ConsoleCommandError('the command is empty');
-   
-  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(command);
+  const control = LINE_BREAKING.exec(command);
   if (control) throw new ConsoleCommandError(`the command has a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}) at position ${control.index + 1}; send one line of text`);
   const bytes = Buffer.byteLength(command, 'utf8');
   if (bytes > MAX_COMMAND_BYTES) throw new ConsoleCommandError(`the command is ${bytes} bytes long; the game's console takes at most ${MAX_COMMAND_BYTES} bytes (UTF-8)`);
+  // Vanilla takes a namespaced name too (`minecraft:stop`), and command names in any case.
+  const name = command.split(/\s/, 1)[0]!.toLowerCase().replace(/^minecraft:/, '');
+  const own = OODS_OWN[name];
+  if (own) throw new ConsoleCommandError(own);
   return command;
 }
