@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Serving } from '../controller/cli/serve.js';
 import { LOCAL_ADMIN } from '../controller/web/auth/local-admin.js';
+import { TEST_TOKEN } from './helpers/api.js';
 import { serveInProcess } from './helpers/in-process.js';
 import { makeOodHome, type OodHome } from './helpers/ood-home.js';
 import { loginAs, type WebClient } from './helpers/web-client.js';
@@ -66,6 +67,17 @@ describe('the console of an archived server after a controller start', () => {
     for (const path of ['/api/servers/world/logs', '/api/servers/world/LOGS', '/api/servers/world/logs/', '/api/servers/world/%6Cogs', '/api/servers/world/log%73', '/api//servers/world/logs', '/api/servers/world/logs?follow=1']) {
       const res = await player.get(path, { accept: 'application/json' });
       expect([path, res.status]).not.toEqual([path, 200]);
+    }
+  });
+
+  it('answers a console command or log read for a server that does not exist with 404, not a 500', async () => {
+    const auth = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' };
+    const command = await fetch(`${serving.url}/api/servers/nope/console`, { method: 'POST', headers: auth, body: JSON.stringify({ command: 'list' }) });
+    expect(command.status).toBe(404);
+    for (const path of ['/api/servers/nope/logs', '/api/servers/nope/logs?follow=1']) {
+      const read = await fetch(`${serving.url}${path}`, { headers: auth });
+      expect(read.status, path).toBe(404);
+      await read.body?.cancel();
     }
   });
 });
