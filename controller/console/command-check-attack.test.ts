@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checkCommand } from './command-check.js';
 
 describe('checkCommand and stop', () => {
-  // DEFECT (not fixed here: command-check.ts was being changed by its engineer at the time): remove `.fails` with the fix.
-  it.fails('refuses stop run through execute, as it refuses stop', () => {
+  it('refuses stop run through execute, as it refuses stop', () => {
     for (const command of ['execute run stop', 'execute as @p run minecraft:stop', 'minecraft:execute run STOP']) {
       expect(() => checkCommand(command), command).toThrow(/does not take stop/);
     }

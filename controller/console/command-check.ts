@@ -30,9 +30,21 @@ export function checkCommand(text: string): string {
   if (control) throw new ConsoleCommandError(`the command has a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}) at position ${control.index + 1}; send one line of text`);
   const bytes = Buffer.byteLength(command, 'utf8');
   if (bytes > MAX_COMMAND_BYTES) throw new ConsoleCommandError(`the command is ${bytes} bytes long; the game's console takes at most ${MAX_COMMAND_BYTES} bytes (UTF-8)`);
-  // Vanilla takes a namespaced name too (`minecraft:stop`), and command names in any case.
-  const name = command.split(/\s/, 1)[0]!.toLowerCase().replace(/^minecraft:/, '');
-  const own = OODS_OWN[name];
-  if (own) throw new ConsoleCommandError(own);
+  for (const name of commandsRun(command)) {
+    const own = OODS_OWN[name];
+    if (own) throw new ConsoleCommandError(own);
+  }
   return command;
+}
+
+/**
+ * The names of the commands a line runs: its first word, and with `execute … run <command>` (nested or
+ * not) each command after a `run`. Vanilla takes a namespaced name too (`minecraft:stop`), in any case.
+ * A function or a command block can still run `stop`; this is for the hand at the console, not a wall.
+ */
+function commandsRun(command: string): string[] {
+  const words = command.split(/\s+/).map((w) => w.toLowerCase().replace(/^minecraft:/, ''));
+  const names = [words[0]!];
+  if (words[0] === 'execute') words.forEach((word, i) => word === 'run' && words[i + 1] !== undefined && names.push(words[i + 1]!));
+  return names;
 }
