@@ -16,6 +16,8 @@ export interface DiscordRouteOptions {
   /** Where people open OoD (publicUrl, else the listen address). */
   origin: string;
   clock?: () => number;
+  /** How many callers the rate limits keep apart at once (tests make it small). */
+  limitKeys?: number;
 }
 
 /** Discord's interactions are a few KiB; anything near this is not Discord's. */
@@ -42,10 +44,17 @@ export function discordRoutes(controller: Controller, options: DiscordRouteOptio
   const verifier = new DiscordVerifier(discord.publicKey, clock);
   const followups = controller.discordFollowups;
   const handler = new InteractionHandler({ controller, origin: options.origin, track: followups ? (r) => followups.track(r) : undefined, clock, log: options.log });
-  const identity = (ctx: Koa.Context) => String(ctx.state.discordIdentity);
+  // Limited per listed person; everyone not on the list shares one bucket. Keyed by any Discord account,
+  // 10,000 strangers (accounts cost nothing) would fill the limiter's keys and every listed person's
+  // next command would be turned away; strangers can only be told to ask an admin anyway.
+  const identity = (ctx: Koa.Context) => {
+    const who = String(ctx.state.discordIdentity);
+    return controller.store.people.get(who) ? who : 'not listed';
+  };
   // Commands and presses as the web's Start and Stop buttons (20 a minute); autocomplete asks at every pause in typing.
-  const actionLimit = rateLimit({ name: 'discord-actions', max: 20, durationMs: 60_000, key: identity, message: 'Too many OoD commands in a minute; wait a moment and try again.' });
-  const typingLimit = rateLimit({ name: 'discord-autocomplete', max: 120, durationMs: 60_000, key: identity, message: 'Too many lookups in a minute.' });
+  const limitKeys = options.limitKeys ?? 10_000;
+  const actionLimit = rateLimit({ name: 'discord-actions', max: 20, durationMs: 60_000, maxKeys: limitKeys, key: identity, message: 'Too many OoD commands in a minute; wait a moment and try again.' });
+  const typingLimit = rateLimit({ name: 'discord-autocomplete', max: 120, durationMs: 60_000, maxKeys: limitKeys, key: identity, message: 'Too many lookups in a minute.' });
 
   router.post(
     '/discord/interactions',
