@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import type Koa from 'koa';
 import { HttpError } from '../api/http-error.js';
+import { openEventStream } from './event-stream.js';
 import type { Logger } from '../log.js';
 import type { LogHub, LogLine, LogSubscription } from '../logs/log-hub.js';
 import { may } from '../store/people.js';
@@ -75,21 +76,11 @@ export class ConsoleStreams {
       ctx.set('Retry-After', '30');
       throw new HttpError(refused.status, refused.message.replace('live pages', 'live consoles or logs'));
     }
-    const stream = new PassThrough();
+    const stream = openEventStream(ctx);
     const client: Client = { viewer, stream, res: ctx.res, subscription: undefined };
     this.clients.add(client);
     this.caps.add(viewer.identity, viewer.address);
-    const socket = ctx.req.socket;
-    socket.setTimeout(0);
-    socket.setNoDelay(true);
     ctx.req.once('close', () => this.drop(client));
-    ctx.status = 200;
-    ctx.type = 'text/event-stream';
-    ctx.set('Cache-Control', 'no-cache, no-transform');
-    // A proxy such as nginx would otherwise hold lines back in its buffer.
-    ctx.set('X-Accel-Buffering', 'no');
-    ctx.body = stream;
-    stream.write('retry: 2000\n\n');
     client.subscription = hub.subscribe((lines) => this.send(client, lines));
     const backlog = newestWithin(client.subscription.backlog, MAX_BACKLOG_BYTES);
     for (let i = 0; i < backlog.length; i += BACKLOG_EVENT_LINES) stream.write(lineEvent(JSON.stringify(backlog.slice(i, i + BACKLOG_EVENT_LINES))));

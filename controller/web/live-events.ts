@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import type Koa from 'koa';
 import type { Controller } from '../controller.js';
 import type { Logger } from '../log.js';
@@ -10,6 +10,7 @@ import { serverCard, type ServerCard } from './pages/server-card.js';
 import { clientAddressKey } from './rate-limit.js';
 import { SESSION_COOKIE, type WebSession } from './session.js';
 import { StreamCaps, type StreamLimits } from './stream-caps.js';
+import { openEventStream } from './event-stream.js';
 
 interface Client {
   /** Who opened the page, and the session it came with: checked again before every send. */
@@ -73,23 +74,13 @@ export class LiveEvents {
       ctx.body = refused.message;
       return;
     }
-    const stream = new PassThrough();
+    const stream = openEventStream(ctx);
     const client: Client = { identity, sessionId: sessionId!, address, csrf, stream, res: ctx.res };
     this.clients.add(client);
     this.caps.add(identity, address);
-    const socket = ctx.req.socket;
-    socket.setTimeout(0);
-    socket.setNoDelay(true);
     ctx.req.once('close', () => this.drop(client));
-    ctx.status = 200;
-    ctx.type = 'text/event-stream';
-    ctx.set('Cache-Control', 'no-cache, no-transform');
-    // A proxy such as nginx would otherwise hold events back in its buffer.
-    ctx.set('X-Accel-Buffering', 'no');
-    ctx.body = stream;
     // Every card now: the page may have been rendered a while before its script connected.
     const now = this.clock();
-    stream.write(`retry: 2000\n\n`);
     const page: PageContext = { person: this.store.people.get(identity), csrf };
     for (const card of this.cards.all()) stream.write(event(card, page, now));
     ctx.res.flushHeaders();
