@@ -149,6 +149,22 @@ describe('the web console under attack', () => {
     expect((await send(admin, 'list')).status).toBe(409);
   });
 
+  it("counts a person's commands through the page and through the API against one limit of 30 a minute", async () => {
+    const splitter = await person('test:splitter', ['console']);
+    await splitter.get('/servers/world');
+    const viaApi = () =>
+      fetch(`${serving.url}/api/servers/world/console`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: splitter.cookie, 'x-csrf-token': splitter.csrf },
+        body: JSON.stringify({ command: 'say split' }),
+      });
+    for (let i = 0; i < 20; i++) expect((await send(splitter, `say page ${i}`)).status).toBe(409);
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await viaApi()).status);
+    expect(statuses).toEqual([...Array(10).fill(409), 429]);
+    expect((await send(splitter, 'say page again')).status).toBe(429);
+  });
+
   it('streams the game log: a 1 MB line arrives cut and the stream lives on; a truncated log is read again from its start', async () => {
     expect((await api().start()).status).toBe(202);
     await waitUntil('running', () => serving.controller.view('world').state.phase === 'running', 60_000);

@@ -271,7 +271,7 @@ export function createApp(
   });
   addDownloadRoutes(api, controller, isAdmin);
   addUploadRoutes(api, controller, { isAdmin, who });
-  consoleRoutes(api, controller, { streams: web.consoles });
+  consoleRoutes(api, controller, { streams: web.consoles, commandLimit: web.consoleLimit });
 
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods());

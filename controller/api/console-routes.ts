@@ -5,7 +5,7 @@ import type { Controller, Request } from '../controller.js';
 import { RconError } from '../errors.js';
 import type { LogHub, LogLine } from '../logs/log-hub.js';
 import { newestWithin, sessionViewer, type ConsoleStreams, type ConsoleViewer } from '../web/console-stream.js';
-import { clientAddressKey, rateLimit } from '../web/rate-limit.js';
+import { clientAddressKey } from '../web/rate-limit.js';
 import { HttpError } from './http-error.js';
 
 /** The actor the bearer token stands for (api/app.ts sets it). */
@@ -35,17 +35,14 @@ export const logLineJson = (line: LogLine): LogLineJson => ({ at: new Date(line.
  * the bearer token may do everything. The checks on the command (length, control characters, running,
  * two in flight) and its audit row are the Controller's, the same as the page's.
  */
-export function consoleRoutes(api: Router, controller: Controller, o: { streams: ConsoleStreams }): void {
-  // A session gets the page console's limit here too (counted apart from the page's), so the API is no
+export function consoleRoutes(api: Router, controller: Controller, o: { streams: ConsoleStreams; /** web/console-routes.ts consoleCommandLimit(), the page's own. */ commandLimit: Koa.Middleware }): void {
+  // A session's commands count against the page console's limit (one limiter for both), so the API is no
   // way around it. The token is the admin at the machine; a script piping commands is theirs to run.
-  const limit = rateLimit({
-    name: 'api-console',
-    max: 30,
-    durationMs: 60_000,
-    key: (ctx) => String(ctx.state.actor),
-    message: 'Too many console commands in a minute; wait a moment and try again.',
-  });
-  const sessionLimit: Koa.Middleware = (ctx, next) => (ctx.state.actor === TOKEN_ACTOR ? next() : limit(ctx, next));
+  const sessionLimit: Koa.Middleware = (ctx, next) => {
+    if (ctx.state.actor === TOKEN_ACTOR) return next();
+    ctx.state.consoleActor = ctx.state.actor;
+    return o.commandLimit(ctx, next);
+  };
 
   api.post('/servers/:id/console', sessionLimit, async (ctx) => {
     const parsed = commandBody.safeParse(ctx.request.body);

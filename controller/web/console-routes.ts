@@ -17,11 +17,27 @@ import { pageContext, requirePerson } from './viewer.js';
 export interface ConsoleRouteDeps {
   controller: Controller;
   streams: ConsoleStreams;
+  /** consoleCommandLimit(), shared with the API's console route. */
+  commandLimit: Koa.Middleware;
   clock: () => number;
 }
 
 /** Commands one person may send in a minute, over every server: enough to type, too few to flood the game or the audit log. */
 export const COMMANDS_PER_MINUTE = 30;
+
+/**
+ * The one limit of a person's console commands, through the page and the API alike (one instance is
+ * made per web app and given to both routes): keyed by `ctx.state.consoleActor`, which each route sets.
+ */
+export function consoleCommandLimit(): Koa.Middleware {
+  return rateLimit({
+    name: 'console',
+    max: COMMANDS_PER_MINUTE,
+    durationMs: 60_000,
+    key: (ctx) => String(ctx.state.consoleActor),
+    message: `More than ${COMMANDS_PER_MINUTE} console commands in a minute; wait a moment and send it again.`,
+  });
+}
 
 /**
  * The console on the web pages (people with `console`; admins have it): `GET /servers/:id/console/events`
@@ -35,13 +51,6 @@ export function consoleRoutes(d: ConsoleRouteDeps): Router {
   const store = d.controller.store;
   // A command is at most 1446 bytes; percent-encoded, each byte can take three.
   const body = bodyParser({ enableTypes: ['form', 'json'], formLimit: '16kb', jsonLimit: '16kb' });
-  const limit = rateLimit({
-    name: 'console',
-    max: COMMANDS_PER_MINUTE,
-    durationMs: 60_000,
-    key: (ctx) => requirePerson(ctx, store, 'console').identity,
-    message: `More than ${COMMANDS_PER_MINUTE} console commands in a minute; wait a moment and send it again.`,
-  });
 
   router.param('id', async (id, ctx, next) => {
     if (!d.controller.has(id)) throw new HttpError(404, `There is no server "${id}" here.`);
@@ -62,11 +71,11 @@ export function consoleRoutes(d: ConsoleRouteDeps): Router {
     '/servers/:id/console',
     body,
     (ctx, next) => {
-      requirePerson(ctx, store, 'console');
+      ctx.state.consoleActor = requirePerson(ctx, store, 'console').identity;
       checkCsrf(ctx);
       return next();
     },
-    limit,
+    d.commandLimit,
     async (ctx) => {
       const person = requirePerson(ctx, store, 'console');
       const id = ctx.params.id!;

@@ -8,7 +8,7 @@ import { adminRoutes } from './admin-routes.js';
 import { loginRoutes } from './auth/login-routes.js';
 import type { LoginProvider } from './auth/providers.js';
 import { ServerCards } from './cards.js';
-import { consoleRoutes } from './console-routes.js';
+import { consoleCommandLimit, consoleRoutes } from './console-routes.js';
 import { ConsoleStreams } from './console-stream.js';
 import { LiveEvents } from './live-events.js';
 import { pageRoutes } from './page-routes.js';
@@ -34,6 +34,8 @@ export interface Web {
   events: LiveEvents;
   /** The console's line streams (the server page's and `GET /api/servers/:id/logs`): one set of caps for both. */
   consoles: ConsoleStreams;
+  /** A person's console commands a minute, through the page and the API together. */
+  consoleLimit: Koa.Middleware;
   close(): void;
 }
 
@@ -49,6 +51,7 @@ export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web 
   const cards = new ServerCards(controller, config);
   const events = new LiveEvents(controller, cards, clock, log);
   const consoles = new ConsoleStreams({ log: log.child({ component: 'console' }) });
+  const consoleLimit = consoleCommandLimit();
   const statics = new Router();
   staticRoutes(statics);
   // Expired session rows and audit rows past their retention go a bounded batch a minute (at most
@@ -73,12 +76,13 @@ export function createWeb(app: Koa, controller: Controller, o: WebOptions): Web 
       statics,
       loginRoutes({ store, web: config.web, providers: o.providers, origin: o.origin, log, clock }),
       // Before the page routes: their POST /servers/:id/:action would take `console` for an action.
-      consoleRoutes({ controller, streams: consoles, clock }),
+      consoleRoutes({ controller, streams: consoles, commandLimit: consoleLimit, clock }),
       pageRoutes({ controller, cards, events, clock }),
       adminRoutes({ store, origin: o.origin, clock, providers: o.providers.map((p) => p.label) }),
     ],
     events,
     consoles,
+    consoleLimit,
     close: () => {
       clearInterval(sweep);
       events.close();
