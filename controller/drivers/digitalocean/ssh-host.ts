@@ -115,26 +115,16 @@ export class SshHost {
    * has exited, with its code and the first 4 KB of its stderr.
    */
   async execStream(target: SshTarget, command: string): Promise<{ stdout: Readable; done: Promise<{ code: number | null; stderr: string }> }> {
-    const client = await this.connect(target);
-    const name = command.split(' ').slice(0, 2).join(' ');
-    return new Promise((resolve, reject) => {
-      client.exec(command, (err, channel: ClientChannel) => {
-        if (err) {
-          this.drop(client);
-          reject(new SshError(`Could not run "${name}" on ${target.host}: ${err.message}`, true, { cause: err }));
-          return;
-        }
-        let stderr = '';
-        channel.stderr.on('data', (chunk: Buffer) => {
-          if (stderr.length < 4096) stderr += chunk.toString('utf8');
-        });
-        let code: number | null = null;
-        channel.on('exit', (exitCode: number | null) => (code = exitCode));
-        const done = new Promise<{ code: number | null; stderr: string }>((settle) => channel.on('close', () => settle({ code, stderr: stderr.slice(0, 4096) })));
-        channel.end();
-        resolve({ stdout: channel, done });
-      });
+    const channel = await this.openChannel(target, command);
+    let stderr = '';
+    channel.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < 4096) stderr += chunk.toString('utf8');
     });
+    let code: number | null = null;
+    channel.on('exit', (exitCode: number | null) => (code = exitCode));
+    const done = new Promise<{ code: number | null; stderr: string }>((settle) => channel.on('close', () => settle({ code, stderr: stderr.slice(0, 4096) })));
+    channel.end();
+    return { stdout: channel, done };
   }
 
   /**
@@ -145,34 +135,37 @@ export class SshHost {
    * `done` settles when the channel has closed, with the exit code when there was one.
    */
   async execFollow(target: SshTarget, command: string): Promise<{ stdout: Readable; stderr: Readable; close(): void; done: Promise<{ code: number | null }> }> {
+    const channel = await this.openChannel(target, command);
+    let code: number | null = null;
+    let closed = false;
+    channel.on('exit', (exitCode: number | null) => (code = exitCode));
+    // A channel error ends it; the follower sees the end and says so.
+    channel.on('error', () => channel.close());
+    const done = new Promise<{ code: number | null }>((settle) =>
+      channel.on('close', () => {
+        closed = true;
+        settle({ code });
+      }),
+    );
+    const close = () => {
+      if (closed) return;
+      channel.end();
+      setTimeout(() => {
+        if (!closed) channel.close();
+      }, 2_000).unref();
+    };
+    return { stdout: channel, stderr: channel.stderr, close, done };
+  }
+
+  /** A channel running `command` on the kept connection; a refused exec drops that connection (the next call reconnects). */
+  private async openChannel(target: SshTarget, command: string): Promise<ClientChannel> {
     const client = await this.connect(target);
     const name = command.split(' ').slice(0, 2).join(' ');
     return new Promise((resolve, reject) => {
       client.exec(command, (err, channel: ClientChannel) => {
-        if (err) {
-          this.drop(client);
-          reject(new SshError(`Could not run "${name}" on ${target.host}: ${err.message}`, true, { cause: err }));
-          return;
-        }
-        let code: number | null = null;
-        let closed = false;
-        channel.on('exit', (exitCode: number | null) => (code = exitCode));
-        // A channel error ends it; the follower sees the end and says so.
-        channel.on('error', () => channel.close());
-        const done = new Promise<{ code: number | null }>((settle) =>
-          channel.on('close', () => {
-            closed = true;
-            settle({ code });
-          }),
-        );
-        const close = () => {
-          if (closed) return;
-          channel.end();
-          setTimeout(() => {
-            if (!closed) channel.close();
-          }, 2_000).unref();
-        };
-        resolve({ stdout: channel, stderr: channel.stderr, close, done });
+        if (!err) return resolve(channel);
+        this.drop(client);
+        reject(new SshError(`Could not run "${name}" on ${target.host}: ${err.message}`, true, { cause: err }));
       });
     });
   }
